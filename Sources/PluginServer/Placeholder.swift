@@ -1,0 +1,2 @@
+// Placeholder until the PluginServer owner lands code.
+enum PluginServerPlaceholder {}

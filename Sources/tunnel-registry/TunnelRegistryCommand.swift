@@ -1,0 +1,5 @@
+/// Placeholder entry point until the server lands.
+@main
+enum TunnelRegistryCommand {
+    static func main() {}
+}
