@@ -52,9 +52,14 @@ extension Registry {
         var start = 0
         while start < lapsed.count {
             let end = min(start + max(1, configuration.expireBatchMax), lapsed.count)
-            _ = try await commit(lapsed[start..<end].map(Registry.expireEvent))
-            appended += end - start
+            let stillLapsed = lapsed[start..<end].filter { entry in
+                projection.liveEntry(name: entry.service.name, id: entry.service.id)?.leaseExpiresAtMicroseconds
+                    == entry.leaseExpiresAtMicroseconds
+            }
             start = end
+            guard !stillLapsed.isEmpty else { continue }
+            _ = try await commit(stillLapsed.map(Registry.expireEvent))
+            appended += stillLapsed.count
         }
         return appended
     }

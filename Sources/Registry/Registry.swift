@@ -47,6 +47,7 @@ public actor Registry {
         _ configuration: RegistryConfiguration,
         logger: Logger
     ) async throws -> Registry {
+        try configuration.validate()
         try FileIO.createDirectory(configuration.logDirectory)
         var logConfiguration = EventLogConfiguration(directory: configuration.logDirectory)
         logConfiguration.fsync = configuration.fsync
@@ -66,7 +67,7 @@ public actor Registry {
         store: any RegistryEventStore,
         logger: Logger
     ) async throws -> Registry {
-        precondition(configuration.leaseTTLMicroseconds > 0, "lease TTL must be positive: \(configuration.leaseTTLMicroseconds)")
+        try configuration.validate()
         let snapshots = SnapshotStore(directory: configuration.snapshotDirectory)
         let durable = store.durableSequence
         var projection = snapshots.loadNewestValid(atOrBefore: durable, logger: logger) ?? Projection()
