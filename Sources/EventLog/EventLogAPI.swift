@@ -35,6 +35,8 @@ public struct EventLogConfiguration: Sendable {
     /// At open, checksum every frame of every sealed segment (without decompressing). When
     /// false only their headers and seal frames are checked.
     public var checksumSealedSegmentsOnOpen: Bool = true
+    /// Rewrite sealed segments densely in the background (readers read both forms).
+    public var rewriteSealedSegments: Bool = true
 
     public init(directory: String) {
         self.directory = directory

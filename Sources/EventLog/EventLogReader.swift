@@ -96,8 +96,9 @@ public struct EventLogReader: Sendable {
                             file: path, offset: result.fileBytes, sequence: result.lastSequence &+ 1,
                             reason: "a segment before the newest has no seal frame"))
                 }
-                expected = result.lastSequence &+ 1
+                expected = result.problem == nil ? result.lastSequence &+ 1 : nil
             } catch {
+                expected = nil
                 problems.append(error as? EventLogError ?? .io(operation: "verify", path: path, errno: 0))
             }
         }

@@ -41,8 +41,10 @@ public final class EventLogWriter: Sendable {
             let sealer = Sealer(rewriter: rewriter, logger: logger)
             let engine = WriterEngine(
                 configuration: configuration, logger: logger, clock: clock, recovered: recovered,
-                onSealed: { sealer.enqueue($0) })
-            for fileName in recovered.streamFormSealed { sealer.enqueue(fileName) }
+                onSealed: { if configuration.rewriteSealedSegments { sealer.enqueue($0) } })
+            if configuration.rewriteSealedSegments {
+                for fileName in recovered.streamFormSealed { sealer.enqueue(fileName) }
+            }
             let loop = WriterLoop(engine: engine)
             sealer.start()
             loop.start()
