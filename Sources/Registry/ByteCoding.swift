@@ -25,9 +25,8 @@ struct ByteWriter {
     }
 
     mutating func writeString(_ value: String) {
-        let utf8 = Array(value.utf8)
-        writeVarint(UInt64(utf8.count))
-        bytes.append(contentsOf: utf8)
+        writeVarint(UInt64(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
     }
 
     mutating func writeFixed64(_ value: UInt64) {

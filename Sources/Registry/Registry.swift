@@ -138,6 +138,13 @@ public actor Registry {
     /// Registers (upserts) a service and starts its lease. Throws `RegistryError`.
     public func register(_ service: Service, peer: Peer) async throws {
         let filled = try RequestValidator.validateRegister(service, peer: peer)
+        if projection.liveEntryCount >= configuration.servicesMax,
+            projection.liveEntry(name: filled.name, id: filled.id) == nil
+        {
+            throw RegistryError.unavailable(
+                "the registry holds \(projection.liveEntryCount) services, its limit (servicesMax); "
+                    + "retry later or raise the limit")
+        }
         _ = try await commit([Registry.serviceEvent(.register, filled, peer: peer)])
     }
 
@@ -172,15 +179,17 @@ public actor Registry {
         try RequestValidator.validateName(name)
         let now = configuration.clock()
         let live = projection.liveServices(named: name, at: now)
+        let ordered: [LiveService]
         switch configuration.getOrder {
         case .shuffle:
-            return live.shuffled(using: &random).map(\.service)
+            ordered = live.shuffled(using: &random)
         case .freshest:
             let horizon = now - configuration.freshWindowMicroseconds
             let fresh = live.filter { $0.lastRenewAtMicroseconds >= horizon }
             let older = live.filter { $0.lastRenewAtMicroseconds < horizon }
-            return (fresh.shuffled(using: &random) + older.shuffled(using: &random)).map(\.service)
+            ordered = fresh.shuffled(using: &random) + older.shuffled(using: &random)
         }
+        return ordered.prefix(configuration.getResultsMax).map(\.service)
     }
 
     /// Live services in total (for metrics); leases that lapsed within the last sweep

@@ -24,6 +24,11 @@ public struct RegistryConfiguration: Sendable {
     public var snapshotsKept = 3
     /// How long after a failed append the registry reopens the log (and retries).
     public var recoveryIntervalMicroseconds: Int64 = 1_000_000
+    /// Most services held at once (live or lapsed-but-unswept); a Register of a new service
+    /// beyond it answers unavailable. Renews of known services are always taken.
+    public var servicesMax = 1_000_000
+    /// Most services one Get returns (the first ones in Get order).
+    public var getResultsMax = 1_000
     /// Wall-clock microseconds since the Unix epoch; stamps log commits and decides leases.
     public var clock: @Sendable () -> Int64 = { FileIO.wallClockMicroseconds() }
     /// Seeds Get's shuffles; nil draws from the system's random source.
@@ -51,6 +56,8 @@ public struct RegistryConfiguration: Sendable {
         try check(snapshotIntervalMicroseconds >= 1_000_000, "snapshot interval must be at least 1 s")
         try check((1...100).contains(snapshotsKept), "snapshots kept \(snapshotsKept) must be 1...100")
         try check(recoveryIntervalMicroseconds >= 0, "recovery interval must not be negative")
+        try check(servicesMax >= 1, "services max \(servicesMax) must be at least 1")
+        try check(getResultsMax >= 1, "Get results max \(getResultsMax) must be at least 1")
     }
 
     /// The log directory, `DIR/log`.

@@ -269,3 +269,20 @@ import Testing
         #expect(try store.sequences() == [21, 31])
     }
 }
+
+@Suite struct RegistryLimitTests {
+    // Proves the service limit refuses new services (renews and re-registers still pass) and
+    // Get returns at most getResultsMax services.
+    @Test func limits() async throws {
+        var harness = try Harness()
+        defer { harness.directory.remove() }
+        harness.configuration.servicesMax = 3
+        harness.configuration.getResultsMax = 2
+        let registry = try await harness.open()
+        for index in 0..<3 { try await registry.register(service("c\(index)"), peer: peerV4) }
+        await #expect(throws: RegistryError.self) { try await registry.register(service("c3"), peer: peerV4) }
+        try await registry.register(service("c0", address: "10.2.2.2:81"), peer: peerV4)
+        #expect(try await registry.renew(id: "c1", name: "tunnel-a", node: "", peer: peerV4) == .renewed)
+        #expect(try await registry.get(name: "tunnel-a").count == 2)
+    }
+}
