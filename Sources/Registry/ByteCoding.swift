@@ -109,7 +109,8 @@ struct ByteReader {
     mutating func readString(maxBytes: Int, field: String) throws(ByteReaderError) -> String {
         let length = try readCount(max: maxBytes, what: "\(field) length")
         guard length <= remaining else {
-            throw ByteReaderError(offset: offset, reason: "\(field) length \(length) exceeds the \(remaining) bytes left")
+            throw ByteReaderError(
+                offset: offset, reason: "\(field) length \(length) exceeds the \(remaining) bytes left")
         }
         let slice = bytes[offset..<offset + length]
         guard let value = String(validating: slice, as: UTF8.self) else {

@@ -28,9 +28,15 @@ import Testing
         let harness = try Harness()
         defer { harness.directory.remove() }
         let registry = try await harness.open()
-        await #expect(throws: RegistryError.self) { try await registry.register(service("a", network: "icmp"), peer: peerV4) }
-        await #expect(throws: RegistryError.self) { _ = try await registry.renew(id: "", name: "t", node: "", peer: peerV4) }
-        await #expect(throws: RegistryError.self) { try await registry.deregister(id: "a", name: "", node: "", peer: peerV4) }
+        await #expect(throws: RegistryError.self) {
+            try await registry.register(service("a", network: "icmp"), peer: peerV4)
+        }
+        await #expect(throws: RegistryError.self) {
+            _ = try await registry.renew(id: "", name: "t", node: "", peer: peerV4)
+        }
+        await #expect(throws: RegistryError.self) {
+            try await registry.deregister(id: "a", name: "", node: "", peer: peerV4)
+        }
         await #expect(throws: RegistryError.self) { _ = try await registry.get(name: "") }
         #expect(harness.store.records.count == 1)
     }
@@ -225,7 +231,8 @@ import Testing
                     try await registry.register(service("c\(index % 50)", name: "t\(index % 7)"), peer: peerV4)
                     _ = try await registry.renew(id: "c\(index % 50)", name: "t\(index % 7)", node: "", peer: peerV4)
                     if index % 3 == 0 {
-                        try await registry.deregister(id: "c\(index % 50)", name: "t\(index % 7)", node: "", peer: peerV4)
+                        try await registry.deregister(
+                            id: "c\(index % 50)", name: "t\(index % 7)", node: "", peer: peerV4)
                     }
                 }
             }

@@ -27,11 +27,13 @@ import Testing
                 for caller in 0..<callers {
                     group.addTask {
                         let peer = Peer(ip: "10.0.0.\(caller % 4 + 1)", port: 50_000 + caller)
-                        for connector in stride(from: caller, to: connectors.count, by: callers).map({ connectors[$0] }) {
+                        for connector in stride(from: caller, to: connectors.count, by: callers).map({ connectors[$0] })
+                        {
                             if round == 0 {
                                 try await registry.register(connector, peer: peer)
                             } else {
-                                _ = try await registry.renew(id: connector.id, name: connector.name, node: connector.node, peer: peer)
+                                _ = try await registry.renew(
+                                    id: connector.id, name: connector.name, node: connector.node, peer: peer)
                             }
                         }
                     }
@@ -45,7 +47,8 @@ import Testing
         let activeBytes = try EventLogReader(directory: logDirectory).segments().reduce(0) { $0 + $1.bytes }
 
         let writer = try await EventLogWriter.open(
-            EventLogConfiguration(directory: logDirectory), logger: quietLogger, clock: { FileIO.wallClockMicroseconds() })
+            EventLogConfiguration(directory: logDirectory), logger: quietLogger,
+            clock: { FileIO.wallClockMicroseconds() })
         try await writer.rotate()
         await writer.waitForSealing()
         try await writer.close()
@@ -59,7 +62,10 @@ import Testing
 
     static func uuid(_ generator: inout RegistryRandom) -> String {
         let hex = (0..<32).map { _ in String(generator.next() % 16, radix: 16) }.joined()
-        return [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
-            .joined(separator: "-")
+        return [
+            hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4),
+            hex.dropFirst(20),
+        ]
+        .joined(separator: "-")
     }
 }
