@@ -47,6 +47,7 @@ public actor Registry {
         _ configuration: RegistryConfiguration,
         logger: Logger
     ) async throws -> Registry {
+        try configuration.validate()
         try FileIO.createDirectory(configuration.logDirectory)
         var logConfiguration = EventLogConfiguration(directory: configuration.logDirectory)
         logConfiguration.fsync = configuration.fsync
@@ -66,7 +67,7 @@ public actor Registry {
         store: any RegistryEventStore,
         logger: Logger
     ) async throws -> Registry {
-        precondition(configuration.leaseTTLMicroseconds > 0, "lease TTL must be positive: \(configuration.leaseTTLMicroseconds)")
+        try configuration.validate()
         let snapshots = SnapshotStore(directory: configuration.snapshotDirectory)
         let durable = store.durableSequence
         var projection = snapshots.loadNewestValid(atOrBefore: durable, logger: logger) ?? Projection()
@@ -137,6 +138,13 @@ public actor Registry {
     /// Registers (upserts) a service and starts its lease. Throws `RegistryError`.
     public func register(_ service: Service, peer: Peer) async throws {
         let filled = try RequestValidator.validateRegister(service, peer: peer)
+        if projection.liveEntryCount >= configuration.servicesMax,
+            projection.liveEntry(name: filled.name, id: filled.id) == nil
+        {
+            throw RegistryError.unavailable(
+                "the registry holds \(projection.liveEntryCount) services, its limit (servicesMax); "
+                    + "retry later or raise the limit")
+        }
         _ = try await commit([Registry.serviceEvent(.register, filled, peer: peer)])
     }
 
@@ -171,15 +179,17 @@ public actor Registry {
         try RequestValidator.validateName(name)
         let now = configuration.clock()
         let live = projection.liveServices(named: name, at: now)
+        let ordered: [LiveService]
         switch configuration.getOrder {
         case .shuffle:
-            return live.shuffled(using: &random).map(\.service)
+            ordered = live.shuffled(using: &random)
         case .freshest:
             let horizon = now - configuration.freshWindowMicroseconds
             let fresh = live.filter { $0.lastRenewAtMicroseconds >= horizon }
             let older = live.filter { $0.lastRenewAtMicroseconds < horizon }
-            return (fresh.shuffled(using: &random) + older.shuffled(using: &random)).map(\.service)
+            ordered = fresh.shuffled(using: &random) + older.shuffled(using: &random)
         }
+        return ordered.prefix(configuration.getResultsMax).map(\.service)
     }
 
     /// Live services in total (for metrics); leases that lapsed within the last sweep
