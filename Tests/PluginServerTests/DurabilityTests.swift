@@ -83,7 +83,7 @@ import Testing
 
     @Test func fullDiskAnswers503KeepsGetAndRecovers() async throws {
         // Proves a log write failure (file-size limit → EFBIG) is 503 with Get still served, and writes recover.
-        let server = try await ServerProcess.start(launcher: ["/usr/bin/prlimit", "--fsize=131072", "--"])
+        let server = try await ServerProcess.start(launcher: ["/usr/bin/prlimit", "--fsize=131072:unlimited", "--"])
         defer { server.cleanUp() }
         let http = HTTPCalls(base: server.httpBase)
         #expect(try await http.register(id: "keep", name: "t", address: "10.0.0.1:80").status == 200)
@@ -105,7 +105,7 @@ import Testing
 
         let raise = Process()
         raise.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        raise.arguments = ["--pid", "\(server.process.processIdentifier)", "--fsize=unlimited"]
+        raise.arguments = ["--pid", "\(server.process.processIdentifier)", "--fsize=unlimited:unlimited"]
         try raise.run()
         raise.waitUntilExit()
         try #require(raise.terminationStatus == 0)
