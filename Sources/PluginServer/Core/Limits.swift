@@ -1,0 +1,9 @@
+/// Size limits on what a client may send; larger input is refused before it reaches the log.
+public struct RequestLimits: Sendable {
+    /// The largest HTTP body accepted (413 above it) and gRPC request message.
+    public var bodyBytesMax: Int = 64 << 10
+    /// The largest id, name, node or address, in UTF-8 bytes (400 above it).
+    public var fieldBytesMax: Int = 256
+
+    public init() {}
+}

@@ -1,0 +1,165 @@
+import CoreMetrics
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Registry
+
+/// Answers GOST's HTTP plugin calls at the configured path, plus `/healthz`, `/readyz` and
+/// `/metrics`. Every refusal carries `{"error":"..."}` saying what is wrong and what to send.
+struct SDResponder: HTTPResponder {
+    typealias Context = PeerRequestContext
+
+    let path: String
+    let calls: SDCalls
+    let token: TokenCheck?
+    let limits: RequestLimits
+    let metricsText: (@Sendable () async -> String)?
+    let logger: Logger
+
+    func respond(to request: Request, context: PeerRequestContext) async throws -> Response {
+        let start = ContinuousClock.now
+        var call = "other"
+        let response: Response
+        switch request.uri.path {
+        case path:
+            call = Self.callName(request.method)
+            response = await serveSD(request, context: context)
+        case "/healthz":
+            response = onlyGet(request) ?? Self.json(.ok, #"{"status":"ok"}"#)
+        case "/readyz":
+            response =
+                onlyGet(request)
+                ?? (calls.isReady
+                    ? Self.json(.ok, #"{"status":"ready"}"#)
+                    : Self.error(.serviceUnavailable, "the registry is still replaying its log; retry in a moment"))
+        case "/metrics":
+            if let refusal = onlyGet(request) {
+                response = refusal
+            } else {
+                response = await metrics()
+            }
+        default:
+            response = Self.error(
+                .notFound, "no such path \(request.uri.path); GOST's plugin URL is \(path), also /healthz /readyz /metrics"
+            )
+        }
+        calls.metrics.recordRequest(front: "http", call: call, since: start)
+        return response
+    }
+
+    private func serveSD(_ request: Request, context: PeerRequestContext) async -> Response {
+        if let token, !token.matchesBearer(request.headers[.authorization]) {
+            var response = Self.error(
+                .unauthorized, "missing or wrong token; send the header Authorization: Bearer <token>"
+            )
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
+        }
+        do {
+            switch request.method {
+            case .get:
+                let name = request.uri.queryParameters["name"].map(String.init) ?? ""
+                let services = try await calls.get(name: name)
+                return Self.json(.ok, WireJSON.encodeServices(services))
+            case .post:
+                try await calls.register(try await body(request), peer: context.peer)
+                return Self.json(.ok, #"{"ok":true}"#)
+            case .put:
+                let outcome = try await calls.renew(try await body(request), peer: context.peer)
+                guard outcome != .notFound else {
+                    return Self.error(
+                        .notFound,
+                        "this service (name, id) was never registered; register it with POST first"
+                    )
+                }
+                return Self.json(.ok, #"{"ok":true}"#)
+            case .delete:
+                try await calls.deregister(try await body(request), peer: context.peer)
+                return Self.json(.ok, #"{"ok":true}"#)
+            default:
+                var response = Self.error(
+                    .methodNotAllowed,
+                    "method \(request.method) is not used by GOST; send POST (register), PUT (renew), "
+                        + "DELETE (deregister) or GET ?name= (get)"
+                )
+                response.headers[.allow] = "GET, POST, PUT, DELETE"
+                return response
+            }
+        } catch {
+            return Self.response(for: error, logger: logger)
+        }
+    }
+
+    /// Reads the whole body, refusing more than the limit.
+    private func body(_ request: Request) async throws(RequestFailure) -> ServiceFields {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limits.bodyBytesMax)
+        } catch is NIOTooManyBytesError {
+            calls.metrics.rejected.increment()
+            throw .tooLarge("the body is larger than \(limits.bodyBytesMax) bytes; send one small JSON object")
+        } catch {
+            throw .invalid("the body could not be read (\(error)); send the whole JSON object")
+        }
+        do {
+            return try WireJSON.decodeService(Array(buffer.readableBytesView))
+        } catch {
+            calls.metrics.rejected.increment()
+            throw error
+        }
+    }
+
+    private func metrics() async -> Response {
+        guard let metricsText else {
+            return Self.error(.notFound, "metrics are not enabled on this server")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: await metricsText())))
+    }
+
+    private func onlyGet(_ request: Request) -> Response? {
+        guard request.method != .get, request.method != .head else { return nil }
+        var response = Self.error(.methodNotAllowed, "\(request.uri.path) answers GET only")
+        response.headers[.allow] = "GET"
+        return response
+    }
+
+    static func response(for failure: RequestFailure, logger: Logger) -> Response {
+        switch failure {
+        case .invalid(let message):
+            return error(.badRequest, message)
+        case .tooLarge(let message):
+            return error(.contentTooLarge, message)
+        case .unavailable(let message):
+            var response = error(.serviceUnavailable, message)
+            response.headers[.retryAfter] = "1"
+            return response
+        case .internalError(let message):
+            logger.error("internal error answering a request", metadata: ["error": "\(message)"])
+            return error(.internalServerError, "internal error; see the server log")
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json(status, WireJSON.encodeError(message))
+    }
+
+    static func callName(_ method: HTTPRequest.Method) -> String {
+        switch method {
+        case .post: return "register"
+        case .put: return "renew"
+        case .delete: return "deregister"
+        case .get: return "get"
+        default: return "other"
+        }
+    }
+}
+

@@ -1,2 +1,0 @@
-// Placeholder until the PluginServer owner lands code.
-enum PluginServerPlaceholder {}

@@ -1,0 +1,101 @@
+import Foundation
+import EventLog
+import Logging
+import PluginServer
+import Registry
+
+/// The command line turned into validated settings; each error names the option and value.
+struct ServerSettings: Sendable {
+    var server = PluginServerConfiguration()
+    var registry: RegistryConfiguration
+    var logLevel: Logger.Level
+
+    init(_ command: TunnelRegistryCommand) throws(ConfigurationError) {
+        server.http = try ListenAddress.parse(command.http, option: "--http")
+        server.grpc = try ListenAddress.parse(command.grpc, option: "--grpc")
+        server.httpPath = command.httpPath
+        server.token = try Self.token(command)
+        switch (command.tlsCert, command.tlsKey) {
+        case (let cert?, let key?):
+            server.tls = TLSFiles(certificatePath: cert, privateKeyPath: key)
+        case (nil, nil):
+            server.tls = nil
+        default:
+            throw ConfigurationError("--tls-cert and --tls-key go together; pass both or neither")
+        }
+        try server.validate(allowUnauthenticated: command.allowUnauthenticated)
+
+        registry = RegistryConfiguration(dataDirectory: command.dataDir)
+        let ttl = try DurationText.microseconds(command.leaseTTL, option: "--lease-ttl")
+        guard ttl >= 100_000 else {
+            throw ConfigurationError("--lease-ttl \(command.leaseTTL) is shorter than 100ms; GOST renews every 15s, use e.g. 45s")
+        }
+        registry.leaseTTLMicroseconds = ttl
+        registry.fsync = try Self.fsync(command.fsync)
+        guard command.segmentSize >= 4096 else {
+            throw ConfigurationError("--segment-size \(command.segmentSize) is below 4096 bytes; use e.g. 67108864")
+        }
+        registry.segmentBytesMax = command.segmentSize
+        guard let order = GetOrder(rawValue: command.getOrder) else {
+            throw ConfigurationError("--get-order \(command.getOrder) is unknown; use freshest or shuffle")
+        }
+        registry.getOrder = order
+        guard let level = Logger.Level(rawValue: command.logLevel) else {
+            let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigurationError("--log-level \(command.logLevel) is unknown; use one of \(levels)")
+        }
+        logLevel = level
+    }
+
+    private static func token(_ command: TunnelRegistryCommand) throws(ConfigurationError) -> String? {
+        switch (command.token, command.tokenFile) {
+        case (let token?, nil):
+            return token
+        case (nil, let path?):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError("--token-file \(path) cannot be read; check the path and its permissions")
+            }
+            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty else {
+                throw ConfigurationError("--token-file \(path) is empty; write the token into it")
+            }
+            return token
+        case (nil, nil):
+            return nil
+        case (_?, _?):
+            throw ConfigurationError("--token and --token-file both given; pass only one")
+        }
+    }
+
+    static func fsync(_ text: String) throws(ConfigurationError) -> FsyncPolicy {
+        switch text {
+        case "always": return .always
+        case "never": return .never
+        default:
+            guard text.hasPrefix("interval:") else {
+                throw ConfigurationError("--fsync \(text) is unknown; use always, never or interval:DURATION (e.g. interval:10ms)")
+            }
+            let micros = try DurationText.microseconds(String(text.dropFirst("interval:".count)), option: "--fsync")
+            guard micros >= 1000 else {
+                throw ConfigurationError("--fsync \(text): the interval must be at least 1ms")
+            }
+            return .interval(milliseconds: Int(micros / 1000))
+        }
+    }
+}
+
+/// Durations as operators write them: `500ms`, `45s`, `2m`, `1h`, `1.5s`.
+enum DurationText {
+    static func microseconds(_ text: String, option: String) throws(ConfigurationError) -> Int64 {
+        let units: [(String, Double)] = [("ms", 1_000), ("us", 1), ("s", 1_000_000), ("m", 60_000_000), ("h", 3_600_000_000)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count)
+            if let value = Double(number), value.isFinite, value > 0, value * scale < 1e15,
+                number.allSatisfy({ $0.isNumber || $0 == "." })
+            {
+                return Int64(value * scale)
+            }
+        }
+        throw ConfigurationError("\(option) \(text) is not a duration; write e.g. 500ms, 45s, 2m or 1h")
+    }
+}

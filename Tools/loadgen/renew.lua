@@ -1,0 +1,22 @@
+-- wrk script: each connection registers its own 16 services once, then renews them round-robin.
+-- Used by bench-renews.sh to measure durable renews/s with the same client as /healthz.
+local counter = 0
+local thread_id = 0
+
+setup = function(thread)
+  thread:set("thread_id", counter)
+  counter = counter + 1
+end
+
+local sent = 0
+request = function()
+  local i = sent % 1024
+  local body = '{"id":"w' .. thread_id .. '-' .. i .. '","name":"bench-' .. (i % 64) .. '","node":"wrk-node"'
+  local method = "PUT"
+  if sent < 1024 then
+    method = "POST"
+    body = body .. ',"network":"tcp","address":":80"'
+  end
+  sent = sent + 1
+  return wrk.format(method, nil, {["Content-Type"] = "application/json"}, body .. "}")
+end
