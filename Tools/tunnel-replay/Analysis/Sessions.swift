@@ -1,0 +1,140 @@
+import Registry
+
+/// How a connector session ended.
+enum SessionEnd: String, Sendable, Equatable {
+    case deregister, expire
+    /// Still up at the end of the scanned range.
+    case live
+}
+
+/// One connector session: from a Register (or a revive) to its Deregister, expiry, or now.
+struct Session: Sendable, Equatable {
+    var id: String
+    var name: String
+    var node: String
+    var network: String
+    var address: String
+    var startMicroseconds: Int64
+    /// nil while live.
+    var endMicroseconds: Int64?
+    var end: SessionEnd
+    var renews: Int
+    /// The longest time between two consecutive Register/Renew/Deregister of this session.
+    var maxGapMicroseconds: Int64
+    /// The sequence of the event that started it (orders sessions that start together).
+    var startSequence: UInt64
+    var lastActivityMicroseconds: Int64
+
+    /// True when the session overlaps [since, until] (either bound may be open).
+    func overlaps(since: Int64?, until: Int64?) -> Bool {
+        if let until, startMicroseconds > until { return false }
+        if let since, let endMicroseconds, endMicroseconds < since { return false }
+        return true
+    }
+}
+
+/// A service's identity in the registry: (name, id).
+struct ServiceKey: Hashable, Sendable {
+    var name: String
+    var id: String
+}
+
+/// Splits the event stream into connector sessions.
+///
+/// It never decides expiry itself: the registry logs an `expire` for every lapse (with the
+/// instant it lapsed), and a revive is a Renew after such an expire, so session boundaries
+/// follow the events the projection folded.
+struct SessionTracker {
+    /// What a revive restores: the last known service of a key that expired, not deregistered.
+    private var expired: [ServiceKey: Session] = [:]
+    private(set) var open: [ServiceKey: Session] = [:]
+    private(set) var closed: [Session] = []
+    /// Keep closed sessions in `closed` (false when a caller only needs counts via `onClose`).
+    var keepsClosed = true
+
+    /// Folds one event; returns the session it closed, if any.
+    @discardableResult
+    mutating func apply(_ event: RegistryEvent) -> Session? {
+        let key = ServiceKey(name: event.service.name, id: event.service.id)
+        switch event.kind {
+        case .register:
+            if var session = open[key] {
+                session.recordActivity(at: event.timeMicroseconds)
+                session.node = event.service.node
+                session.network = event.service.network
+                session.address = event.service.address
+                open[key] = session
+            } else {
+                expired[key] = nil
+                open[key] = Session(starting: event, from: event.service)
+            }
+        case .renew:
+            if var session = open[key] {
+                session.recordActivity(at: event.timeMicroseconds)
+                session.renews += 1
+                open[key] = session
+            } else if let last = expired.removeValue(forKey: key) {
+                var revived = last.service
+                revived.node = event.service.node.isEmpty ? revived.node : event.service.node
+                open[key] = Session(starting: event, from: revived)
+            }
+        case .deregister:
+            guard var session = open.removeValue(forKey: key) else {
+                expired[key] = nil
+                return nil
+            }
+            session.recordActivity(at: event.timeMicroseconds)
+            return close(session, at: event.timeMicroseconds, reason: .deregister)
+        case .expire:
+            guard let session = open.removeValue(forKey: key) else { return nil }
+            let closedSession = close(
+                session, at: event.lapsedAtMicroseconds ?? event.timeMicroseconds, reason: .expire)
+            expired[key] = closedSession
+            return closedSession
+        case .start, .stall:
+            return nil
+        }
+        return nil
+    }
+
+    private mutating func close(_ session: Session, at time: Int64, reason: SessionEnd) -> Session {
+        var ended = session
+        ended.endMicroseconds = time
+        ended.end = reason
+        if keepsClosed { closed.append(ended) }
+        return ended
+    }
+
+    /// Closed and still-open sessions, ordered by start (then the starting event's sequence).
+    func allSessions() -> [Session] {
+        (closed + open.values).sorted {
+            ($0.startMicroseconds, $0.startSequence) < ($1.startMicroseconds, $1.startSequence)
+        }
+    }
+
+    /// Sessions of a whole event array (pure: what the tests call).
+    static func sessions(of events: [RegistryEvent]) -> [Session] {
+        var tracker = SessionTracker()
+        for event in events { tracker.apply(event) }
+        return tracker.allSessions()
+    }
+}
+
+extension Session {
+    init(starting event: RegistryEvent, from service: Service) {
+        self.init(
+            id: service.id, name: service.name, node: service.node, network: service.network,
+            address: service.address, startMicroseconds: event.timeMicroseconds, endMicroseconds: nil,
+            end: .live, renews: 0, maxGapMicroseconds: 0, startSequence: event.sequence,
+            lastActivityMicroseconds: event.timeMicroseconds)
+    }
+
+    var service: Service {
+        Service(id: id, name: name, node: node, network: network, address: address)
+    }
+
+    mutating func recordActivity(at time: Int64) {
+        maxGapMicroseconds = max(maxGapMicroseconds, time - lastActivityMicroseconds)
+        lastActivityMicroseconds = time
+    }
+}

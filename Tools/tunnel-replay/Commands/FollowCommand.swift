@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import EventLog
+import Synchronization
+
+/// Set by SIGINT/SIGTERM so `follow` ends after printing what it has.
+let followInterrupted = Atomic<Bool>(false)
+
+/// `follow`: prints events as the server appends them, until interrupted.
+struct FollowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "follow", abstract: "Print new events as they are appended, until interrupted (Ctrl-C).")
+
+    static let pollMicroseconds: UInt32 = 100_000
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var service: ServiceFilterOptions
+    @Option(help: "Only this connector id.") var id: String?
+    @Option(help: "Only these kinds, comma-separated.") var kind: String?
+    @Flag(help: "Also print control records (start, stall).") var all = false
+    @Option(help: "Start at this time (RFC 3339 or -15m) instead of the end of the log.") var since: String?
+
+    func run() throws {
+        let filter = try EventFilter(
+            name: service.name, id: id, node: service.node, kinds: EventRow.parseKinds(kind), includeControl: all)
+        let directory = try common.directory()
+        let scan = try EventScan(directory: directory)
+        let start: ScanStart
+        if let since {
+            start = .time(try TimeArgument.parse(since, nowMicroseconds: try WallClock.nowMicroseconds()))
+        } else {
+            let segments = try directory.segments(scan.reader)
+            start = .sequence((segments.last(where: { $0.lastSequence > 0 })?.lastSequence ?? 0) + 1)
+        }
+        var cursor = try scan.makeCursor(start)
+        let writer = common.writer(columns: EventRow.columns)
+        signal(SIGINT) { _ in followInterrupted.store(true, ordering: .relaxed) }
+        signal(SIGTERM) { _ in followInterrupted.store(true, ordering: .relaxed) }
+        while !followInterrupted.load(ordering: .relaxed) {
+            var printed = false
+            while let record = try readNext(&cursor, logPath: directory.logPath) {
+                let event = try scan.decode(record)
+                if filter.matches(event) {
+                    writer.write(EventRow.cells(event))
+                    printed = true
+                }
+                if followInterrupted.load(ordering: .relaxed) { break }
+            }
+            if printed { writer.flushNow() }
+            usleep(Self.pollMicroseconds)
+        }
+        writer.finish()
+    }
+
+    private func readNext(_ cursor: inout LogCursor, logPath: String) throws(ReplayError) -> LogRecord? {
+        do {
+            return try cursor.next()
+        } catch {
+            throw .readFailed("following '\(logPath)' failed: \(error); run verify to locate the damage")
+        }
+    }
+}
