@@ -1,7 +1,7 @@
 /// A stretch of time in which tunnel `name` reconnected at least `min` times within `window`.
 struct FlapEpisode: Sendable, Equatable {
     var name: String
-    /// Session starts in the episode that followed an earlier session of the tunnel.
+    /// Session starts in the episode that followed the end of an earlier session of the tunnel.
     var reconnects: Int
     var firstMicroseconds: Int64
     var lastMicroseconds: Int64
@@ -15,21 +15,33 @@ enum Flaps {
     /// How many reconnect instants an episode lists.
     static let timesMax = 100
 
-    /// The flap episodes of `sessions`: a reconnect is any session start of a tunnel except its
-    /// first in the range; an episode merges overlapping windows holding ≥ `minimum` reconnects.
+    /// The flap episodes of `sessions`: a reconnect is a session start of a tunnel after an earlier
+    /// session of that tunnel ended (a second node connecting alongside is not one); an episode
+    /// merges overlapping windows holding ≥ `minimum` reconnects.
     static func episodes(of sessions: [Session], windowMicroseconds: Int64, minimum: Int) -> [FlapEpisode] {
         precondition(windowMicroseconds > 0 && minimum > 0, "window \(windowMicroseconds) min \(minimum)")
         var byName: [String: [Session]] = [:]
         for session in sessions { byName[session.name, default: []].append(session) }
         var episodes: [FlapEpisode] = []
         for (name, group) in byName {
-            let starts = group.sorted {
-                ($0.startMicroseconds, $0.startSequence) < ($1.startMicroseconds, $1.startSequence)
-            }.dropFirst()
             episodes += episodesOfOneTunnel(
-                name: name, reconnects: Array(starts), windowMicroseconds: windowMicroseconds, minimum: minimum)
+                name: name, reconnects: reconnects(group), windowMicroseconds: windowMicroseconds, minimum: minimum)
         }
         return episodes.sorted { ($0.firstMicroseconds, $0.name) < ($1.firstMicroseconds, $1.name) }
+    }
+
+    /// The sessions of one tunnel that started after an earlier one of it had ended.
+    static func reconnects(_ sessions: [Session]) -> [Session] {
+        let ordered = sessions.sorted {
+            ($0.startMicroseconds, $0.startSequence) < ($1.startMicroseconds, $1.startSequence)
+        }
+        var earliestEnd = Int64.max
+        var result: [Session] = []
+        for session in ordered {
+            if earliestEnd <= session.startMicroseconds { result.append(session) }
+            if let end = session.endMicroseconds { earliestEnd = min(earliestEnd, end) }
+        }
+        return result
     }
 
     private static func episodesOfOneTunnel(

@@ -23,12 +23,20 @@ final class OutputSink {
         flushIfFull()
     }
 
+    /// A sink that keeps everything in `buffer` (tests read it back with `captured`).
+    static func capturing() -> OutputSink {
+        OutputSink(fileDescriptor: -1)
+    }
+
+    var captured: String { String(decoding: buffer, as: UTF8.self) }
+
     func flushIfFull() {
         if buffer.count >= Self.flushBytes { flush() }
     }
 
     /// Writes everything buffered. A closed pipe (`| head`) ends the process quietly.
     func flush() {
+        guard fileDescriptor >= 0 else { return }
         var offset = 0
         while offset < buffer.count {
             let written = buffer.withUnsafeBytes { raw in
