@@ -1,6 +1,5 @@
-// CONTRACT SKELETON: the public surface of EventLog that Registry and the tools build on.
-// The EventLog owner replaces these bodies with the real implementation (and may split the
-// file); signatures may grow but should not change shape without telling the other owners.
+// The public value types of EventLog that Registry and the tools build on. The writer is in
+// EventLogWriter.swift, the reader in EventLogReader.swift and LogCursor.swift.
 import Logging
 
 /// When the writer makes a commit durable before acknowledging it.
@@ -18,13 +17,50 @@ public struct EventLogConfiguration: Sendable {
     /// The directory holding the `.seg` files (the server uses `DATA/log`).
     public var directory: String
     public var fsync: FsyncPolicy = .always
+    /// A segment is sealed before a commit would take it past this size (a lone larger commit
+    /// still gets a segment of its own). At least 4 KiB.
     public var segmentBytesMax: Int = 64 << 20
+    /// A segment is sealed at the first commit this long after it was created.
     public var segmentAgeSecondsMax: Int = 3600
+    /// Largest payload of one record; a larger append throws `.recordTooLarge`.
     public var recordBytesMax: Int = 64 << 10
+    /// Largest commit (records with their length prefixes, before compression); at most 16 MiB.
     public var commitBytesMax: Int = 4 << 20
+    /// zstd level of the live stream (each commit flushed).
+    public var compressionLevel: Int = 3
+    /// zstd level of the dense rewrite of sealed segments (done once, in the background).
+    public var sealedCompressionLevel: Int = 19
+    /// Target plain bytes of one dense block (an independent zstd frame); at most 32 MiB.
+    public var sealedBlockBytes: Int = 16 << 20
+    /// At open, checksum every frame of every sealed segment (without decompressing). When
+    /// false only their headers and seal frames are checked.
+    public var checksumSealedSegmentsOnOpen: Bool = true
 
     public init(directory: String) {
         self.directory = directory
+    }
+
+    /// Throws `.invalidConfiguration` naming the first setting out of range.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
+            if !ok { throw EventLogError.invalidConfiguration(message()) }
+        }
+        try check(!directory.isEmpty, "directory is empty")
+        try check(segmentBytesMax >= 4096, "segmentBytesMax \(segmentBytesMax) is below 4096")
+        try check(segmentAgeSecondsMax >= 1, "segmentAgeSecondsMax \(segmentAgeSecondsMax) is below 1")
+        try check(recordBytesMax >= 1, "recordBytesMax \(recordBytesMax) is below 1")
+        try check(commitBytesMax <= 16 << 20, "commitBytesMax \(commitBytesMax) is above 16 MiB")
+        try check(
+            commitBytesMax >= recordBytesMax + 10,
+            "commitBytesMax \(commitBytesMax) cannot hold one record of recordBytesMax \(recordBytesMax)")
+        try check((1...22).contains(compressionLevel), "compressionLevel \(compressionLevel) is not in 1...22")
+        try check(
+            (1...22).contains(sealedCompressionLevel), "sealedCompressionLevel \(sealedCompressionLevel) is not in 1...22")
+        try check(
+            (4096...(32 << 20)).contains(sealedBlockBytes), "sealedBlockBytes \(sealedBlockBytes) is not in 4 KiB...32 MiB")
+        if case .interval(let milliseconds) = fsync {
+            try check(milliseconds >= 1, "fsync interval \(milliseconds) ms is below 1")
+        }
     }
 }
 
@@ -59,6 +95,8 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
     case locked(directory: String)
     case io(operation: String, path: String, errno: Int32)
     case closed
+    /// A setting out of range; the message names it and its value.
+    case invalidConfiguration(String)
 
     public var description: String {
         switch self {
@@ -73,73 +111,9 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
             return "\(operation) failed on \(path): errno \(errno)"
         case .closed:
             return "the log is closed"
+        case .invalidConfiguration(let message):
+            return "invalid event log configuration: \(message)"
         }
-    }
-}
-
-/// The single writer of a log directory: group-commits concurrent appends.
-public final class EventLogWriter: Sendable {
-    /// Opens (creating if needed) the directory, takes the writer lock and recovers the tail.
-    /// `clock` returns wall-clock microseconds; commit timestamps never go backwards.
-    public static func open(
-        _ configuration: EventLogConfiguration,
-        logger: Logger,
-        clock: @escaping @Sendable () -> Int64
-    ) async throws -> EventLogWriter {
-        fatalError("EventLogWriter.open is not implemented yet")
-    }
-
-    /// Appends one record; returns once it is durable under the configured policy.
-    public func append(_ payload: [UInt8]) async throws -> LogPosition {
-        fatalError("not implemented")
-    }
-
-    /// Appends records in one commit with contiguous sequences; returns the first's position.
-    public func append(contentsOf payloads: [[UInt8]]) async throws -> LogPosition {
-        fatalError("not implemented")
-    }
-
-    /// The highest sequence known durable (0 when the log is empty).
-    public var lastSequence: UInt64 { fatalError("not implemented") }
-
-    /// Flushes, fsyncs, and releases the lock. Later appends throw `.closed`.
-    public func close() async throws {
-        fatalError("not implemented")
-    }
-}
-
-/// Reads a log directory without a lock, also while a writer appends to it.
-public struct EventLogReader: Sendable {
-    public init(directory: String) throws {
-        fatalError("not implemented")
-    }
-
-    /// A cursor positioned at the first record with sequence ≥ `sequence`.
-    public func cursor(fromSequence sequence: UInt64) throws -> LogCursor {
-        fatalError("not implemented")
-    }
-
-    /// Every segment, oldest first, described from its header (no decompression).
-    public func segments() throws -> [SegmentInfo] {
-        fatalError("not implemented")
-    }
-
-    /// Reads every segment whole and returns each problem found (empty when healthy).
-    public func verify() -> [EventLogError] {
-        fatalError("not implemented")
-    }
-
-    /// A cursor positioned at the first record with timestamp ≥ `timestampMicroseconds`.
-    public func cursor(fromTimestamp timestampMicroseconds: Int64) throws -> LogCursor {
-        fatalError("not implemented")
-    }
-}
-
-/// Iterates records in sequence order. `next()` returns nil at the last whole commit;
-/// calling it again later returns records appended since.
-public struct LogCursor: Sendable {
-    public mutating func next() throws -> LogRecord? {
-        fatalError("not implemented")
     }
 }
 

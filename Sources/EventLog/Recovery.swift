@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+
+/// What the writer continues from after recovery.
+struct RecoveredLog: Sendable {
+    var active: ActiveSegment?
+    var nextSequence: UInt64
+    var lastTimestampMicroseconds: Int64
+    /// Sealed segments still in the stream form: the sealer rewrites them densely.
+    var streamFormSealed: [String]
+}
+
+/// Open-time checks: every sealed segment whole, the newest one cut back to its last whole commit.
+enum Recovery {
+    static func recover(configuration: EventLogConfiguration, logger: Logger) throws -> RecoveredLog {
+        let directory = configuration.directory
+        for name in try FileIO.list(directory) where name.hasSuffix(SegmentFormat.segmentSuffix + ".tmp") {
+            try FileIO.unlinkFile(directory + "/" + name)
+        }
+        let names = try LogDirectory.segmentNames(directory)
+        var recovered = RecoveredLog(active: nil, nextSequence: 1, lastTimestampMicroseconds: 0, streamFormSealed: [])
+        var expected: UInt64?
+        for name in names.dropLast() {
+            let seal = try checkSealed(directory: directory, fileName: name, expected: expected,
+                                       checksums: configuration.checksumSealedSegmentsOnOpen, recovered: &recovered)
+            expected = seal.lastSequence + 1
+            recovered.nextSequence = seal.lastSequence + 1
+            recovered.lastTimestampMicroseconds = seal.lastTimestampMicroseconds
+        }
+        guard let newest = names.last else { return recovered }
+        try recoverNewest(
+            directory: directory, fileName: newest, expected: expected, logger: logger, recovered: &recovered)
+        return recovered
+    }
+
+    private static func corrupt(_ directory: String, _ name: String, _ problem: ScanProblem, hint: String) -> EventLogError {
+        .corruptSegment(
+            file: directory + "/" + name, offset: problem.offset, sequence: problem.sequence,
+            reason: problem.reason + "; " + hint)
+    }
+
+    private static let repairHint = "run repair to cut the log there (later records are set aside)"
+
+    private static func checkSealed(
+        directory: String, fileName: String, expected: UInt64?, checksums: Bool, recovered: inout RecoveredLog
+    ) throws -> SealInfo {
+        if !checksums {
+            let file = try SegmentFileReader(path: directory + "/" + fileName)
+            let header = try file.readHeader()
+            guard case .success(let value) = header else {
+                if case .failure(let failure) = header {
+                    throw EventLogError.corruptSegment(
+                        file: file.path, offset: 0, sequence: nil, reason: failure.reason + "; " + repairHint)
+                }
+                preconditionFailure("unreachable")
+            }
+            guard let seal = try file.readSeal() else {
+                throw EventLogError.corruptSegment(
+                    file: file.path, offset: try file.size(), sequence: nil,
+                    reason: "a segment before the newest has no seal frame; " + repairHint)
+            }
+            if value.form == .stream { recovered.streamFormSealed.append(fileName) }
+            return seal
+        }
+        let result = try SegmentScanner.scan(
+            directory: directory, fileName: fileName, expectedFirstSequence: expected, decode: false)
+        if let problem = result.problem { throw corrupt(directory, fileName, problem, hint: repairHint) }
+        guard let seal = result.seal else {
+            throw EventLogError.corruptSegment(
+                file: directory + "/" + fileName, offset: result.fileBytes, sequence: result.lastSequence &+ 1,
+                reason: "a segment before the newest has no seal frame; " + repairHint)
+        }
+        if result.header?.form == .stream { recovered.streamFormSealed.append(fileName) }
+        return seal
+    }
+
+    private static func recoverNewest(
+        directory: String, fileName: String, expected: UInt64?, logger: Logger, recovered: inout RecoveredLog
+    ) throws {
+        let path = directory + "/" + fileName
+        let result = try SegmentScanner.scan(directory: directory, fileName: fileName, expectedFirstSequence: expected)
+        guard let header = result.header else {
+            // The header is written and synced before any commit, so a short one holds no record.
+            guard result.fileBytes <= SegmentFormat.headerBytes, let problem = result.problem else {
+                throw corrupt(directory, fileName, result.problem!, hint: repairHint)
+            }
+            let broken = try LogDirectory.brokenName(directory: directory, fileName: fileName)
+            try FileIO.renameFile(path, to: directory + "/" + broken)
+            try FileIO.syncDirectory(directory)
+            logger.warning(
+                "newest segment has no whole header; set it aside",
+                metadata: ["log.file": "\(path)", "log.kept_as": "\(broken)", "log.reason": "\(problem.reason)"])
+            recovered.nextSequence = SegmentFormat.firstSequence(fileName: fileName) ?? recovered.nextSequence
+            return
+        }
+        if let problem = result.problem {
+            if problem.offset < SegmentFormat.headerBytes || header.form == .dense {
+                throw corrupt(directory, fileName, problem, hint: repairHint)
+            }
+            try cutTail(path: path, result: result, problem: problem, logger: logger)
+        }
+        recovered.nextSequence = result.lastSequence &+ 1
+        if let last = result.lastTimestampMicroseconds { recovered.lastTimestampMicroseconds = last }
+        if result.seal != nil {
+            if header.form == .stream { recovered.streamFormSealed.append(fileName) }
+            return
+        }
+        let fd = try FileIO.openFile(path, flags: O_RDWR, operation: "open segment")
+        recovered.active = ActiveSegment(
+            fileName: fileName, path: path, fd: fd, firstSequence: header.firstSequence,
+            createdMicroseconds: header.createdMicroseconds, bytes: result.validBytes,
+            commitCount: result.commitCount, firstTimestampMicroseconds: result.firstTimestampMicroseconds ?? 0,
+            lastTimestampMicroseconds: result.lastTimestampMicroseconds ?? 0)
+    }
+
+    /// Cuts a torn tail: keeps the cut bytes as `.broken`, truncates, syncs, and warns. Refuses when
+    /// whole frames follow the damage (that is corruption, not a torn write).
+    private static func cutTail(path: String, result: SegmentScanResult, problem: ScanProblem, logger: Logger) throws {
+        let fd = try FileIO.openFile(path, flags: O_RDWR, operation: "open segment for recovery")
+        defer { FileIO.closeFile(fd) }
+        let cutBytes = result.fileBytes - result.validBytes
+        var tail = [UInt8](repeating: 0, count: cutBytes)
+        _ = try tail.withUnsafeMutableBytes { try FileIO.read(fd, into: $0, at: result.validBytes, path: path) }
+        let framesAfter = wholeFrameHeaders(in: tail, after: 1)
+        if framesAfter > 0 {
+            throw EventLogError.corruptSegment(
+                file: path, offset: problem.offset, sequence: problem.sequence,
+                reason: problem.reason + "; \(framesAfter) whole frame(s) follow, so this is not a torn tail; "
+                    + repairHint)
+        }
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        let fileName = String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
+        let broken = try LogDirectory.brokenName(directory: directory, fileName: fileName)
+        try FileIO.copyTail(fd, from: result.validBytes, count: cutBytes, source: path, to: directory + "/" + broken)
+        try FileIO.truncate(fd, to: result.validBytes, path: path)
+        try FileIO.syncData(fd, path: path)
+        try FileIO.syncDirectory(directory)
+        let commitsDropped = wholeFrameHeaders(in: tail, after: 0) > 0 || cutBytes > 0 ? 1 : 0
+        logger.warning(
+            "cut a torn tail off the newest segment: dropped \(cutBytes) bytes and \(commitsDropped) unacknowledged commit(s)",
+            metadata: [
+                "log.file": "\(path)", "log.offset": "\(result.validBytes)", "log.bytes_dropped": "\(cutBytes)",
+                "log.commits_dropped": "\(commitsDropped)", "log.kept_as": "\(broken)",
+                "log.reason": "\(problem.reason)", "log.next_sequence": "\(result.lastSequence &+ 1)",
+            ])
+    }
+
+    /// Counts offsets at or after `start` in `bytes` holding a frame header whose checksum matches.
+    static func wholeFrameHeaders(in bytes: [UInt8], after start: Int) -> Int {
+        let headerBytes = SegmentFormat.frameHeaderBytes
+        guard bytes.count >= headerBytes + start else { return 0 }
+        var count = 0
+        bytes.withUnsafeBytes { raw in
+            for offset in start...(raw.count - headerBytes)
+            where raw[offset] == SegmentFormat.frameMagic0 && raw[offset + 1] == SegmentFormat.frameMagic1 {
+                let slice = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + headerBytes)])
+                if case .success = FrameHeader.decode(slice) { count += 1 }
+            }
+        }
+        return count
+    }
+}
+
+/// Names in a log directory.
+enum LogDirectory {
+    /// Segment file names, oldest first.
+    static func segmentNames(_ directory: String) throws -> [String] {
+        try FileIO.list(directory)
+            .compactMap { name in SegmentFormat.firstSequence(fileName: name).map { (name, $0) } }
+            .sorted { $0.1 < $1.1 }
+            .map(\.0)
+    }
+
+    /// `NAME.broken`, or `NAME.N.broken` when that exists already.
+    static func brokenName(directory: String, fileName: String) throws -> String {
+        var candidate = fileName + ".broken"
+        var counter = 1
+        while FileIO.exists(directory + "/" + candidate) {
+            candidate = fileName + ".\(counter).broken"
+            counter += 1
+        }
+        return candidate
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+
+/// One queued append: its records and the appender waiting for their position.
+struct PendingAppend {
+    var payloads: [[UInt8]]
+    var plainBytes: Int
+    var continuation: CheckedContinuation<LogPosition, any Error>
+}
+
+/// The group-commit loop: a dedicated thread takes everything queued (up to the commit size
+/// limit) as one commit, writes and syncs it once, then resumes the appenders in sequence order.
+/// A thread rather than a task, so a blocking fdatasync never occupies the cooperative pool.
+final class WriterLoop: @unchecked Sendable {
+    private let condition = Condition()
+    private var pending: [PendingAppend] = []
+    private var rotateRequests: [CheckedContinuation<Void, any Error>] = []
+    private var closeRequested = false
+    private var finished = false
+    private var closeWaiters: [CheckedContinuation<Void, any Error>] = []
+    private var closeResult: Result<Void, any Error> = .success(())
+    private var acknowledgedSequence: UInt64
+    private let engine: WriterEngine
+    private let commitBytesMax: Int
+
+    init(engine: WriterEngine) {
+        self.engine = engine
+        self.commitBytesMax = engine.configuration.commitBytesMax
+        self.acknowledgedSequence = engine.nextSequence - 1
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "EventLog.writer"
+        thread.start()
+    }
+
+    var lastSequence: UInt64 {
+        condition.withLock { acknowledgedSequence }
+    }
+
+    func enqueue(_ append: PendingAppend) {
+        let accepted = condition.withLock { () -> Bool in
+            guard !closeRequested else { return false }
+            pending.append(append)
+            condition.signal()
+            return true
+        }
+        if !accepted { append.continuation.resume(throwing: EventLogError.closed) }
+    }
+
+    func rotate() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let accepted = condition.withLock { () -> Bool in
+                guard !closeRequested else { return false }
+                rotateRequests.append(continuation)
+                condition.signal()
+                return true
+            }
+            if !accepted { continuation.resume(throwing: EventLogError.closed) }
+        }
+    }
+
+    /// Asks the thread to finish what is queued, sync and stop; returns when it has.
+    func close() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let result = condition.withLock { () -> Result<Void, any Error>? in
+                closeRequested = true
+                condition.signal()
+                if finished { return closeResult }
+                closeWaiters.append(continuation)
+                return nil
+            }
+            if let result { continuation.resume(with: result) }
+        }
+    }
+
+    private func run() {
+        while let work = nextWork() {
+            switch work {
+            case .rotate(let requests):
+                let result = Result { try engine.sealActive() }
+                for request in requests { request.resume(with: result) }
+            case .commit(let batch):
+                commit(batch)
+            }
+        }
+        let result = Result { try engine.close() }
+        let waiters = condition.withLock { () -> [CheckedContinuation<Void, any Error>] in
+            finished = true
+            closeResult = result
+            defer { closeWaiters = [] }
+            return closeWaiters
+        }
+        for waiter in waiters { waiter.resume(with: result) }
+    }
+
+    private enum Work {
+        case commit([PendingAppend])
+        case rotate([CheckedContinuation<Void, any Error>])
+    }
+
+    /// Waits for work; nil once closing and everything queued is done.
+    private func nextWork() -> Work? {
+        condition.lock()
+        defer { condition.unlock() }
+        while pending.isEmpty && rotateRequests.isEmpty && !closeRequested {
+            if let deadline = engine.syncDeadline() {
+                if Condition.monotonicNanoseconds() >= deadline {
+                    engine.syncPending()
+                } else {
+                    condition.wait(untilMonotonicNanoseconds: deadline)
+                }
+            } else {
+                condition.wait()
+            }
+        }
+        if !rotateRequests.isEmpty {
+            defer { rotateRequests = [] }
+            return .rotate(rotateRequests)
+        }
+        if pending.isEmpty { return nil }
+        var count = 0
+        var bytes = 0
+        for append in pending {
+            if count > 0 && bytes + append.plainBytes > commitBytesMax { break }
+            bytes += append.plainBytes
+            count += 1
+        }
+        let batch = Array(pending[0..<count])
+        pending.removeFirst(count)
+        return .commit(batch)
+    }
+
+    private func commit(_ batch: [PendingAppend]) {
+        do {
+            let first = try engine.commit(batch.map(\.payloads))
+            let last = first.sequence + UInt64(batch.reduce(0) { $0 + $1.payloads.count }) - 1
+            condition.withLock { acknowledgedSequence = last }
+            var sequence = first.sequence
+            for append in batch {
+                append.continuation.resume(
+                    returning: LogPosition(sequence: sequence, timestampMicroseconds: first.timestampMicroseconds))
+                sequence += UInt64(append.payloads.count)
+            }
+        } catch {
+            engine.logger.error(
+                "commit failed; its appenders get the error",
+                metadata: ["log.appends": "\(batch.count)", "log.error": "\(error)"])
+            for append in batch { append.continuation.resume(throwing: error) }
+        }
+    }
+}
