@@ -39,25 +39,22 @@ struct ServiceKey: Hashable, Sendable {
     var id: String
 }
 
-/// Splits the event stream into connector sessions.
-///
-/// It never decides expiry itself: the registry logs an `expire` for every lapse (with the
-/// instant it lapsed), and a revive is a Renew after such an expire, so session boundaries
-/// follow the events the projection folded.
+/// Splits the event stream into connector sessions by folding it through the Registry's own
+/// `Projection` and reading what each record did (`ApplyEffect`): a session starts at a
+/// Register or a revive and ends at a Deregister, at the instant its lease lapsed, or is live.
+/// The tool never decides expiry or revival itself.
 struct SessionTracker {
-    /// What a revive restores: the last known service of a key that expired, not deregistered.
-    private var expired: [ServiceKey: Session] = [:]
+    private(set) var projection = Projection()
     private(set) var open: [ServiceKey: Session] = [:]
     private(set) var closed: [Session] = []
-    /// Keep closed sessions in `closed` (false when a caller only needs counts via `onClose`).
-    var keepsClosed = true
 
-    /// Folds one event; returns the session it closed, if any.
+    /// Folds one event; returns the sessions it closed (a revive of an unswept lease closes one).
     @discardableResult
     mutating func apply(_ event: RegistryEvent) -> Session? {
         let key = ServiceKey(name: event.service.name, id: event.service.id)
-        switch event.kind {
-        case .register:
+        let leaseBefore = event.kind == .renew ? projection.liveEntry(name: key.name, id: key.id) : nil
+        switch projection.apply(event) {
+        case .registered:
             if var session = open[key] {
                 session.recordActivity(at: event.timeMicroseconds)
                 session.node = event.service.node
@@ -65,43 +62,47 @@ struct SessionTracker {
                 session.address = event.service.address
                 open[key] = session
             } else {
-                expired[key] = nil
                 open[key] = Session(starting: event, from: event.service)
             }
-        case .renew:
-            if var session = open[key] {
-                session.recordActivity(at: event.timeMicroseconds)
-                session.renews += 1
-                open[key] = session
-            } else if let last = expired.removeValue(forKey: key) {
-                var revived = last.service
-                revived.node = event.service.node.isEmpty ? revived.node : event.service.node
-                open[key] = Session(starting: event, from: revived)
-            }
-        case .deregister:
-            guard var session = open.removeValue(forKey: key) else {
-                expired[key] = nil
+        case .renewed:
+            guard var session = open[key] else {
+                open[key] = Session(starting: event, from: liveService(key) ?? event.service)
                 return nil
             }
             session.recordActivity(at: event.timeMicroseconds)
+            session.renews += 1
+            open[key] = session
+        case .revived:
+            var ended: Session?
+            if let session = open.removeValue(forKey: key) {
+                let lapse = leaseBefore?.leaseExpiresAtMicroseconds ?? event.timeMicroseconds
+                ended = close(session, at: lapse, reason: .expire)
+            }
+            open[key] = Session(starting: event, from: liveService(key) ?? event.service)
+            return ended
+        case .deregistered:
+            guard var session = open.removeValue(forKey: key) else { return nil }
+            session.recordActivity(at: event.timeMicroseconds)
             return close(session, at: event.timeMicroseconds, reason: .deregister)
-        case .expire:
+        case .expired:
             guard let session = open.removeValue(forKey: key) else { return nil }
-            let closedSession = close(
-                session, at: event.lapsedAtMicroseconds ?? event.timeMicroseconds, reason: .expire)
-            expired[key] = closedSession
-            return closedSession
-        case .start, .stall:
+            let lapse = projection.lapsedEntry(name: key.name, id: key.id)?.lapsedAtMicroseconds
+            return close(session, at: lapse ?? event.lapsedAtMicroseconds ?? event.timeMicroseconds, reason: .expire)
+        case .notFound, .expireIgnored, .leasesRefreshed:
             return nil
         }
         return nil
+    }
+
+    private func liveService(_ key: ServiceKey) -> Service? {
+        projection.liveEntry(name: key.name, id: key.id)?.service
     }
 
     private mutating func close(_ session: Session, at time: Int64, reason: SessionEnd) -> Session {
         var ended = session
         ended.endMicroseconds = time
         ended.end = reason
-        if keepsClosed { closed.append(ended) }
+        closed.append(ended)
         return ended
     }
 

@@ -1,4 +1,3 @@
-import EventLog
 import Registry
 
 /// The point `state` replays to.
@@ -9,10 +8,9 @@ enum StatePoint: Sendable, Equatable {
     case sequence(UInt64)
 }
 
-/// The projection as it stood at a point: the newest usable snapshot at or before it, plus the
-/// folded tail. The fold is the Registry's own `Projection`, the code the server runs.
+/// The projection as it stood at a point: the Registry's reader starts from the newest usable
+/// snapshot at or before it and folds the tail with the server's own `Projection`.
 struct StateQuery {
-    let directory: DataDirectory
     let scan: EventScan
     var useSnapshots = true
 
@@ -20,78 +18,57 @@ struct StateQuery {
         var projection: Projection
         /// The instant `liveServices(at:)` is asked about.
         var instantMicroseconds: Int64
-        /// The snapshot the fold started from, nil for a full replay.
-        var snapshotSequence: UInt64?
-        var foldedEvents: Int
     }
 
     func projection(at point: StatePoint) throws(ReplayError) -> Result {
-        let (limit, instant) = try resolve(point)
-        var (projection, snapshot) = startingProjection(atOrBefore: limit)
-        var folded = 0
-        if limit > projection.lastSequence {
-            try scan.scan(from: .sequence(projection.lastSequence + 1)) { event in
-                guard event.sequence <= limit else { return false }
-                projection.apply(event)
-                folded += 1
-                return true
-            }
-        }
-        return Result(
-            projection: projection, instantMicroseconds: instant, snapshotSequence: snapshot, foldedEvents: folded)
-    }
-
-    /// The last sequence to fold and the instant to ask about.
-    private func resolve(_ point: StatePoint) throws(ReplayError) -> (UInt64, Int64) {
+        let last = scan.lastSequence()
         switch point {
         case .sequence(let sequence):
-            var cursor = try scan.makeCursor(.sequence(sequence))
-            guard let record = try next(&cursor), record.sequence == sequence else {
+            guard sequence >= 1, sequence <= last else {
                 throw .usage(
-                    "sequence \(sequence) is not in the log (it ends at \(lastSequence())): pick a sequence"
-                        + " from `tunnel-replay events`")
+                    "sequence \(sequence) is not in the log (it holds 1 to \(last)): pick one from"
+                        + " `tunnel-replay events`")
             }
-            return (sequence, record.timestampMicroseconds)
+            let projection = try fold(throughSequence: sequence)
+            return Result(projection: projection, instantMicroseconds: projection.lastTimeMicroseconds)
         case .time(let time):
-            let (after, overflow) = time.addingReportingOverflow(1)
-            guard !overflow else { return (lastSequence(), time) }
-            var cursor = try scan.makeCursor(.time(after))
-            guard let record = try next(&cursor) else { return (lastSequence(), time) }
-            return (record.sequence - 1, time)
+            return Result(projection: try fold(throughTime: time), instantMicroseconds: time)
         }
     }
 
-    private func next(_ cursor: inout LogCursor) throws(ReplayError) -> LogRecord? {
+    private func fold(throughSequence sequence: UInt64) throws(ReplayError) -> Projection {
+        guard useSnapshots else {
+            return try replay { $0.sequence <= sequence }
+        }
         do {
-            return try cursor.next()
+            return try scan.reader.projection(atSequence: sequence, logger: Self.warningLogger)
         } catch {
-            throw .readFailed("reading '\(scan.logPath)' failed: \(error); run verify to locate the damage")
+            throw .readFailed("replaying '\(scan.logPath)' to sequence \(sequence) failed: \(error); run verify")
         }
     }
 
-    private func lastSequence() -> UInt64 {
-        let segments = (try? scan.reader.segments()) ?? []
-        return segments.last(where: { $0.lastSequence > 0 })?.lastSequence ?? 0
-    }
-
-    /// The newest snapshot at or before `limit` that loads; an empty projection when none does.
-    private func startingProjection(atOrBefore limit: UInt64) -> (Projection, UInt64?) {
-        guard useSnapshots else { return (Projection(), nil) }
-        let store = directory.snapshotStore()
-        let sequences: [UInt64]
+    private func fold(throughTime time: Int64) throws(ReplayError) -> Projection {
+        guard useSnapshots else {
+            return try replay { $0.timeMicroseconds <= time }
+        }
         do {
-            sequences = try store.sequences()
+            return try scan.reader.projection(atTime: time, logger: Self.warningLogger)
         } catch {
-            Diagnostics.warn("cannot list snapshots in '\(directory.snapshotsPath)': \(error); replaying the whole log")
-            return (Projection(), nil)
+            throw .readFailed(
+                "replaying '\(scan.logPath)' to \(Timestamp.format(time)) failed: \(error); run verify")
         }
-        for sequence in sequences.filter({ $0 <= limit && $0 > 0 }).sorted(by: >) {
-            do {
-                return (try store.load(sequence: sequence), sequence)
-            } catch {
-                Diagnostics.warn("snapshot \(sequence) is unusable (\(error)); trying an older one")
-            }
-        }
-        return (Projection(), nil)
     }
+
+    /// Folds from the first record while `keep` holds (no snapshot).
+    private func replay(while keep: (RegistryEvent) -> Bool) throws(ReplayError) -> Projection {
+        var projection = Projection()
+        try scan.scan(from: .beginning) { event in
+            guard keep(event) else { return false }
+            projection.apply(event)
+            return true
+        }
+        return projection
+    }
+
+    static let warningLogger = StderrLogging.logger(label: "tunnel-replay.state")
 }

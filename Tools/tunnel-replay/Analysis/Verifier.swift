@@ -3,6 +3,7 @@ import Registry
 
 /// One problem `verify` found, located as precisely as the failing layer allows.
 struct VerifyProblem: Sendable, Equatable {
+    /// Relative to the data directory: `log/<segment>.seg` or `snapshots/<sequence>.snap`.
     var file: String
     var offset: Int?
     var sequence: UInt64?
@@ -11,13 +12,16 @@ struct VerifyProblem: Sendable, Equatable {
     static let columns = ["file", "offset", "sequence", "problem"]
 
     var cells: [Cell] {
-        [.text(file), offset.map { Cell.int(Int64($0)) } ?? .null, sequence.map { Cell.int(Int64($0)) } ?? .null,
-         .text(problem)]
+        [
+            .text(file), offset.map { Cell.int(Int64($0)) } ?? .null, sequence.map { Cell.int(Int64($0)) } ?? .null,
+            .text(problem),
+        ]
     }
 }
 
-/// Checks a data directory: the log's own checks (framing, checksums), sequence continuity,
-/// that every record decodes, and that every snapshot equals the fold of the log up to it.
+/// Checks a data directory: the log's own checks (framing, checksums, seals), sequence
+/// continuity, that every record decodes, and that every snapshot equals the fold of the log
+/// up to its sequence (the server's `Projection`, compared with `==`).
 struct Verifier {
     let directory: DataDirectory
     let scan: EventScan
@@ -29,69 +33,104 @@ struct Verifier {
         var snapshots = 0
     }
 
-    func run() throws(ReplayError) -> Summary {
+    func run() -> Summary {
         var summary = Summary()
-        let segments = try directory.segments(scan.reader)
-        summary.segments = segments.count
-        let logProblems = scan.reader.verify().map(Self.problem(from:))
+        let log = scan.reader.log
+        let logProblems = log.verify().map(problem(from:))
         summary.problems += logProblems
+        let segments: [SegmentInfo]
+        do {
+            segments = try log.segments()
+        } catch {
+            summary.problems.append(problem(from: error))
+            return summary
+        }
+        summary.segments = segments.count
         summary.problems += continuityProblems(segments)
-        let damagedFiles = Set(logProblems.map(\.file))
+        let damaged = Set(logProblems.map(\.file))
         let snapshots = loadSnapshots(&summary)
+        var fold = Fold(snapshots: snapshots)
+        for segment in segments where segment.lastSequence > 0 {
+            guard !damaged.contains("log/" + segment.fileName) else {
+                fold.broken = true
+                continue
+            }
+            check(segment, log: log, fold: &fold, summary: &summary)
+        }
+        for sequence in snapshots.keys.sorted() where !fold.compared.contains(sequence) && !fold.broken {
+            summary.problems.append(
+                VerifyProblem(
+                    file: directory.snapshotFile(sequence), offset: nil, sequence: sequence,
+                    problem: "snapshot is at sequence \(sequence) but the log ends at \(fold.projection.lastSequence)"))
+        }
+        return summary
+    }
+
+    /// The running fold of the log, compared with each snapshot as its sequence passes.
+    private struct Fold {
         var projection = Projection()
-        var expected: UInt64 = segments.first?.firstSequence ?? 1
-        for segment in segments where segment.lastSequence > 0 && !damagedFiles.contains(segment.fileName) {
-            if segment.firstSequence != expected { projection = Projection() }
-            expected = segment.firstSequence
-            var cursor = try scan.makeCursor(.sequence(segment.firstSequence))
-            while expected <= segment.lastSequence {
-                let record: LogRecord
-                do {
-                    guard let next = try cursor.next() else { break }
-                    record = next
-                } catch {
-                    summary.problems.append(Self.readProblem(error, file: segment.fileName, sequence: expected))
-                    break
-                }
-                if record.sequence != expected {
+        let snapshots: [UInt64: Projection]
+        var compared: Set<UInt64> = []
+        /// A damaged or missing stretch was skipped: later snapshots cannot be compared.
+        var broken = false
+    }
+
+    private func check(_ segment: SegmentInfo, log: EventLogReader, fold: inout Fold, summary: inout Summary) {
+        let file = "log/" + segment.fileName
+        var expected = segment.firstSequence
+        var cursor: LogCursor
+        do {
+            cursor = try log.cursor(fromSequence: segment.firstSequence)
+        } catch {
+            summary.problems.append(problem(from: error, file: file, sequence: expected))
+            fold.broken = true
+            return
+        }
+        while expected <= segment.lastSequence {
+            let record: LogRecord
+            do {
+                guard let next = try cursor.next() else { break }
+                record = next
+            } catch {
+                summary.problems.append(problem(from: error, file: file, sequence: expected))
+                fold.broken = true
+                return
+            }
+            if record.sequence != expected {
+                summary.problems.append(
+                    VerifyProblem(
+                        file: file, offset: nil, sequence: record.sequence,
+                        problem: "sequence \(record.sequence) follows \(expected - 1): records are missing"))
+                fold.broken = true
+            }
+            expected = record.sequence + 1
+            summary.records += 1
+            let event: RegistryEvent
+            do {
+                event = try EventCodec.decode(record)
+            } catch {
+                summary.problems.append(
+                    VerifyProblem(file: file, offset: nil, sequence: record.sequence, problem: "\(error)"))
+                fold.broken = true
+                continue
+            }
+            guard event.sequence > fold.projection.lastSequence else { continue }
+            fold.projection.apply(event)
+            if !fold.broken, let snapshot = fold.snapshots[event.sequence] {
+                fold.compared.insert(event.sequence)
+                if snapshot != fold.projection {
                     summary.problems.append(
                         VerifyProblem(
-                            file: segment.fileName, offset: nil, sequence: record.sequence,
-                            problem: "sequence \(record.sequence) follows \(expected - 1): records are missing"))
-                }
-                expected = record.sequence + 1
-                summary.records += 1
-                do {
-                    projection.apply(try EventCodec.decode(record))
-                } catch {
-                    summary.problems.append(
-                        VerifyProblem(
-                            file: segment.fileName, offset: nil, sequence: record.sequence,
-                            problem: "record does not decode: \(error)"))
-                    continue
-                }
-                if let snapshot = snapshots[record.sequence], snapshot != projection {
-                    summary.problems.append(
-                        VerifyProblem(
-                            file: snapshotFile(record.sequence), offset: nil, sequence: record.sequence,
-                            problem: "snapshot differs from the fold of the log up to sequence \(record.sequence)"))
+                            file: directory.snapshotFile(event.sequence), offset: nil, sequence: event.sequence,
+                            problem: "snapshot differs from the fold of the log up to sequence \(event.sequence)"))
                 }
             }
         }
-        let lastLogged = segments.last(where: { $0.lastSequence > 0 })?.lastSequence ?? 0
-        for sequence in snapshots.keys.sorted() where sequence > lastLogged {
-            summary.problems.append(
-                VerifyProblem(
-                    file: snapshotFile(sequence), offset: nil, sequence: sequence,
-                    problem: "snapshot is at sequence \(sequence) but the log ends at \(lastLogged)"))
-        }
-        return summary
     }
 
     /// Loads every snapshot; damaged ones become problems.
     private func loadSnapshots(_ summary: inout Summary) -> [UInt64: Projection] {
         let store = directory.snapshotStore()
-        var loaded: [UInt64: Projection] = [:]
         let sequences: [UInt64]
         do {
             sequences = try store.sequences()
@@ -101,21 +140,22 @@ struct Verifier {
             return [:]
         }
         summary.snapshots = sequences.count
+        var loaded: [UInt64: Projection] = [:]
         for sequence in sequences {
             do {
                 loaded[sequence] = try store.load(sequence: sequence)
+            } catch let error as SnapshotError {
+                summary.problems.append(
+                    VerifyProblem(
+                        file: directory.snapshotFile(sequence), offset: nil, sequence: sequence, problem: error.reason))
             } catch {
                 summary.problems.append(
                     VerifyProblem(
-                        file: snapshotFile(sequence), offset: nil, sequence: sequence,
-                        problem: "snapshot does not load: \(error)"))
+                        file: directory.snapshotFile(sequence), offset: nil, sequence: sequence,
+                        problem: "cannot read: \(error)"))
             }
         }
         return loaded
-    }
-
-    private func snapshotFile(_ sequence: UInt64) -> String {
-        "snapshots/\(sequence)"
     }
 
     /// Gaps and overlaps between consecutive segments, from their headers.
@@ -126,7 +166,7 @@ struct Verifier {
             if let previous, segment.firstSequence != previous.lastSequence + 1 {
                 problems.append(
                     VerifyProblem(
-                        file: segment.fileName, offset: 0, sequence: segment.firstSequence,
+                        file: "log/" + segment.fileName, offset: 0, sequence: segment.firstSequence,
                         problem: "segment starts at sequence \(segment.firstSequence) but \(previous.fileName)"
                             + " ends at \(previous.lastSequence)"))
             }
@@ -135,19 +175,23 @@ struct Verifier {
         return problems
     }
 
-    static func problem(from error: EventLogError) -> VerifyProblem {
-        switch error {
-        case .corruptSegment(let file, let offset, let sequence, let reason):
-            return VerifyProblem(file: file, offset: offset, sequence: sequence, problem: reason)
+    /// A problem from any error, located by the log's error when it carries a place.
+    private func problem(from error: any Error, file: String = "log", sequence: UInt64? = nil) -> VerifyProblem {
+        guard let logError = error as? EventLogError else {
+            return VerifyProblem(file: file, offset: nil, sequence: sequence, problem: "\(error)")
+        }
+        switch logError {
+        case .corruptSegment(let path, let offset, let at, let reason):
+            return VerifyProblem(file: relative(path), offset: offset, sequence: at ?? sequence, problem: reason)
         default:
-            return VerifyProblem(file: "log", offset: nil, sequence: nil, problem: error.description)
+            return VerifyProblem(file: file, offset: nil, sequence: sequence, problem: logError.description)
         }
     }
 
-    private static func readProblem(_ error: any Error, file: String, sequence: UInt64) -> VerifyProblem {
-        if let logError = error as? EventLogError, case .corruptSegment = logError {
-            return problem(from: logError)
-        }
-        return VerifyProblem(file: file, offset: nil, sequence: sequence, problem: "read failed: \(error)")
+    /// `DATA/log/x.seg` → `log/x.seg` (the log names files by its own directory).
+    private func relative(_ path: String) -> String {
+        let prefix = directory.path.hasSuffix("/") ? directory.path : directory.path + "/"
+        if path.hasPrefix(prefix) { return String(path.dropFirst(prefix.count)) }
+        return path.split(separator: "/").suffix(2).joined(separator: "/")
     }
 }

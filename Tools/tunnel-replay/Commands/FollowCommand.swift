@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
-import EventLog
+import Registry
 import Synchronization
 
 /// Set by SIGINT/SIGTERM so `follow` ends after printing what it has.
@@ -33,8 +33,7 @@ struct FollowCommand: ParsableCommand {
         if let since {
             start = .time(try TimeArgument.parse(since, nowMicroseconds: try WallClock.nowMicroseconds()))
         } else {
-            let segments = try directory.segments(scan.reader)
-            start = .sequence((segments.last(where: { $0.lastSequence > 0 })?.lastSequence ?? 0) + 1)
+            start = .sequence(scan.lastSequence() + 1)
         }
         var cursor = try scan.makeCursor(start)
         let writer = common.writer(columns: EventRow.columns)
@@ -42,8 +41,7 @@ struct FollowCommand: ParsableCommand {
         signal(SIGTERM) { _ in followInterrupted.store(true, ordering: .relaxed) }
         while !followInterrupted.load(ordering: .relaxed) {
             var printed = false
-            while let record = try readNext(&cursor, logPath: directory.logPath) {
-                let event = try scan.decode(record)
+            while let event = try scan.next(&cursor) {
                 if filter.matches(event) {
                     writer.write(EventRow.cells(event))
                     printed = true
@@ -54,13 +52,5 @@ struct FollowCommand: ParsableCommand {
             usleep(Self.pollMicroseconds)
         }
         writer.finish()
-    }
-
-    private func readNext(_ cursor: inout LogCursor, logPath: String) throws(ReplayError) -> LogRecord? {
-        do {
-            return try cursor.next()
-        } catch {
-            throw .readFailed("following '\(logPath)' failed: \(error); run verify to locate the damage")
-        }
     }
 }

@@ -43,7 +43,8 @@ enum SessionQuery {
         let scan = try EventScan(directory: directory)
         var tracker = SessionTracker()
         try scan.scan(from: .beginning, until: until) { event in
-            if let name, event.service.name != name { return true }
+            // Control records (start, stall) move every lease, so they are folded whatever the filter.
+            if let name, event.kind.isServiceEvent, event.service.name != name { return true }
             tracker.apply(event)
             observe(event)
             return true

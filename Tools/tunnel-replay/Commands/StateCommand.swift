@@ -21,8 +21,7 @@ struct StateCommand: ParsableCommand {
         case (nil, let sequence?): point = .sequence(sequence)
         default: throw ReplayError.usage("give exactly one of --at TIME or --seq SEQUENCE")
         }
-        let directory = try common.directory()
-        var query = StateQuery(directory: directory, scan: try EventScan(directory: directory))
+        var query = StateQuery(scan: try EventScan(directory: common.directory()))
         query.useSnapshots = !noSnapshots
         let result = try query.projection(at: point)
         let writer = common.writer(columns: Self.columns)

@@ -11,7 +11,7 @@ struct StatsCommand: ParsableCommand {
         let directory = try common.directory()
         let scan = try EventScan(directory: directory)
         var stats = LogStats()
-        stats.add(try directory.segments(scan.reader))
+        stats.add(try scan.segments())
         try scan.scan(from: .beginning) { event in
             stats.apply(event)
             return true

@@ -10,7 +10,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let directory = try common.directory()
-        let summary = try Verifier(directory: directory, scan: EventScan(directory: directory)).run()
+        let summary = Verifier(directory: directory, scan: try EventScan(directory: directory)).run()
         let writer = common.writer(columns: VerifyProblem.columns)
         for problem in summary.problems { writer.write(problem.cells) }
         if common.format != .text || !summary.problems.isEmpty { writer.finish() }

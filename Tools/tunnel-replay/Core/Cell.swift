@@ -84,12 +84,15 @@ enum CellBytes {
 
     static func appendJSONString(_ value: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        var utf8 = value.utf8
-        let done: Void? = utf8.withContiguousStorageIfAvailable { appendEscaped($0, to: &bytes) }
-        if done == nil {
-            utf8 = value.utf8
-            appendEscaped(Array(utf8), to: &bytes)
+        let done: Void? = value.utf8.withContiguousStorageIfAvailable { source in
+            // Most values need no escaping: copy them in one go.
+            if source.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F }) {
+                appendEscaped(source, to: &bytes)
+            } else {
+                bytes.append(contentsOf: source)
+            }
         }
+        if done == nil { appendEscaped(Array(value.utf8), to: &bytes) }
         bytes.append(UInt8(ascii: "\""))
     }
 

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import EventLog
 import Registry
 
 /// A registry data directory opened read-only: `DIR/log/*.seg` and `DIR/snapshots/`.
@@ -29,26 +28,14 @@ struct DataDirectory {
         }
     }
 
-    /// The log reader; failures become an exit-2 message naming the directory.
-    func reader() throws(ReplayError) -> EventLogReader {
-        do {
-            return try EventLogReader(directory: logPath)
-        } catch {
-            throw .unreadable("cannot read the log in '\(logPath)': \(error); check permissions, or run verify")
-        }
-    }
-
     func snapshotStore() -> SnapshotStore {
         SnapshotStore(directory: snapshotsPath)
     }
 
-    /// Segment descriptions from headers (no decompression).
-    func segments(_ reader: EventLogReader) throws(ReplayError) -> [SegmentInfo] {
-        do {
-            return try reader.segments()
-        } catch {
-            throw .unreadable("cannot list the segments in '\(logPath)': \(error); run verify to locate the damage")
-        }
+    /// The path `verify` names for the snapshot at `sequence` (`snapshots/<20 digits>.snap`).
+    func snapshotFile(_ sequence: UInt64) -> String {
+        let digits = String(sequence)
+        return "snapshots/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".snap"
     }
 
     static func isDirectory(_ path: String) -> Bool {

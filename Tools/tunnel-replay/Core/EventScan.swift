@@ -33,13 +33,19 @@ enum ScanStart: Sendable {
     case sequence(UInt64)
 }
 
-/// Reads decoded events in sequence order, with progress on a terminal's stderr.
+/// Reads decoded events in sequence order through the Registry's own log reader, with
+/// progress on a terminal's stderr.
 struct EventScan {
-    let reader: EventLogReader
+    let reader: RegistryLogReader
     let logPath: String
 
     init(directory: DataDirectory) throws(ReplayError) {
-        reader = try directory.reader()
+        do {
+            reader = try RegistryLogReader(dataDirectory: directory.path)
+        } catch {
+            throw .unreadable(
+                "cannot read the log in '\(directory.logPath)': \(error); check permissions, or run verify")
+        }
         logPath = directory.logPath
     }
 
@@ -51,50 +57,53 @@ struct EventScan {
         var cursor = try makeCursor(start)
         var progress = Progress(label: "scanning", total: totalRecords())
         defer { progress.finish() }
-        while true {
-            let event: RegistryEvent
-            do {
-                guard let record = try cursor.next() else { return }
-                if let until, record.timestampMicroseconds > until { return }
-                event = try decode(record)
-            } catch let error as ReplayError {
-                throw error
-            } catch {
-                throw .readFailed("reading the log in '\(logPath)' failed: \(error); run verify to locate the damage")
-            }
+        while let event = try next(&cursor) {
+            if let until, event.timeMicroseconds > until { return }
             progress.tick()
             guard try body(event) else { return }
         }
     }
 
     /// A cursor positioned at `start`.
-    func makeCursor(_ start: ScanStart) throws(ReplayError) -> LogCursor {
+    func makeCursor(_ start: ScanStart) throws(ReplayError) -> RegistryEventCursor {
         do {
             switch start {
-            case .beginning: return try reader.cursor(fromSequence: 1)
-            case .time(let time): return try reader.cursor(fromTimestamp: time)
-            case .sequence(let sequence): return try reader.cursor(fromSequence: sequence)
+            case .beginning: return try reader.events(fromSequence: 1)
+            case .time(let time): return try reader.events(fromTimestamp: time)
+            case .sequence(let sequence): return try reader.events(fromSequence: sequence)
             }
         } catch {
             throw .readFailed("cannot position a reader in '\(logPath)': \(error); run verify to locate the damage")
         }
     }
 
-    func decode(_ record: LogRecord) throws(ReplayError) -> RegistryEvent {
+    /// The next event, nil at the last whole commit; damage becomes an exit-2 message.
+    func next(_ cursor: inout RegistryEventCursor) throws(ReplayError) -> RegistryEvent? {
         do {
-            return try EventCodec.decode(record)
+            return try cursor.next()
         } catch {
-            throw .readFailed(
-                "record \(record.sequence) in '\(logPath)' does not decode: \(error); run verify to list every"
-                    + " damaged record")
+            throw .readFailed("reading the log in '\(logPath)' failed: \(error); run verify to list every problem")
         }
+    }
+
+    /// Segment descriptions from headers (no decompression).
+    func segments() throws(ReplayError) -> [SegmentInfo] {
+        do {
+            return try reader.log.segments()
+        } catch {
+            throw .unreadable("cannot list the segments in '\(logPath)': \(error); run verify to locate the damage")
+        }
+    }
+
+    /// The last sequence in the log according to the segment headers (0 when empty).
+    func lastSequence() -> UInt64 {
+        ((try? reader.log.segments()) ?? []).last(where: { $0.lastSequence > 0 })?.lastSequence ?? 0
     }
 
     /// Records in the log according to the segment headers (0 when unknown).
     func totalRecords() -> UInt64 {
-        guard let segments = try? reader.segments(), let last = segments.last(where: { $0.lastSequence > 0 }),
-            let first = segments.first
-        else { return 0 }
-        return last.lastSequence >= first.firstSequence ? last.lastSequence - first.firstSequence + 1 : 0
+        guard let first = (try? reader.log.segments())?.first else { return 0 }
+        let last = lastSequence()
+        return last >= first.firstSequence ? last - first.firstSequence + 1 : 0
     }
 }

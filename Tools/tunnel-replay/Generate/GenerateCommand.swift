@@ -36,19 +36,53 @@ struct GenerateCommand: AsyncParsableCommand {
         }
     }
 
+    /// Drives the real `Registry` with a scripted clock: the service calls of the fixture
+    /// history, the sweeper every second at x.5 s (it logs the expiries), one snapshot.
     private func writeFixture() async throws {
-        var filler = LogFiller(dataDirectory: out, segmentBytesMax: segmentBytes ?? 2048)
-        try await filler.open()
+        let clock = ScriptedClock()
+        clock.set(FixtureHistory.origin)
+        var configuration = RegistryConfiguration(dataDirectory: out)
+        configuration.fsync = .never
+        configuration.segmentBytesMax = segmentBytes ?? 2048
+        configuration.clock = { clock.now() }
+        configuration.snapshotEveryRecords = Int.max
+        configuration.snapshotIntervalMicroseconds = .max
+        configuration.snapshotsKept = 10
+        configuration.randomSeed = 1
+        let registry = try await Registry.open(configuration, logger: StderrLogging.logger(label: "generate"))
         let snapshotAfter = FixtureHistory.origin + Int64(FixtureHistory.snapshotAfterSeconds * 1_000_000)
+        var sweepAt = FixtureHistory.origin + 500_000
         var snapshotWritten = false
-        for event in FixtureHistory.events() {
-            if !snapshotWritten, event.timeMicroseconds > snapshotAfter {
-                try SnapshotWriting.write(filler.projection, dataDirectory: out)
+        for call in FixtureHistory.events() where call.kind != .expire && call.kind != .start {
+            while sweepAt < call.timeMicroseconds {
+                clock.set(sweepAt)
+                try await registry.sweep()
+                sweepAt += 1_000_000
+            }
+            if !snapshotWritten, call.timeMicroseconds > snapshotAfter {
+                try await registry.writeSnapshot()
                 snapshotWritten = true
             }
-            try await filler.commit([event])
+            clock.set(call.timeMicroseconds)
+            try await Self.send(call, to: registry)
         }
-        try await filler.close()
+        try await registry.close()
+    }
+
+    private static func send(_ call: RegistryEvent, to registry: Registry) async throws {
+        let parts = call.peer.split(separator: ":")
+        let peer = Peer(ip: parts.first.map(String.init), port: parts.last.flatMap { Int($0) })
+        let service = call.service
+        switch call.kind {
+        case .register:
+            try await registry.register(service, peer: peer)
+        case .renew:
+            _ = try await registry.renew(id: service.id, name: service.name, node: service.node, peer: peer)
+        case .deregister:
+            try await registry.deregister(id: service.id, name: service.name, node: service.node, peer: peer)
+        case .expire, .start, .stall:
+            preconditionFailure("the sweeper and open() write \(call.kind) records, not the script")
+        }
     }
 
     private func writeBench() async throws {
