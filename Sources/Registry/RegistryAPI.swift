@@ -1,8 +1,5 @@
-// CONTRACT SKELETON: the public surface of Registry that PluginServer and tunnel-replay build
-// on. The Registry owner replaces this stub (an in-memory map, no log, no leases) with the
-// real event-sourced implementation and may split the file; the shapes here should stay.
-import EventLog
-import Logging
+// The public value types of Registry that PluginServer and tunnel-replay build on. The codec,
+// the projection, snapshots, the store protocol and the Registry actor live in their own files.
 
 /// A service as GOST sees it: one connector of tunnel `name` on node `node`.
 public struct Service: Sendable, Hashable, Codable {
@@ -81,19 +78,6 @@ public struct RegistryEvent: Sendable, Equatable {
     }
 }
 
-/// The versioned binary codec between `RegistryEvent` and log record payloads.
-public enum EventCodec {
-    /// The payload for an event (sequence and time come from the log, not the payload).
-    public static func encode(_ event: RegistryEvent) -> [UInt8] {
-        fatalError("not implemented")
-    }
-
-    /// The event a log record holds. Throws on an unknown version or a malformed payload.
-    public static func decode(_ record: LogRecord) throws -> RegistryEvent {
-        fatalError("not implemented")
-    }
-}
-
 /// A live service in the projection, with the instants that decide its lease.
 public struct LiveService: Sendable, Equatable {
     public var service: Service
@@ -110,48 +94,14 @@ public struct LiveService: Sendable, Equatable {
     }
 }
 
-/// The pure fold of the log: the server and the replay tool both apply events to it.
-public struct Projection: Sendable, Equatable {
-    public init() {}
-
-    /// The sequence of the last applied record (0 before any).
-    public private(set) var lastSequence: UInt64 = 0
-
-    /// Folds one record into the view.
-    public mutating func apply(_ event: RegistryEvent) {
-        lastSequence = event.sequence
-    }
-
-    /// Every service whose lease is unexpired at `timeMicroseconds`.
-    public func liveServices(at timeMicroseconds: Int64) -> [LiveService] {
-        []
-    }
-
-    /// The unexpired services of tunnel `name` at `timeMicroseconds`.
-    public func liveServices(named name: String, at timeMicroseconds: Int64) -> [LiveService] {
-        []
-    }
-}
-
-/// The snapshots of a data directory (`DATA/snapshots`), readable without the writer lock.
-public struct SnapshotStore: Sendable {
-    public init(directory: String) {}
-
-    /// Sequences of the snapshots present, oldest first (valid or not).
-    public func sequences() throws -> [UInt64] {
-        []
-    }
-
-    /// The projection stored at `sequence`; throws when the snapshot is damaged.
-    public func load(sequence: UInt64) throws -> Projection {
-        Projection()
-    }
-}
-
 /// What a Renew found.
 public enum RenewOutcome: Sendable, Equatable {
+    /// The lease was live and is extended.
     case renewed
+    /// The lease had lapsed without a deregister; the service is live again with its last
+    /// known network and address.
     case revived
+    /// No such service was ever seen (or it was deregistered): logged, nothing changed.
     case notFound
 }
 
@@ -177,71 +127,3 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Settings of a registry. Durations in microseconds.
-public struct RegistryConfiguration: Sendable {
-    /// The data directory; the log lives in `DIR/log`, snapshots in `DIR/snapshots`.
-    public var dataDirectory: String
-    public var leaseTTLMicroseconds: Int64 = 45_000_000
-    public var getOrder: GetOrder = .freshest
-    public var fsync: FsyncPolicy = .always
-    public var segmentBytesMax: Int = 64 << 20
-
-    public init(dataDirectory: String) {
-        self.dataDirectory = dataDirectory
-    }
-}
-
-/// The registry: validates requests, logs them durably, and answers Get from the projection.
-public actor Registry {
-    private var services: [String: [String: Service]] = [:]
-    private let configuration: RegistryConfiguration
-
-    /// Opens the data directory: takes the log lock, replays snapshot + tail.
-    public static func open(
-        _ configuration: RegistryConfiguration,
-        logger: Logger
-    ) async throws -> Registry {
-        Registry(configuration: configuration)
-    }
-
-    private init(configuration: RegistryConfiguration) {
-        self.configuration = configuration
-    }
-
-    /// Registers (upserts) a service and starts its lease. Throws `RegistryError`.
-    public func register(_ service: Service, peer: Peer) async throws {
-        guard !service.id.isEmpty, !service.name.isEmpty, !service.node.isEmpty else {
-            throw RegistryError.invalidArgument("id, name and node must not be empty")
-        }
-        services[service.name, default: [:]][service.id] = service
-    }
-
-    /// Renews the lease of (name, id); `node` is recorded. Throws `RegistryError`.
-    public func renew(id: String, name: String, node: String, peer: Peer) async throws -> RenewOutcome {
-        services[name]?[id] == nil ? .notFound : .renewed
-    }
-
-    /// Removes (name, id); unknown services are fine. Throws `RegistryError`.
-    public func deregister(id: String, name: String, node: String, peer: Peer) async throws {
-        services[name]?[id] = nil
-    }
-
-    /// The live services of `name`, in the configured order. Throws on an empty name.
-    public func get(name: String) throws -> [Service] {
-        guard !name.isEmpty else { throw RegistryError.invalidArgument("name must not be empty") }
-        return Array(services[name, default: [:]].values)
-    }
-
-    /// Live services in total (for metrics).
-    public var liveServiceCount: Int { services.values.reduce(0) { $0 + $1.count } }
-
-    /// Runs the lease sweeper and periodic snapshots until the task is cancelled.
-    public func run() async throws {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
-        }
-    }
-
-    /// Writes a final snapshot, fsyncs and closes the log.
-    public func close() async throws {}
-}

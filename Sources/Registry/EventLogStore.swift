@@ -1,0 +1,79 @@
+import EventLog
+import Logging
+import Synchronization
+
+/// The Registry's store on the real event log in `directory`: appends go to an
+/// `EventLogWriter`, reads to an `EventLogReader`. After a failed append `recover()` closes
+/// the writer and opens a new one, which recovers the tail, so a disk that filled up and was
+/// freed is written again without a restart.
+public final class EventLogStore: RegistryEventStore {
+    private let configuration: EventLogConfiguration
+    private let logger: Logger
+    private let clock: @Sendable () -> Int64
+    private let writer: Mutex<EventLogWriter?>
+
+    /// Opens (creating if needed) the log directory and takes its writer lock.
+    public static func open(
+        _ configuration: EventLogConfiguration, logger: Logger, clock: @escaping @Sendable () -> Int64
+    ) async throws -> EventLogStore {
+        let writer = try await EventLogWriter.open(configuration, logger: logger, clock: clock)
+        return EventLogStore(configuration: configuration, logger: logger, clock: clock, writer: writer)
+    }
+
+    private init(
+        configuration: EventLogConfiguration, logger: Logger, clock: @escaping @Sendable () -> Int64,
+        writer: EventLogWriter
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        self.writer = Mutex(writer)
+    }
+
+    private func currentWriter() throws -> EventLogWriter {
+        guard let writer = writer.withLock({ $0 }) else { throw EventLogError.closed }
+        return writer
+    }
+
+    public func append(_ payloads: [[UInt8]]) async throws -> LogPosition {
+        let writer = try currentWriter()
+        if payloads.count == 1 { return try await writer.append(payloads[0]) }
+        return try await writer.append(contentsOf: payloads)
+    }
+
+    public func read(fromSequence sequence: UInt64, _ body: (LogRecord) throws -> Void) throws {
+        let reader = try EventLogReader(directory: configuration.directory)
+        var cursor = try reader.cursor(fromSequence: max(sequence, 1))
+        while let record = try cursor.next() {
+            try body(record)
+        }
+    }
+
+    public var durableSequence: UInt64 {
+        (try? currentWriter().lastSequence) ?? 0
+    }
+
+    public func recover() async throws {
+        let old = writer.withLock { current -> EventLogWriter? in
+            defer { current = nil }
+            return current
+        }
+        if let old {
+            do {
+                try await old.close()
+            } catch {
+                logger.warning("closing the failed log writer failed", metadata: ["error": "\(error)"])
+            }
+        }
+        let reopened = try await EventLogWriter.open(configuration, logger: logger, clock: clock)
+        writer.withLock { $0 = reopened }
+    }
+
+    public func close() async throws {
+        let old = writer.withLock { current -> EventLogWriter? in
+            defer { current = nil }
+            return current
+        }
+        try await old?.close()
+    }
+}

@@ -1,0 +1,94 @@
+/// The byte form of a projection inside a snapshot (before compression): version 1 is
+/// `version(1) lastSequence lastTime leaseTTL liveCount {service registered lastRenew expires}
+/// lapsedCount {service registered lapsedAt}`, integers as varints (instants zigzag), each
+/// service as five length-prefixed strings (id name node network address), entries sorted by
+/// name then id so equal projections give equal bytes.
+extension Projection {
+    static let encodingVersion: UInt8 = 1
+    /// More entries than this in a snapshot is damage, not data.
+    static let encodedEntriesMax = 50_000_000
+
+    func encoded() -> [UInt8] {
+        var writer = ByteWriter(capacity: 64 + (liveEntryCount + lapsedEntryCount) * 96)
+        writer.writeByte(Projection.encodingVersion)
+        writer.writeVarint(lastSequence)
+        writer.writeSignedVarint(lastTimeMicroseconds)
+        writer.writeSignedVarint(leaseTTLMicroseconds)
+        writer.writeVarint(UInt64(liveEntryCount))
+        for name in live.keys.sorted() {
+            for entry in live[name, default: [:]].values.sorted(by: { $0.service.id < $1.service.id }) {
+                writer.writeService(entry.service)
+                writer.writeSignedVarint(entry.registeredAtMicroseconds)
+                writer.writeSignedVarint(entry.lastRenewAtMicroseconds)
+                writer.writeSignedVarint(entry.leaseExpiresAtMicroseconds)
+            }
+        }
+        writer.writeVarint(UInt64(lapsedEntryCount))
+        for entry in lapsedServices {
+            writer.writeService(entry.service)
+            writer.writeSignedVarint(entry.registeredAtMicroseconds)
+            writer.writeSignedVarint(entry.lapsedAtMicroseconds)
+        }
+        return writer.bytes
+    }
+
+    init(encoded bytes: [UInt8]) throws(ByteReaderError) {
+        var reader = ByteReader(bytes)
+        let version = try reader.readByte()
+        guard version == Projection.encodingVersion else {
+            throw ByteReaderError(offset: 0, reason: "unknown projection version \(version)")
+        }
+        self.init()
+        lastSequence = try reader.readVarint()
+        lastTimeMicroseconds = try reader.readSignedVarint()
+        leaseTTLMicroseconds = try reader.readSignedVarint()
+        let liveCount = try reader.readCount(max: Projection.encodedEntriesMax, what: "live entry count")
+        for _ in 0..<liveCount {
+            let service = try reader.readService()
+            let entry = LiveService(
+                service: service, registeredAtMicroseconds: try reader.readSignedVarint(),
+                lastRenewAtMicroseconds: try reader.readSignedVarint(),
+                leaseExpiresAtMicroseconds: try reader.readSignedVarint())
+            guard liveEntry(name: service.name, id: service.id) == nil else {
+                throw ByteReaderError(offset: reader.offset, reason: "duplicate live entry \(service.name)/\(service.id)")
+            }
+            setLive(entry)
+        }
+        let lapsedCount = try reader.readCount(max: Projection.encodedEntriesMax, what: "lapsed entry count")
+        for _ in 0..<lapsedCount {
+            let service = try reader.readService()
+            let entry = LapsedService(
+                service: service, registeredAtMicroseconds: try reader.readSignedVarint(),
+                lapsedAtMicroseconds: try reader.readSignedVarint())
+            guard lapsedEntry(name: service.name, id: service.id) == nil else {
+                throw ByteReaderError(offset: reader.offset, reason: "duplicate lapsed entry \(service.name)/\(service.id)")
+            }
+            setLapsed(entry)
+        }
+        guard reader.remaining == 0 else {
+            throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")
+        }
+    }
+}
+
+extension ByteWriter {
+    mutating func writeService(_ service: Service) {
+        writeString(service.id)
+        writeString(service.name)
+        writeString(service.node)
+        writeString(service.network)
+        writeString(service.address)
+    }
+}
+
+extension ByteReader {
+    mutating func readService() throws(ByteReaderError) -> Service {
+        let limit = EventCodec.fieldBytesMax
+        return Service(
+            id: try readString(maxBytes: limit, field: "id"),
+            name: try readString(maxBytes: limit, field: "name"),
+            node: try readString(maxBytes: limit, field: "node"),
+            network: try readString(maxBytes: limit, field: "network"),
+            address: try readString(maxBytes: limit, field: "address"))
+    }
+}

@@ -1,0 +1,263 @@
+/// A service whose lease lapsed without a deregister: what a later Renew revives.
+public struct LapsedService: Sendable, Equatable {
+    public var service: Service
+    public var registeredAtMicroseconds: Int64
+    public var lapsedAtMicroseconds: Int64
+
+    public init(service: Service, registeredAtMicroseconds: Int64, lapsedAtMicroseconds: Int64) {
+        self.service = service
+        self.registeredAtMicroseconds = registeredAtMicroseconds
+        self.lapsedAtMicroseconds = lapsedAtMicroseconds
+    }
+}
+
+/// What folding one record did to the view (the Registry answers Renew from it).
+public enum ApplyEffect: Sendable, Equatable {
+    /// Register: the service is live with a fresh lease (`replaced` when it was live before).
+    case registered(replaced: Bool)
+    /// Renew of a live lease.
+    case renewed
+    /// Renew of a lapsed lease: live again from its last known network/address.
+    case revived
+    /// Renew of a service never seen, deregistered, or lapsed beyond the revive window.
+    case notFound
+    /// Deregister: `found` is false for an unknown service (idempotent).
+    case deregistered(found: Bool)
+    /// Expire: the lease lapsed and the service moved to the lapsed set.
+    case expired
+    /// Expire that no longer applies (renewed or deregistered since the sweeper saw it).
+    case expireIgnored
+    /// Start or stall: every live lease was refreshed; `count` leases were touched.
+    case leasesRefreshed(count: Int)
+}
+
+/// The pure fold of the log: the server and the replay tool both apply events to it.
+///
+/// Rules (DESIGN §2), all decided by the records alone so a replay computes the same view:
+/// - the lease TTL in force comes from the last `start` or `stall` record (45 s before any);
+/// - register upserts (name, id) with a lease of `time + TTL`; renew extends a live lease, and
+///   revives a lapsed one (swept by `expire` or not) from its last network/address;
+/// - `expire` moves a lease that lapsed by the record's time to the lapsed set; an `expire`
+///   for a lease renewed meanwhile is ignored;
+/// - `start` gives every live lease a fresh TTL from its time; `stall` extends every live
+///   lease to at least its time + TTL;
+/// - lapsed services older than `reviveWindowMicroseconds` are forgotten.
+public struct Projection: Sendable, Equatable {
+    /// The lease TTL in force before any `start` record.
+    public static let defaultLeaseTTLMicroseconds: Int64 = 45_000_000
+    /// How long a lapsed service stays revivable (and in memory).
+    public static let reviveWindowMicroseconds: Int64 = 24 * 3_600 * 1_000_000
+    /// Lapsed services beyond the window are pruned at every start and every this many records.
+    static let pruneEverySequences: UInt64 = 65_536
+
+    public init() {}
+
+    /// The sequence of the last applied record (0 before any).
+    public internal(set) var lastSequence: UInt64 = 0
+    /// The time of the last applied record (0 before any).
+    public internal(set) var lastTimeMicroseconds: Int64 = 0
+    /// The lease TTL in force.
+    public internal(set) var leaseTTLMicroseconds: Int64 = Projection.defaultLeaseTTLMicroseconds
+    /// name → id → lease, including leases that lapsed but were not yet expired by a record.
+    var live: [String: [String: LiveService]] = [:]
+    /// name → id → lapsed service, for revive.
+    var lapsed: [String: [String: LapsedService]] = [:]
+    /// Entries in the live map (lapsed-but-unswept leases included).
+    public internal(set) var liveEntryCount = 0
+    /// Entries in the lapsed set.
+    public internal(set) var lapsedEntryCount = 0
+
+    /// Folds one record into the view. Records must come in rising sequence order.
+    @discardableResult
+    public mutating func apply(_ event: RegistryEvent) -> ApplyEffect {
+        precondition(
+            event.sequence > lastSequence,
+            "records must be applied in rising sequence order: \(event.sequence) after \(lastSequence)")
+        lastSequence = event.sequence
+        lastTimeMicroseconds = event.timeMicroseconds
+        let effect: ApplyEffect
+        switch event.kind {
+        case .register: effect = applyRegister(event)
+        case .renew: effect = applyRenew(event)
+        case .deregister: effect = applyDeregister(event)
+        case .expire: effect = applyExpire(event)
+        case .start: effect = applyStart(event)
+        case .stall: effect = applyStall(event)
+        }
+        if event.sequence % Projection.pruneEverySequences == 0 {
+            pruneLapsed(at: event.timeMicroseconds)
+        }
+        return effect
+    }
+
+    /// Every service whose lease is unexpired at `timeMicroseconds`, by name then id.
+    public func liveServices(at timeMicroseconds: Int64) -> [LiveService] {
+        live.keys.sorted().flatMap { liveServices(named: $0, at: timeMicroseconds) }
+    }
+
+    /// The unexpired services of tunnel `name` at `timeMicroseconds`, by id.
+    public func liveServices(named name: String, at timeMicroseconds: Int64) -> [LiveService] {
+        guard let entries = live[name] else { return [] }
+        return entries.values
+            .filter { $0.leaseExpiresAtMicroseconds > timeMicroseconds }
+            .sorted { $0.service.id < $1.service.id }
+    }
+
+    /// The lease of (name, id) in the live map, lapsed or not.
+    public func liveEntry(name: String, id: String) -> LiveService? {
+        live[name]?[id]
+    }
+
+    /// The lapsed (expired, not deregistered) service (name, id), if still revivable.
+    public func lapsedEntry(name: String, id: String) -> LapsedService? {
+        lapsed[name]?[id]
+    }
+
+    /// Leases in the live map that lapsed at or before `timeMicroseconds` (what the sweeper
+    /// expires), oldest lapse first.
+    public func lapsedLeases(at timeMicroseconds: Int64) -> [LiveService] {
+        var result: [LiveService] = []
+        for entries in live.values {
+            for entry in entries.values where entry.leaseExpiresAtMicroseconds <= timeMicroseconds {
+                result.append(entry)
+            }
+        }
+        return result.sorted {
+            ($0.leaseExpiresAtMicroseconds, $0.service.name, $0.service.id)
+                < ($1.leaseExpiresAtMicroseconds, $1.service.name, $1.service.id)
+        }
+    }
+
+    /// Every lapsed service still revivable, by name then id.
+    public var lapsedServices: [LapsedService] {
+        lapsed.keys.sorted().flatMap { name in
+            lapsed[name, default: [:]].values.sorted { $0.service.id < $1.service.id }
+        }
+    }
+}
+
+extension Projection {
+    private mutating func applyRegister(_ event: RegistryEvent) -> ApplyEffect {
+        let key = event.service
+        let replaced = live[key.name]?[key.id] != nil
+        removeLapsed(name: key.name, id: key.id)
+        setLive(
+            LiveService(
+                service: event.service, registeredAtMicroseconds: event.timeMicroseconds,
+                lastRenewAtMicroseconds: event.timeMicroseconds,
+                leaseExpiresAtMicroseconds: event.timeMicroseconds + leaseTTLMicroseconds))
+        return .registered(replaced: replaced)
+    }
+
+    private mutating func applyRenew(_ event: RegistryEvent) -> ApplyEffect {
+        let name = event.service.name
+        let id = event.service.id
+        let time = event.timeMicroseconds
+        if var entry = live[name]?[id] {
+            let wasLapsed = entry.leaseExpiresAtMicroseconds <= time
+            if !event.service.node.isEmpty { entry.service.node = event.service.node }
+            entry.lastRenewAtMicroseconds = time
+            entry.leaseExpiresAtMicroseconds = time + leaseTTLMicroseconds
+            live[name]![id] = entry
+            return wasLapsed ? .revived : .renewed
+        }
+        guard let old = lapsed[name]?[id] else { return .notFound }
+        removeLapsed(name: name, id: id)
+        guard old.lapsedAtMicroseconds >= time - Projection.reviveWindowMicroseconds else { return .notFound }
+        var service = old.service
+        if !event.service.node.isEmpty { service.node = event.service.node }
+        setLive(
+            LiveService(
+                service: service, registeredAtMicroseconds: old.registeredAtMicroseconds,
+                lastRenewAtMicroseconds: time, leaseExpiresAtMicroseconds: time + leaseTTLMicroseconds))
+        return .revived
+    }
+
+    private mutating func applyDeregister(_ event: RegistryEvent) -> ApplyEffect {
+        let name = event.service.name
+        let id = event.service.id
+        let wasLive = removeLive(name: name, id: id) != nil
+        let wasLapsed = removeLapsed(name: name, id: id) != nil
+        return .deregistered(found: wasLive || wasLapsed)
+    }
+
+    private mutating func applyExpire(_ event: RegistryEvent) -> ApplyEffect {
+        let name = event.service.name
+        let id = event.service.id
+        guard let entry = live[name]?[id], entry.leaseExpiresAtMicroseconds <= event.timeMicroseconds else {
+            return .expireIgnored
+        }
+        removeLive(name: name, id: id)
+        let lapsedAt = event.lapsedAtMicroseconds ?? entry.leaseExpiresAtMicroseconds
+        setLapsed(
+            LapsedService(
+                service: entry.service, registeredAtMicroseconds: entry.registeredAtMicroseconds,
+                lapsedAtMicroseconds: lapsedAt))
+        return .expired
+    }
+
+    private mutating func applyStart(_ event: RegistryEvent) -> ApplyEffect {
+        if let ttl = event.leaseTTLMicroseconds, ttl > 0 { leaseTTLMicroseconds = ttl }
+        let expires = event.timeMicroseconds + leaseTTLMicroseconds
+        let count = refreshLeases { _ in expires }
+        pruneLapsed(at: event.timeMicroseconds)
+        return .leasesRefreshed(count: count)
+    }
+
+    private mutating func applyStall(_ event: RegistryEvent) -> ApplyEffect {
+        if let ttl = event.leaseTTLMicroseconds, ttl > 0 { leaseTTLMicroseconds = ttl }
+        let floor = event.timeMicroseconds + leaseTTLMicroseconds
+        let count = refreshLeases { max($0, floor) }
+        return .leasesRefreshed(count: count)
+    }
+
+    private mutating func refreshLeases(_ newExpiry: (Int64) -> Int64) -> Int {
+        var count = 0
+        for name in Array(live.keys) {
+            guard var entries = live.removeValue(forKey: name) else { continue }
+            for id in Array(entries.keys) {
+                entries[id]!.leaseExpiresAtMicroseconds = newExpiry(entries[id]!.leaseExpiresAtMicroseconds)
+                count += 1
+            }
+            live[name] = entries
+        }
+        return count
+    }
+
+    private mutating func pruneLapsed(at time: Int64) {
+        let horizon = time - Projection.reviveWindowMicroseconds
+        for name in Array(lapsed.keys) {
+            guard var entries = lapsed.removeValue(forKey: name) else { continue }
+            let before = entries.count
+            entries = entries.filter { $0.value.lapsedAtMicroseconds >= horizon }
+            lapsedEntryCount -= before - entries.count
+            if !entries.isEmpty { lapsed[name] = entries }
+        }
+    }
+
+    mutating func setLive(_ entry: LiveService) {
+        if live[entry.service.name]?[entry.service.id] == nil { liveEntryCount += 1 }
+        live[entry.service.name, default: [:]][entry.service.id] = entry
+    }
+
+    mutating func setLapsed(_ entry: LapsedService) {
+        if lapsed[entry.service.name]?[entry.service.id] == nil { lapsedEntryCount += 1 }
+        lapsed[entry.service.name, default: [:]][entry.service.id] = entry
+    }
+
+    @discardableResult
+    private mutating func removeLive(name: String, id: String) -> LiveService? {
+        guard let removed = live[name]?.removeValue(forKey: id) else { return nil }
+        liveEntryCount -= 1
+        if live[name]?.isEmpty == true { live[name] = nil }
+        return removed
+    }
+
+    @discardableResult
+    private mutating func removeLapsed(name: String, id: String) -> LapsedService? {
+        guard let removed = lapsed[name]?.removeValue(forKey: id) else { return nil }
+        lapsedEntryCount -= 1
+        if lapsed[name]?.isEmpty == true { lapsed[name] = nil }
+        return removed
+    }
+}

@@ -1,0 +1,122 @@
+import EventLog
+import CoreMetrics
+import Logging
+
+extension Registry {
+    /// Appends `events` in one commit, folds them once every earlier record is folded, and
+    /// returns the effect of the last. Throws `RegistryError.unavailable` when the log fails.
+    func commit(_ events: [RegistryEvent]) async throws -> ApplyEffect {
+        precondition(!events.isEmpty, "a commit needs at least one event")
+        try await checkWritable()
+        let payloads = events.map(EventCodec.encode)
+        appendsInFlight += 1
+        let position: LogPosition
+        do {
+            position = try await store.append(payloads)
+        } catch {
+            appendsInFlight -= 1
+            appendFailed(error)
+            throw RegistryError.unavailable(
+                "the event log cannot be written (\(error)); nothing was recorded, Get still answers; "
+                    + "free disk space or fix the data directory, the registry retries by itself")
+        }
+        appendsInFlight -= 1
+        precondition(
+            position.sequence > projection.lastSequence,
+            "the log returned sequence \(position.sequence), already folded up to \(projection.lastSequence)")
+        let last = position.sequence + UInt64(events.count - 1)
+        for (offset, event) in events.enumerated() {
+            var stamped = event
+            stamped.sequence = position.sequence + UInt64(offset)
+            stamped.timeMicroseconds = position.timestampMicroseconds
+            pending[stamped.sequence] = stamped
+        }
+        expecting.insert(last)
+        drainPending()
+        if let effect = readyEffects.removeValue(forKey: last) { return effect }
+        return try await withCheckedThrowingContinuation { continuation in
+            waiters[last] = continuation
+        }
+    }
+
+    /// Folds pending records while the next sequence is there.
+    func drainPending() {
+        while let event = pending.removeValue(forKey: projection.lastSequence + 1) {
+            applied(event, projection.apply(event))
+        }
+    }
+
+    /// Hands a folded record's effect to whoever waits for it.
+    func applied(_ event: RegistryEvent, _ effect: ApplyEffect) {
+        eventCounters[event.kind]?.increment()
+        guard expecting.remove(event.sequence) != nil else { return }
+        if let waiter = waiters.removeValue(forKey: event.sequence) {
+            waiter.resume(returning: effect)
+        } else {
+            readyEffects[event.sequence] = effect
+        }
+    }
+
+    private func checkWritable() async throws {
+        switch health {
+        case .available:
+            return
+        case .closed:
+            throw RegistryError.unavailable("the registry is shutting down; retry against the restarted server")
+        case .recovering(let reason):
+            throw RegistryError.unavailable(
+                "the event log is being reopened after a write failure (\(reason)); Get still answers; retry shortly")
+        case .unavailable(let reason, let lastAttempt):
+            if configuration.clock() - lastAttempt >= configuration.recoveryIntervalMicroseconds {
+                await attemptRecovery()
+                if health == .available { return }
+            }
+            throw RegistryError.unavailable(
+                "the event log cannot be written (\(reason)); Get still answers; "
+                    + "free disk space or fix the data directory, the registry retries by itself")
+        }
+    }
+
+    private func appendFailed(_ error: any Error) {
+        guard health == .available else { return }
+        logger.error(
+            "event log append failed; mutations answer unavailable until the log is writable again",
+            metadata: ["error": "\(error)"])
+        health = .unavailable(reason: "\(error)", lastAttemptMicroseconds: configuration.clock())
+    }
+
+    /// Reopens the log and folds what it holds; runs from the sweeper and from a mutation
+    /// once `recoveryIntervalMicroseconds` passed since the last try.
+    func attemptRecovery() async {
+        guard case .unavailable(let reason, _) = health, appendsInFlight == 0 else { return }
+        health = .recovering(reason: reason)
+        do {
+            try await store.recover()
+            try Registry.fold(store: store, into: &projection, logger: logger) { event, effect in
+                applied(event, effect)
+            }
+            pending = pending.filter { $0.key > projection.lastSequence }
+            drainPending()
+            failStrandedWaiters()
+            health = .available
+            logger.notice("event log writable again", metadata: ["log.sequence": "\(projection.lastSequence)"])
+        } catch {
+            health = .unavailable(reason: "\(error)", lastAttemptMicroseconds: configuration.clock())
+            logger.warning("event log still not writable", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// With no append in flight, a waiter still waiting waits for a record that will never come.
+    func failStrandedWaiters() {
+        guard appendsInFlight == 0 else { return }
+        for (sequence, waiter) in waiters {
+            waiter.resume(
+                throwing: RegistryError.unavailable(
+                    "record \(sequence) was acknowledged but is not in the log after a write failure; retry"))
+        }
+        waiters = [:]
+        expecting = []
+        readyEffects = [:]
+        pending = [:]
+    }
+}

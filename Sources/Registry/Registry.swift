@@ -1,0 +1,213 @@
+import EventLog
+import CoreMetrics
+import Logging
+import Metrics
+
+/// The registry: validates requests, logs them durably, and answers Get from the projection.
+///
+/// Every mutation becomes log records first; the projection changes only by folding records
+/// the log acknowledged, in sequence order (appends run concurrently and may resume out of
+/// order, so early arrivals wait in `pending`). A mutation returns once its records are durable
+/// and folded, with the effect the fold reported.
+public actor Registry {
+    let configuration: RegistryConfiguration
+    let store: any RegistryEventStore
+    let snapshots: SnapshotStore
+    let logger: Logger
+    var projection: Projection
+    var random: RegistryRandom
+
+    /// Records acknowledged by the log but not yet folded, by sequence.
+    var pending: [UInt64: RegistryEvent] = [:]
+    /// Last sequences of commits whose callers want the fold's effect.
+    var expecting: Set<UInt64> = []
+    var readyEffects: [UInt64: ApplyEffect] = [:]
+    var waiters: [UInt64: CheckedContinuation<ApplyEffect, any Error>] = [:]
+    var appendsInFlight = 0
+    var health: Health = .available
+
+    var lastSweepAtMicroseconds: Int64
+    var lastSnapshotSequence: UInt64
+    var lastSnapshotAtMicroseconds: Int64
+    var snapshotRunning = false
+    let eventCounters: [EventKind: Counter]
+
+    /// Whether the log takes appends.
+    enum Health: Equatable {
+        case available
+        /// An append failed with `reason`; recovery is tried every `recoveryIntervalMicroseconds`.
+        case unavailable(reason: String, lastAttemptMicroseconds: Int64)
+        case recovering(reason: String)
+        case closed
+    }
+
+    /// Opens the data directory: takes the log lock, replays snapshot + tail, and appends a
+    /// `start` record that grants every restored lease a fresh TTL.
+    public static func open(
+        _ configuration: RegistryConfiguration,
+        logger: Logger
+    ) async throws -> Registry {
+        try FileIO.createDirectory(configuration.logDirectory)
+        var logConfiguration = EventLogConfiguration(directory: configuration.logDirectory)
+        logConfiguration.fsync = configuration.fsync
+        logConfiguration.segmentBytesMax = configuration.segmentBytesMax
+        let store = try await EventLogStore.open(logConfiguration, logger: logger, clock: configuration.clock)
+        do {
+            return try await open(configuration, store: store, logger: logger)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    /// Opens a registry on any store (snapshots still live in `DIR/snapshots`).
+    public static func open(
+        _ configuration: RegistryConfiguration,
+        store: any RegistryEventStore,
+        logger: Logger
+    ) async throws -> Registry {
+        precondition(configuration.leaseTTLMicroseconds > 0, "lease TTL must be positive: \(configuration.leaseTTLMicroseconds)")
+        let snapshots = SnapshotStore(directory: configuration.snapshotDirectory)
+        let durable = store.durableSequence
+        var projection = snapshots.loadNewestValid(atOrBefore: durable, logger: logger) ?? Projection()
+        let snapshotSequence = projection.lastSequence
+        let started = configuration.clock()
+        try fold(store: store, into: &projection, logger: logger) { _, _ in }
+        logger.info(
+            "registry replayed the log",
+            metadata: [
+                "snapshot.sequence": "\(snapshotSequence)", "log.sequence": "\(projection.lastSequence)",
+                "replay.records": "\(projection.lastSequence - snapshotSequence)",
+                "replay.milliseconds": "\((configuration.clock() - started) / 1_000)",
+                "services.live": "\(projection.liveEntryCount)",
+            ])
+        let registry = Registry(
+            configuration: configuration, store: store, snapshots: snapshots, logger: logger,
+            projection: projection, snapshotSequence: snapshotSequence)
+        try await registry.appendStart()
+        return registry
+    }
+
+    /// Folds every record of `store` after `projection.lastSequence` into it.
+    static func fold(
+        store: any RegistryEventStore, into projection: inout Projection, logger: Logger,
+        applied: (RegistryEvent, ApplyEffect) -> Void
+    ) throws {
+        var folded = projection
+        try store.read(fromSequence: folded.lastSequence + 1) { record in
+            guard record.sequence > folded.lastSequence else { return }
+            if record.sequence != folded.lastSequence + 1 {
+                logger.warning(
+                    "the log skips sequences",
+                    metadata: ["log.expected": "\(folded.lastSequence + 1)", "log.found": "\(record.sequence)"])
+            }
+            let event = try EventCodec.decode(record)
+            applied(event, folded.apply(event))
+        }
+        projection = folded
+    }
+
+    private init(
+        configuration: RegistryConfiguration, store: any RegistryEventStore, snapshots: SnapshotStore,
+        logger: Logger, projection: Projection, snapshotSequence: UInt64
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.snapshots = snapshots
+        self.logger = logger
+        self.projection = projection
+        self.random = RegistryRandom(seed: configuration.randomSeed)
+        let now = configuration.clock()
+        self.lastSweepAtMicroseconds = now
+        self.lastSnapshotSequence = snapshotSequence
+        self.lastSnapshotAtMicroseconds = now
+        var counters: [EventKind: Counter] = [:]
+        for kind in EventKind.allCases {
+            counters[kind] = Counter(label: "registry_events_total", dimensions: [("kind", kind.rawValue)])
+        }
+        self.eventCounters = counters
+    }
+
+    private func appendStart() async throws {
+        _ = try await commit([
+            Registry.controlEvent(.start, leaseTTLMicroseconds: configuration.leaseTTLMicroseconds)
+        ])
+    }
+
+    /// Registers (upserts) a service and starts its lease. Throws `RegistryError`.
+    public func register(_ service: Service, peer: Peer) async throws {
+        let filled = try RequestValidator.validateRegister(service, peer: peer)
+        _ = try await commit([Registry.serviceEvent(.register, filled, peer: peer)])
+    }
+
+    /// Renews the lease of (name, id); `node` is recorded. A lease that lapsed but was not yet
+    /// swept gets its `expire` logged first, then the renew revives it. Throws `RegistryError`.
+    public func renew(id: String, name: String, node: String, peer: Peer) async throws -> RenewOutcome {
+        try RequestValidator.validateKey(id: id, name: name, node: node)
+        var events: [RegistryEvent] = []
+        if let entry = projection.liveEntry(name: name, id: id),
+            entry.leaseExpiresAtMicroseconds <= configuration.clock()
+        {
+            events.append(Registry.expireEvent(entry))
+        }
+        let key = Service(id: id, name: name, node: node, network: "", address: "")
+        events.append(Registry.serviceEvent(.renew, key, peer: peer))
+        switch try await commit(events) {
+        case .renewed: return .renewed
+        case .revived: return .revived
+        default: return .notFound
+        }
+    }
+
+    /// Removes (name, id); unknown services are fine (logged all the same). Throws `RegistryError`.
+    public func deregister(id: String, name: String, node: String, peer: Peer) async throws {
+        try RequestValidator.validateKey(id: id, name: name, node: node)
+        let key = Service(id: id, name: name, node: node, network: "", address: "")
+        _ = try await commit([Registry.serviceEvent(.deregister, key, peer: peer)])
+    }
+
+    /// The live services of `name`, in the configured order. Throws on an empty name.
+    public func get(name: String) throws -> [Service] {
+        try RequestValidator.validateName(name)
+        let now = configuration.clock()
+        let live = projection.liveServices(named: name, at: now)
+        switch configuration.getOrder {
+        case .shuffle:
+            return live.shuffled(using: &random).map(\.service)
+        case .freshest:
+            let horizon = now - configuration.freshWindowMicroseconds
+            let fresh = live.filter { $0.lastRenewAtMicroseconds >= horizon }
+            let older = live.filter { $0.lastRenewAtMicroseconds < horizon }
+            return (fresh.shuffled(using: &random) + older.shuffled(using: &random)).map(\.service)
+        }
+    }
+
+    /// Live services in total (for metrics); leases that lapsed within the last sweep
+    /// interval may still be counted.
+    public var liveServiceCount: Int { projection.liveEntryCount }
+
+    /// The view as folded so far (for diagnostics and tests).
+    public var currentProjection: Projection { projection }
+
+    /// False while the log cannot be written (mutations answer `unavailable`).
+    public var isWritable: Bool { health == .available }
+
+    static func serviceEvent(_ kind: EventKind, _ service: Service, peer: Peer) -> RegistryEvent {
+        RegistryEvent(
+            sequence: 0, timeMicroseconds: 0, kind: kind, service: service,
+            peer: RequestValidator.peerString(peer))
+    }
+
+    static func expireEvent(_ entry: LiveService) -> RegistryEvent {
+        RegistryEvent(
+            sequence: 0, timeMicroseconds: 0, kind: .expire, service: entry.service, peer: "",
+            lapsedAtMicroseconds: entry.leaseExpiresAtMicroseconds)
+    }
+
+    static func controlEvent(_ kind: EventKind, leaseTTLMicroseconds: Int64) -> RegistryEvent {
+        RegistryEvent(
+            sequence: 0, timeMicroseconds: 0, kind: kind,
+            service: Service(id: "", name: "", node: "", network: "", address: ""), peer: "",
+            leaseTTLMicroseconds: leaseTTLMicroseconds)
+    }
+}

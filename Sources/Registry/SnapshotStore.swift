@@ -1,0 +1,185 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+
+/// A snapshot that cannot be used: which file and why.
+public struct SnapshotError: Error, Equatable, CustomStringConvertible {
+    public var file: String
+    public var reason: String
+
+    public var description: String {
+        "snapshot \(file): \(reason); it is skipped (an older snapshot or a full replay is used), "
+            + "delete it once investigated"
+    }
+}
+
+/// What a snapshot's header says, read without decompressing.
+public struct SnapshotInfo: Sendable, Equatable {
+    public var sequence: UInt64
+    /// The time of the last record folded into it.
+    public var lastTimeMicroseconds: Int64
+    public var fileBytes: Int
+}
+
+/// The snapshots of a data directory (`DATA/snapshots`), readable without the writer lock.
+///
+/// File `SEQUENCE.snap` (20 digits) holds the projection at `SEQUENCE`: a 48-byte header
+/// (magic `TRSNAP01`, sequence, last record time, raw bytes, compressed bytes as
+/// little-endian 64-bit fields, CRC-32C of the body, CRC-32C of the header before it), then
+/// the zstd-compressed projection. Written to a temporary file, fsynced, renamed, and the
+/// directory fsynced, so a crash leaves the old set or the new one.
+public struct SnapshotStore: Sendable {
+    public let directory: String
+    static let magic: [UInt8] = Array("TRSNAP01".utf8)
+    static let headerBytes = 48
+    /// Larger snapshots are treated as damage.
+    static let rawBytesMax = 4 << 30
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Sequences of the snapshots present, oldest first (valid or not).
+    public func sequences() throws -> [UInt64] {
+        guard FileIO.exists(directory) else { return [] }
+        return try FileIO.listDirectory(directory).compactMap { name in
+            guard name.hasSuffix(".snap"), name.count == 25 else { return nil }
+            return UInt64(name.prefix(20))
+        }.sorted()
+    }
+
+    /// The header of the snapshot at `sequence`.
+    public func info(sequence: UInt64) throws -> SnapshotInfo {
+        let file = path(for: sequence)
+        let bytes = try FileIO.readFile(file, bytesMax: SnapshotStore.rawBytesMax)
+        return try parseHeader(bytes, file: file, sequence: sequence).info
+    }
+
+    /// The projection stored at `sequence`; throws `SnapshotError` when the snapshot is damaged.
+    public func load(sequence: UInt64) throws -> Projection {
+        let file = path(for: sequence)
+        let bytes = try FileIO.readFile(file, bytesMax: SnapshotStore.rawBytesMax)
+        let header = try parseHeader(bytes, file: file, sequence: sequence)
+        let body = Array(bytes[SnapshotStore.headerBytes...])
+        guard CRC32C.checksum(body) == header.bodyChecksum else {
+            throw SnapshotError(file: file, reason: "body checksum mismatch")
+        }
+        do {
+            let raw = try Zstd.decompress(body, size: header.rawBytes)
+            let projection = try Projection(encoded: raw)
+            guard projection.lastSequence == sequence else {
+                throw SnapshotError(file: file, reason: "holds sequence \(projection.lastSequence), its name says \(sequence)")
+            }
+            return projection
+        } catch let error as Zstd.Failure {
+            throw SnapshotError(file: file, reason: error.description)
+        } catch let error as ByteReaderError {
+            throw SnapshotError(file: file, reason: "projection malformed \(error.description)")
+        }
+    }
+
+    /// The newest snapshot at or before `sequence` that loads, skipping (and logging)
+    /// damaged ones; nil when none does.
+    public func loadNewestValid(atOrBefore sequence: UInt64 = .max, logger: Logger) -> Projection? {
+        let candidates: [UInt64]
+        do {
+            candidates = try sequences().filter { $0 <= sequence }
+        } catch {
+            logger.warning("cannot list snapshots, replaying the whole log", metadata: ["error": "\(error)"])
+            return nil
+        }
+        for candidate in candidates.reversed() {
+            do {
+                return try load(sequence: candidate)
+            } catch {
+                logger.warning("snapshot skipped", metadata: ["snapshot.sequence": "\(candidate)", "error": "\(error)"])
+            }
+        }
+        return nil
+    }
+
+    /// Writes the projection as the snapshot at its `lastSequence`, then keeps only the
+    /// newest `keep` snapshots. Returns the file's size in bytes.
+    @discardableResult
+    public func write(_ projection: Projection, keep: Int = 3) throws -> Int {
+        try FileIO.createDirectory(directory)
+        let raw = projection.encoded()
+        let body = try Zstd.compress(raw)
+        var header = ByteWriter(capacity: SnapshotStore.headerBytes + body.count)
+        header.writeBytes(SnapshotStore.magic)
+        header.writeFixed64(projection.lastSequence)
+        header.writeFixed64(UInt64(bitPattern: projection.lastTimeMicroseconds))
+        header.writeFixed64(UInt64(raw.count))
+        header.writeFixed64(UInt64(body.count))
+        header.writeFixed32(CRC32C.checksum(body))
+        header.writeFixed32(CRC32C.checksum(header.bytes))
+        header.writeBytes(body)
+        let file = path(for: projection.lastSequence)
+        try FileIO.writeAtomically(
+            header.bytes, to: file, temporaryPath: directory + "/.snapshot.tmp", directory: directory)
+        try prune(keep: keep)
+        return header.bytes.count
+    }
+
+    /// Deletes all but the newest `keep` snapshots (at least one is always kept).
+    public func prune(keep: Int) throws {
+        let present = try sequences()
+        for sequence in present.dropLast(max(1, keep)) {
+            try FileIO.remove(path(for: sequence))
+        }
+    }
+
+    func path(for sequence: UInt64) -> String {
+        let digits = String(sequence)
+        return directory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".snap"
+    }
+
+    private struct Header {
+        var info: SnapshotInfo
+        var rawBytes: Int
+        var bodyChecksum: UInt32
+    }
+
+    private func parseHeader(_ bytes: [UInt8], file: String, sequence: UInt64) throws(SnapshotError) -> Header {
+        guard bytes.count >= SnapshotStore.headerBytes else {
+            throw SnapshotError(file: file, reason: "\(bytes.count) bytes, shorter than the \(SnapshotStore.headerBytes)-byte header")
+        }
+        guard Array(bytes[0..<8]) == SnapshotStore.magic else {
+            throw SnapshotError(file: file, reason: "bad magic, not a snapshot")
+        }
+        var reader = ByteReader(bytes, offset: 8)
+        do {
+            let storedSequence = try reader.readFixed64()
+            let lastTime = Int64(bitPattern: try reader.readFixed64())
+            let rawBytes = try reader.readFixed64()
+            let compressedBytes = try reader.readFixed64()
+            let bodyChecksum = try reader.readFixed32()
+            let headerChecksum = try reader.readFixed32()
+            guard CRC32C.checksum(Array(bytes[0..<44])) == headerChecksum else {
+                throw SnapshotError(file: file, reason: "header checksum mismatch")
+            }
+            guard storedSequence == sequence else {
+                throw SnapshotError(file: file, reason: "header holds sequence \(storedSequence), its name says \(sequence)")
+            }
+            guard compressedBytes == UInt64(bytes.count - SnapshotStore.headerBytes) else {
+                throw SnapshotError(
+                    file: file, reason: "body is \(bytes.count - SnapshotStore.headerBytes) bytes, header says \(compressedBytes) (torn write?)")
+            }
+            guard rawBytes <= UInt64(SnapshotStore.rawBytesMax) else {
+                throw SnapshotError(file: file, reason: "raw size \(rawBytes) exceeds \(SnapshotStore.rawBytesMax)")
+            }
+            return Header(
+                info: SnapshotInfo(sequence: sequence, lastTimeMicroseconds: lastTime, fileBytes: bytes.count),
+                rawBytes: Int(rawBytes), bodyChecksum: bodyChecksum)
+        } catch let error as ByteReaderError {
+            throw SnapshotError(file: file, reason: "header \(error.description)")
+        } catch let error as SnapshotError {
+            throw error
+        } catch {
+            throw SnapshotError(file: file, reason: "\(error)")
+        }
+    }
+}
