@@ -3,7 +3,7 @@
 #
 #   healthy/          the scripted history of Tools/tunnel-replay/Generate/FixtureHistory.swift,
 #                     written by the real Registry (scripted clock, sweeper every second, one
-#                     snapshot after 250 s, a final one at close), 2 KiB segments
+#                     snapshot after 250 s, a final one at close), 4 KiB segments (the smallest the log allows)
 #   torn-tail/        healthy with the newest segment cut 5 bytes short (a crash mid-commit)
 #   corrupt-sealed/   healthy with one byte flipped in the middle of the oldest (sealed) segment
 #   corrupt-snapshot/ healthy with one byte flipped in the body of the first snapshot
@@ -43,6 +43,9 @@ flip_byte "$oldest" $(($(stat -c %s "$oldest") / 2))
 cp -r "$OUT/healthy" "$OUT/corrupt-snapshot"
 snapshot=$(find "$OUT/corrupt-snapshot/snapshots" -name '*.snap' | sort | head -n 1)
 flip_byte "$snapshot" $(($(stat -c %s "$snapshot") - 3))
+
+# The writer lock file is not part of the history.
+rm -f "$OUT"/*/log/LOCK
 
 for dir in healthy torn-tail corrupt-sealed corrupt-snapshot; do
     echo "$dir: $(find "$OUT/$dir" -type f | wc -l) files"

@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 import Registry
 import Testing

@@ -36,7 +36,7 @@ struct Verifier {
     func run() -> Summary {
         var summary = Summary()
         let log = scan.reader.log
-        let logProblems = log.verify().map(problem(from:))
+        let logProblems = log.verify().map { problem(from: $0) }
         summary.problems += logProblems
         let segments: [SegmentInfo]
         do {

@@ -22,7 +22,7 @@ struct FollowCommand: ParsableCommand {
     @Option(help: "Only this connector id.") var id: String?
     @Option(help: "Only these kinds, comma-separated.") var kind: String?
     @Flag(help: "Also print control records (start, stall).") var all = false
-    @Option(help: "Start at this time (RFC 3339 or -15m) instead of the end of the log.") var since: String?
+    @Option(parsing: .unconditional, help: "Start at this time (RFC 3339 or -15m) instead of the end of the log.") var since: String?
 
     func run() throws {
         let filter = try EventFilter(

@@ -7,7 +7,7 @@ struct StateCommand: ParsableCommand {
         commandName: "state", abstract: "Every service Get would have returned at an instant (or after a sequence).")
 
     @OptionGroup var common: CommonOptions
-    @Option(help: "The instant: RFC 3339 or relative (-2h).") var at: String?
+    @Option(parsing: .unconditional, help: "The instant: RFC 3339 or relative (-2h).") var at: String?
     @Option(help: "The state right after this sequence number.") var seq: UInt64?
     @OptionGroup var service: ServiceFilterOptions
     @Flag(help: "Replay the whole log instead of starting from the newest snapshot.") var noSnapshots = false

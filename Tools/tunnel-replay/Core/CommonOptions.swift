@@ -24,10 +24,10 @@ struct CommonOptions: ParsableArguments {
 
 /// `--since` and `--until`: RFC 3339 or relative to now (`-2h`).
 struct RangeOptions: ParsableArguments {
-    @Option(help: "Start of the range: RFC 3339 (2026-11-26T03:14:00Z) or relative (-2h, -15m, -30s, -1d).")
+    @Option(parsing: .unconditional, help: "Start of the range: RFC 3339 (2026-11-26T03:14:00Z) or relative (-2h, -15m, -30s, -1d).")
     var since: String?
 
-    @Option(help: "End of the range (inclusive), same forms as --since.")
+    @Option(parsing: .unconditional, help: "End of the range (inclusive), same forms as --since.")
     var until: String?
 
     /// The bounds in microseconds; throws a usage error when unreadable or reversed.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventLog
 import Registry
 
 /// `generate` (hidden): writes the fixture history or a large benchmark log into a data directory.
@@ -43,7 +44,7 @@ struct GenerateCommand: AsyncParsableCommand {
         clock.set(FixtureHistory.origin)
         var configuration = RegistryConfiguration(dataDirectory: out)
         configuration.fsync = .never
-        configuration.segmentBytesMax = segmentBytes ?? 2048
+        configuration.segmentBytesMax = segmentBytes ?? 4096
         configuration.clock = { clock.now() }
         configuration.snapshotEveryRecords = Int.max
         configuration.snapshotIntervalMicroseconds = .max
