@@ -47,13 +47,26 @@ struct SessionTracker {
     private(set) var projection = Projection()
     private(set) var open: [ServiceKey: Session] = [:]
     private(set) var closed: [Session] = []
+    /// The shortest lease TTL the fold has had in force (see `apply`).
+    private var shortestLeaseTTLMicroseconds = Projection.defaultLeaseTTLMicroseconds
 
     /// Folds one event; returns the sessions it closed (a revive of an unswept lease closes one).
     @discardableResult
     mutating func apply(_ event: RegistryEvent) -> Session? {
         let key = ServiceKey(name: event.service.name, id: event.service.id)
-        let leaseBefore = event.kind == .renew ? projection.liveEntry(name: key.name, id: key.id) : nil
-        switch projection.apply(event) {
+        let openIndex = event.kind.isServiceEvent ? open.index(forKey: key) : nil
+        // A renew can revive a lease that lapsed unswept; the lapse instant is the lease's expiry
+        // before the fold. No lease lapses sooner than the shortest TTL after its last renew, so
+        // the lookup is skipped for the common, timely renew.
+        var leaseBefore: LiveService?
+        if event.kind == .renew, let openIndex,
+            event.timeMicroseconds - open.values[openIndex].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
+        {
+            leaseBefore = projection.liveEntry(name: key.name, id: key.id)
+        }
+        let effect = projection.apply(event)
+        shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
+        switch effect {
         case .registered:
             if var session = open[key] {
                 session.recordActivity(at: event.timeMicroseconds)
@@ -65,13 +78,12 @@ struct SessionTracker {
                 open[key] = Session(starting: event, from: event.service)
             }
         case .renewed:
-            guard var session = open[key] else {
+            guard let openIndex else {
                 open[key] = Session(starting: event, from: liveService(key) ?? event.service)
                 return nil
             }
-            session.recordActivity(at: event.timeMicroseconds)
-            session.renews += 1
-            open[key] = session
+            open.values[openIndex].recordActivity(at: event.timeMicroseconds)
+            open.values[openIndex].renews += 1
         case .revived:
             var ended: Session?
             if let session = open.removeValue(forKey: key) {

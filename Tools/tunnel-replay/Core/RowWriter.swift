@@ -18,59 +18,74 @@ final class RowWriter {
     private var widths: [Int]?
     private var started = false
 
+    /// `"column":` for each column, encoded once.
+    private let jsonKeys: [[UInt8]]
+
     init(format: OutputFormat, columns: [String], sink: OutputSink) {
         self.format = format
         self.columns = columns
         self.sink = sink
+        jsonKeys = columns.map { column in
+            var key: [UInt8] = []
+            CellBytes.appendJSONString(column, to: &key)
+            key.append(UInt8(ascii: ":"))
+            return key
+        }
     }
 
     /// Writes one row; `row` has one cell per column, in column order.
     func write(_ row: [Cell]) {
         precondition(row.count == columns.count, "row has \(row.count) cells for \(columns.count) columns")
+        // Work on a local buffer: appending through the sink's stored property would pay a
+        // dynamic exclusivity check per byte run.
+        var out: [UInt8] = []
+        swap(&out, &sink.buffer)
+        defer {
+            swap(&out, &sink.buffer)
+            sink.flushIfFull()
+        }
         switch format {
         case .json:
-            sink.buffer.append(UInt8(ascii: "{"))
+            out.append(UInt8(ascii: "{"))
             for index in row.indices {
-                if index > 0 { sink.buffer.append(UInt8(ascii: ",")) }
-                CellBytes.appendJSONString(columns[index], to: &sink.buffer)
-                sink.buffer.append(UInt8(ascii: ":"))
-                CellBytes.appendJSON(row[index], to: &sink.buffer)
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: jsonKeys[index])
+                CellBytes.appendJSON(row[index], to: &out)
             }
-            sink.buffer.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
+            out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
         case .csv:
             if !started {
                 started = true
-                writeCSV(columns.map(Cell.text))
+                writeCSV(columns.map(Cell.text), to: &out)
             }
-            writeCSV(row)
+            writeCSV(row, to: &out)
         case .text:
             if widths == nil {
                 pendingText.append(row)
-                if pendingText.count >= Self.alignmentRowsMax { flushPendingText() }
+                if pendingText.count >= Self.alignmentRowsMax { flushPendingText(to: &out) }
                 return
             }
-            writeText(row)
+            writeText(row, to: &out)
         }
-        sink.flushIfFull()
     }
 
     /// Ends the table: prints held-back text rows (or the header of an empty table) and flushes.
     func finish() {
-        if format == .text, widths == nil { flushPendingText() }
+        if format == .text, widths == nil { flushPendingText(to: &sink.buffer) }
         if format == .csv, !started {
             started = true
-            writeCSV(columns.map(Cell.text))
+            writeCSV(columns.map(Cell.text), to: &sink.buffer)
         }
         sink.flush()
     }
 
     /// Flushes what is buffered without ending the table (follow prints as events arrive).
     func flushNow() {
-        if format == .text, widths == nil { flushPendingText() }
+        if format == .text, widths == nil { flushPendingText(to: &sink.buffer) }
         sink.flush()
     }
 
-    private func flushPendingText() {
+    private func flushPendingText(to out: inout [UInt8]) {
         var computed = columns.map { $0.count }
         var scratch: [UInt8] = []
         for row in pendingText {
@@ -81,29 +96,29 @@ final class RowWriter {
             }
         }
         widths = computed
-        writeText(columns.map { Cell.text($0.uppercased()) })
-        for row in pendingText { writeText(row) }
+        writeText(columns.map { Cell.text($0.uppercased()) }, to: &out)
+        for row in pendingText { writeText(row, to: &out) }
         pendingText = []
     }
 
-    private func writeText(_ row: [Cell]) {
+    private func writeText(_ row: [Cell], to out: inout [UInt8]) {
         guard let widths else { return }
         for (index, cell) in row.enumerated() {
-            let start = sink.buffer.count
-            CellBytes.appendPlain(cell, to: &sink.buffer, nullText: "-")
+            let start = out.count
+            CellBytes.appendPlain(cell, to: &out, nullText: "-")
             if index < row.count - 1 {
-                let written = displayWidth(sink.buffer[start...])
+                let written = displayWidth(out[start...])
                 let padding = max(widths[index] - written, 0) + 2
-                sink.buffer.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding))
+                out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding))
             }
         }
-        sink.buffer.append(UInt8(ascii: "\n"))
+        out.append(UInt8(ascii: "\n"))
     }
 
-    private func writeCSV(_ row: [Cell]) {
+    private func writeCSV(_ row: [Cell], to out: inout [UInt8]) {
         var scratch: [UInt8] = []
         for (index, cell) in row.enumerated() {
-            if index > 0 { sink.buffer.append(UInt8(ascii: ",")) }
+            if index > 0 { out.append(UInt8(ascii: ",")) }
             scratch.removeAll(keepingCapacity: true)
             CellBytes.appendPlain(cell, to: &scratch, nullText: "")
             let needsQuotes = scratch.contains { byte in
@@ -111,17 +126,17 @@ final class RowWriter {
                     || byte == UInt8(ascii: "\r")
             }
             guard needsQuotes else {
-                sink.buffer.append(contentsOf: scratch)
+                out.append(contentsOf: scratch)
                 continue
             }
-            sink.buffer.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: "\""))
             for byte in scratch {
-                if byte == UInt8(ascii: "\"") { sink.buffer.append(byte) }
-                sink.buffer.append(byte)
+                if byte == UInt8(ascii: "\"") { out.append(byte) }
+                out.append(byte)
             }
-            sink.buffer.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: "\""))
         }
-        sink.buffer.append(UInt8(ascii: "\n"))
+        out.append(UInt8(ascii: "\n"))
     }
 
     /// Characters, counting UTF-8 lead bytes only, so names with accents still align.

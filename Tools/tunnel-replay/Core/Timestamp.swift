@@ -20,21 +20,32 @@ enum Timestamp {
         let days = floorDivide(microseconds, microsecondsPerDay)
         let inDay = microseconds - days * microsecondsPerDay
         let (year, month, day) = civil(fromDays: days)
-        appendDigits(year, count: 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(month, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(day, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
         let seconds = inDay / microsecondsPerSecond
-        appendDigits(seconds / 3600, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits((seconds / 60) % 60, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(seconds % 60, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "."))
-        appendDigits(inDay % microsecondsPerSecond, count: 6, to: &bytes)
-        bytes.append(UInt8(ascii: "Z"))
+        // Filled on the stack and appended once: this runs for every row of a listing.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { text in
+            func put(_ value: Int64, _ count: Int, at start: Int) {
+                var rest = value
+                for index in stride(from: start + count - 1, through: start, by: -1) {
+                    text[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                    rest /= 10
+                }
+            }
+            put(year, 4, at: 0)
+            text[4] = UInt8(ascii: "-")
+            put(month, 2, at: 5)
+            text[7] = UInt8(ascii: "-")
+            put(day, 2, at: 8)
+            text[10] = UInt8(ascii: "T")
+            put(seconds / 3600, 2, at: 11)
+            text[13] = UInt8(ascii: ":")
+            put((seconds / 60) % 60, 2, at: 14)
+            text[16] = UInt8(ascii: ":")
+            put(seconds % 60, 2, at: 17)
+            text[19] = UInt8(ascii: ".")
+            put(inDay % microsecondsPerSecond, 6, at: 20)
+            text[26] = UInt8(ascii: "Z")
+            bytes.append(contentsOf: UnsafeBufferPointer(text))
+        }
     }
 
     /// Parses RFC 3339 (`2026-11-26T03:14:00Z`, fractions and `±HH:MM` offsets allowed, or a
@@ -64,17 +75,6 @@ enum Timestamp {
         guard let offset = scanner.zoneOffsetSeconds(), scanner.atEnd else { return nil }
         let seconds = hour * 3600 + minute * 60 + second - offset
         return midnight + seconds * microsecondsPerSecond + fraction
-    }
-
-    private static func appendDigits(_ value: Int64, count: Int, to bytes: inout [UInt8]) {
-        var divisor: Int64 = 1
-        for _ in 1..<count { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (rest / divisor) % 10))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 
     static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {

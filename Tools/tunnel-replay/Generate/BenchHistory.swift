@@ -98,7 +98,9 @@ struct BenchHistory {
                 events.append(expire(connector))
                 connector.expired = true
                 if nodeCrashedAt[connector.nodeIndex] != nil {
-                    connectors[index] = makeConnector(name: connector.service.name, nodeIndex: connector.nodeIndex)
+                    // The tunnel client reconnects through another node.
+                    let other = (connector.nodeIndex + 1) % Self.nodesMax
+                    connectors[index] = makeConnector(name: connector.service.name, nodeIndex: other)
                     events.append(event(.register, connectors[index].service, peer: peer(connectors[index])))
                     return
                 }

@@ -9,7 +9,7 @@ import Darwin
 struct ReportLayout {
     static let labelWidth = 220.0
     static let plotWidth = 1100.0
-    static let laneHeight = 9.0
+    static let laneHeight = 12.0
     static let rowGap = 6.0
     static let axisHeight = 28.0
     static let rowsMax = 300
