@@ -152,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TunnelReplayTests",
-            dependencies: ["Registry", "EventLog"],
+            dependencies: ["Registry", "EventLog", "tunnel-replay"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,62 @@
+import Testing
+
+@testable import tunnel_replay
+
+@Suite struct RowWriterTests {
+    private func render(_ format: OutputFormat, _ rows: [[Cell]], columns: [String] = ["a", "b"]) -> String {
+        let sink = OutputSink.capturing()
+        let writer = RowWriter(format: format, columns: columns, sink: sink)
+        for row in rows { writer.write(row) }
+        writer.finish()
+        return sink.captured
+    }
+
+    // Proves json is one object per line with fixed key order, escaped strings, null, numbers and times.
+    @Test func jsonIsOneObjectPerLine() {
+        let output = render(
+            .json,
+            [[.text("x\"y\\z\n\u{1}"), .null], [.int(-5), .time(0)], [.seconds(15_250_000), .decimal(14.456)]])
+        #expect(
+            output == """
+                {"a":"x\\"y\\\\z\\n\\u0001","b":null}
+                {"a":-5,"b":"1970-01-01T00:00:00.000000Z"}
+                {"a":15.25,"b":14.46}
+
+                """)
+    }
+
+    // Proves csv has a header, quotes only what needs it, doubles quotes, and leaves nulls empty.
+    @Test func csvQuotesWhatNeedsIt() {
+        let output = render(.csv, [[.text("plain"), .text("a,b")], [.text("say \"hi\""), .null]])
+        #expect(output == "a,b\nplain,\"a,b\"\n\"say \"\"hi\"\"\",\n")
+    }
+
+    // Proves an empty csv or text table still prints its header, so scripts see the columns.
+    @Test func emptyTablesPrintTheHeader() {
+        #expect(render(.csv, []) == "a,b\n")
+        #expect(render(.text, []) == "A  B\n")
+    }
+
+    // Proves text columns align to the widest cell and nulls show as a dash.
+    @Test func textAligns() {
+        let output = render(.text, [[.text("long-value"), .int(1)], [.null, .int(22)]])
+        #expect(output == "A           B\nlong-value  1\n-           22\n")
+    }
+
+    // Proves nested objects and lists render as JSON inside json rows and as plain words in text.
+    @Test func nestedValues() {
+        let cells: [Cell] = [.object([("register", .int(2)), ("renew", .int(0))]), .list([.text("x"), .text("y")])]
+        #expect(render(.json, [cells]) == "{\"a\":{\"register\":2,\"renew\":0},\"b\":[\"x\",\"y\"]}\n")
+        #expect(render(.csv, [cells]) == "a,b\nregister=2 renew=0,x y\n")
+    }
+
+    // Proves seconds keep microsecond precision and trim trailing zeros.
+    @Test func secondsFormatting() {
+        var bytes: [UInt8] = []
+        for value: Int64 in [0, 15_000_000, 1, 2_500_000, -500_000] {
+            CellBytes.appendSeconds(value, to: &bytes)
+            bytes.append(UInt8(ascii: " "))
+        }
+        #expect(String(decoding: bytes, as: UTF8.self) == "0 15 0.000001 2.5 -0.5 ")
+    }
+}

@@ -1,0 +1,153 @@
+import Registry
+
+/// How a connector session ended.
+enum SessionEnd: String, Sendable, Equatable {
+    case deregister, expire
+    /// Still up at the end of the scanned range.
+    case live
+}
+
+/// One connector session: from a Register (or a revive) to its Deregister, expiry, or now.
+struct Session: Sendable, Equatable {
+    var id: String
+    var name: String
+    var node: String
+    var network: String
+    var address: String
+    var startMicroseconds: Int64
+    /// nil while live.
+    var endMicroseconds: Int64?
+    var end: SessionEnd
+    var renews: Int
+    /// The longest time between two consecutive Register/Renew/Deregister of this session.
+    var maxGapMicroseconds: Int64
+    /// The sequence of the event that started it (orders sessions that start together).
+    var startSequence: UInt64
+    var lastActivityMicroseconds: Int64
+
+    /// True when the session overlaps [since, until] (either bound may be open).
+    func overlaps(since: Int64?, until: Int64?) -> Bool {
+        if let until, startMicroseconds > until { return false }
+        if let since, let endMicroseconds, endMicroseconds < since { return false }
+        return true
+    }
+}
+
+/// A service's identity in the registry: (name, id).
+struct ServiceKey: Hashable, Sendable {
+    var name: String
+    var id: String
+}
+
+/// Splits the event stream into connector sessions by folding it through the Registry's own
+/// `Projection` and reading what each record did (`ApplyEffect`): a session starts at a
+/// Register or a revive and ends at a Deregister, at the instant its lease lapsed, or is live.
+/// The tool never decides expiry or revival itself.
+struct SessionTracker {
+    private(set) var projection = Projection()
+    private(set) var open: [ServiceKey: Session] = [:]
+    private(set) var closed: [Session] = []
+    /// The shortest lease TTL the fold has had in force (see `apply`).
+    private var shortestLeaseTTLMicroseconds = Projection.defaultLeaseTTLMicroseconds
+
+    /// Folds one event; returns the sessions it closed (a revive of an unswept lease closes one).
+    @discardableResult
+    mutating func apply(_ event: RegistryEvent) -> Session? {
+        let key = ServiceKey(name: event.service.name, id: event.service.id)
+        let openIndex = event.kind.isServiceEvent ? open.index(forKey: key) : nil
+        // A renew can revive a lease that lapsed unswept; the lapse instant is the lease's expiry
+        // before the fold. No lease lapses sooner than the shortest TTL after its last renew, so
+        // the lookup is skipped for the common, timely renew.
+        var leaseBefore: LiveService?
+        if event.kind == .renew, let openIndex,
+            event.timeMicroseconds - open.values[openIndex].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
+        {
+            leaseBefore = projection.liveEntry(name: key.name, id: key.id)
+        }
+        let effect = projection.apply(event)
+        shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
+        switch effect {
+        case .registered:
+            if var session = open[key] {
+                session.recordActivity(at: event.timeMicroseconds)
+                session.node = event.service.node
+                session.network = event.service.network
+                session.address = event.service.address
+                open[key] = session
+            } else {
+                open[key] = Session(starting: event, from: event.service)
+            }
+        case .renewed:
+            guard let openIndex else {
+                open[key] = Session(starting: event, from: liveService(key) ?? event.service)
+                return nil
+            }
+            open.values[openIndex].recordActivity(at: event.timeMicroseconds)
+            open.values[openIndex].renews += 1
+        case .revived:
+            var ended: Session?
+            if let session = open.removeValue(forKey: key) {
+                let lapse = leaseBefore?.leaseExpiresAtMicroseconds ?? event.timeMicroseconds
+                ended = close(session, at: lapse, reason: .expire)
+            }
+            open[key] = Session(starting: event, from: liveService(key) ?? event.service)
+            return ended
+        case .deregistered:
+            guard var session = open.removeValue(forKey: key) else { return nil }
+            session.recordActivity(at: event.timeMicroseconds)
+            return close(session, at: event.timeMicroseconds, reason: .deregister)
+        case .expired:
+            guard let session = open.removeValue(forKey: key) else { return nil }
+            let lapse = projection.lapsedEntry(name: key.name, id: key.id)?.lapsedAtMicroseconds
+            return close(session, at: lapse ?? event.lapsedAtMicroseconds ?? event.timeMicroseconds, reason: .expire)
+        case .notFound, .expireIgnored, .leasesRefreshed:
+            return nil
+        }
+        return nil
+    }
+
+    private func liveService(_ key: ServiceKey) -> Service? {
+        projection.liveEntry(name: key.name, id: key.id)?.service
+    }
+
+    private mutating func close(_ session: Session, at time: Int64, reason: SessionEnd) -> Session {
+        var ended = session
+        ended.endMicroseconds = time
+        ended.end = reason
+        closed.append(ended)
+        return ended
+    }
+
+    /// Closed and still-open sessions, ordered by start (then the starting event's sequence).
+    func allSessions() -> [Session] {
+        (closed + open.values).sorted {
+            ($0.startMicroseconds, $0.startSequence) < ($1.startMicroseconds, $1.startSequence)
+        }
+    }
+
+    /// Sessions of a whole event array (pure: what the tests call).
+    static func sessions(of events: [RegistryEvent]) -> [Session] {
+        var tracker = SessionTracker()
+        for event in events { tracker.apply(event) }
+        return tracker.allSessions()
+    }
+}
+
+extension Session {
+    init(starting event: RegistryEvent, from service: Service) {
+        self.init(
+            id: service.id, name: service.name, node: service.node, network: service.network,
+            address: service.address, startMicroseconds: event.timeMicroseconds, endMicroseconds: nil,
+            end: .live, renews: 0, maxGapMicroseconds: 0, startSequence: event.sequence,
+            lastActivityMicroseconds: event.timeMicroseconds)
+    }
+
+    var service: Service {
+        Service(id: id, name: name, node: node, network: network, address: address)
+    }
+
+    mutating func recordActivity(at time: Int64) {
+        maxGapMicroseconds = max(maxGapMicroseconds, time - lastActivityMicroseconds)
+        lastActivityMicroseconds = time
+    }
+}

@@ -1,0 +1,74 @@
+import Registry
+
+/// The point `state` replays to.
+enum StatePoint: Sendable, Equatable {
+    /// Every record with a timestamp at or before this instant.
+    case time(Int64)
+    /// Every record up to and including this sequence; the instant is that record's time.
+    case sequence(UInt64)
+}
+
+/// The projection as it stood at a point: the Registry's reader starts from the newest usable
+/// snapshot at or before it and folds the tail with the server's own `Projection`.
+struct StateQuery {
+    let scan: EventScan
+    var useSnapshots = true
+
+    struct Result {
+        var projection: Projection
+        /// The instant `liveServices(at:)` is asked about.
+        var instantMicroseconds: Int64
+    }
+
+    func projection(at point: StatePoint) throws(ReplayError) -> Result {
+        let last = scan.lastSequence()
+        switch point {
+        case .sequence(let sequence):
+            guard sequence >= 1, sequence <= last else {
+                throw .usage(
+                    "sequence \(sequence) is not in the log (it holds 1 to \(last)): pick one from"
+                        + " `tunnel-replay events`")
+            }
+            let projection = try fold(throughSequence: sequence)
+            return Result(projection: projection, instantMicroseconds: projection.lastTimeMicroseconds)
+        case .time(let time):
+            return Result(projection: try fold(throughTime: time), instantMicroseconds: time)
+        }
+    }
+
+    private func fold(throughSequence sequence: UInt64) throws(ReplayError) -> Projection {
+        guard useSnapshots else {
+            return try replay { $0.sequence <= sequence }
+        }
+        do {
+            return try scan.reader.projection(atSequence: sequence, logger: Self.warningLogger)
+        } catch {
+            throw .readFailed("replaying '\(scan.logPath)' to sequence \(sequence) failed: \(error); run verify")
+        }
+    }
+
+    private func fold(throughTime time: Int64) throws(ReplayError) -> Projection {
+        guard useSnapshots else {
+            return try replay { $0.timeMicroseconds <= time }
+        }
+        do {
+            return try scan.reader.projection(atTime: time, logger: Self.warningLogger)
+        } catch {
+            throw .readFailed(
+                "replaying '\(scan.logPath)' to \(Timestamp.format(time)) failed: \(error); run verify")
+        }
+    }
+
+    /// Folds from the first record while `keep` holds (no snapshot).
+    private func replay(while keep: (RegistryEvent) -> Bool) throws(ReplayError) -> Projection {
+        var projection = Projection()
+        try scan.scan(from: .beginning) { event in
+            guard keep(event) else { return false }
+            projection.apply(event)
+            return true
+        }
+        return projection
+    }
+
+    static let warningLogger = StderrLogging.logger(label: "tunnel-replay.state")
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Registry
+
+/// `events`: every event in sequence order, filtered.
+struct EventsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "List events (register, renew, deregister, expire) in log order.")
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var service: ServiceFilterOptions
+    @Option(help: "Only this connector id.") var id: String?
+    @Option(help: "Only these kinds, comma-separated: register,renew,deregister,expire (start,stall are control records).")
+    var kind: String?
+    @Flag(help: "Also list control records (start, stall) that decide expiry.") var all = false
+    @OptionGroup var range: RangeOptions
+
+    func run() throws {
+        let filter = try EventFilter(
+            name: service.name, id: id, node: service.node, kinds: EventRow.parseKinds(kind), includeControl: all)
+        let (since, until) = try range.resolve()
+        let scan = try EventScan(directory: common.directory())
+        let writer = common.writer(columns: EventRow.columns)
+        try scan.scan(from: since.map(ScanStart.time) ?? .beginning, until: until) { event in
+            if filter.matches(event) { writer.write(EventRow.cells(event)) }
+            return true
+        }
+        writer.finish()
+    }
+}
+
+/// The fixed fields of an event row.
+enum EventRow {
+    static let columns = ["seq", "time", "kind", "id", "name", "node", "network", "address", "peer"]
+
+    static func cells(_ event: RegistryEvent) -> [Cell] {
+        [
+            .int(Int64(event.sequence)), .time(event.timeMicroseconds), .text(event.kind.rawValue),
+            .text(event.service.id), .text(event.service.name), .text(event.service.node),
+            .text(event.service.network), .text(event.service.address), .text(event.peer),
+        ]
+    }
+
+    /// `register,expire` → the kinds; nil for no filter; a usage error naming a bad kind.
+    static func parseKinds(_ text: String?) throws(ReplayError) -> Set<EventKind>? {
+        guard let text else { return nil }
+        var kinds: Set<EventKind> = []
+        for part in text.split(separator: ",") {
+            let trimmed = part.trimmingCharacters(in: " ")
+            guard let kind = EventKind(rawValue: trimmed) else {
+                let known = EventKind.allCases.map(\.rawValue).joined(separator: ", ")
+                throw .usage("unknown --kind '\(trimmed)': use one or more of \(known), comma-separated")
+            }
+            kinds.insert(kind)
+        }
+        guard !kinds.isEmpty else { throw .usage("--kind is empty: name at least one kind, e.g. --kind expire") }
+        return kinds
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in character: Character) -> String {
+        String(drop { $0 == character }.reversed().drop { $0 == character }.reversed())
+    }
+}

@@ -1,0 +1,109 @@
+import EventLog
+import Registry
+
+/// Which events a listing keeps: every filter given must match.
+struct EventFilter: Sendable {
+    var name: String?
+    var id: String?
+    var node: String?
+    /// nil keeps every service event (and control records only with `includeControl`).
+    var kinds: Set<EventKind>?
+    /// Keep `start` and `stall` records too (`events --all`).
+    var includeControl = false
+
+    func matches(_ event: RegistryEvent) -> Bool {
+        if let kinds {
+            guard kinds.contains(event.kind) else { return false }
+        } else if !includeControl, !event.kind.isServiceEvent {
+            return false
+        }
+        if let name, event.service.name != name { return false }
+        if let id, event.service.id != id { return false }
+        if let node, event.service.node != node { return false }
+        return true
+    }
+}
+
+/// Where a scan starts.
+enum ScanStart: Sendable {
+    case beginning
+    /// The first record at or after this time (skips whole segments before it).
+    case time(Int64)
+    /// The first record with this sequence or later.
+    case sequence(UInt64)
+}
+
+/// Reads decoded events in sequence order through the Registry's own log reader, with
+/// progress on a terminal's stderr.
+struct EventScan {
+    let reader: RegistryLogReader
+    let logPath: String
+
+    init(directory: DataDirectory) throws(ReplayError) {
+        do {
+            reader = try RegistryLogReader(dataDirectory: directory.path)
+        } catch {
+            throw .unreadable(
+                "cannot read the log in '\(directory.logPath)': \(error); check permissions, or run verify")
+        }
+        logPath = directory.logPath
+    }
+
+    /// Calls `body` with each event from `start` until `until` (inclusive) or the end of the
+    /// log; `body` returns false to stop early. Control records are passed too.
+    func scan(
+        from start: ScanStart, until: Int64? = nil, _ body: (RegistryEvent) throws(ReplayError) -> Bool
+    ) throws(ReplayError) {
+        var cursor = try makeCursor(start)
+        var progress = Progress(label: "scanning", total: totalRecords())
+        defer { progress.finish() }
+        while let event = try next(&cursor) {
+            if let until, event.timeMicroseconds > until { return }
+            progress.tick()
+            guard try body(event) else { return }
+        }
+    }
+
+    /// A cursor positioned at `start`.
+    func makeCursor(_ start: ScanStart) throws(ReplayError) -> RegistryEventCursor {
+        do {
+            switch start {
+            case .beginning: return try reader.events(fromSequence: 1)
+            case .time(let time): return try reader.events(fromTimestamp: time)
+            case .sequence(let sequence): return try reader.events(fromSequence: sequence)
+            }
+        } catch {
+            throw .readFailed("cannot position a reader in '\(logPath)': \(error); run verify to locate the damage")
+        }
+    }
+
+    /// The next event, nil at the last whole commit; damage becomes an exit-2 message.
+    func next(_ cursor: inout RegistryEventCursor) throws(ReplayError) -> RegistryEvent? {
+        do {
+            return try cursor.next()
+        } catch {
+            throw .readFailed("reading the log in '\(logPath)' failed: \(error); run verify to list every problem")
+        }
+    }
+
+    /// Segment descriptions from headers (no decompression).
+    func segments() throws(ReplayError) -> [SegmentInfo] {
+        do {
+            return try reader.log.segments()
+        } catch {
+            throw .unreadable("cannot list the segments in '\(logPath)': \(error); run verify to locate the damage")
+        }
+    }
+
+    /// The last sequence in the log according to the segment headers (0 when empty).
+    func lastSequence() -> UInt64 {
+        ((try? reader.log.segments()) ?? []).last(where: { $0.lastSequence > 0 })?.lastSequence ?? 0
+    }
+
+    /// Records in the log according to the segment headers (0 when unknown).
+    func totalRecords() -> UInt64 {
+        guard let first = (try? reader.log.segments())?.first else { return 0 }
+        let last = lastSequence()
+        return last >= first.firstSequence ? last - first.firstSequence + 1 : 0
+    }
+}
