@@ -81,6 +81,7 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
+            exclude: ["Proto/sd.proto"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -126,6 +127,7 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Tools/loadgen",
+            exclude: ["renew.lua", "bench-renews.sh"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
