@@ -1,7 +1,8 @@
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
 
 /// The segment being appended.
 struct ActiveSegment: Sendable {
@@ -64,7 +65,9 @@ final class WriterEngine: @unchecked Sendable {
             recordCount: recordCount, timestamp: timestamp, path: segment.path)
         do {
             try frame.withUnsafeBytes {
-                try FileIO.write(segment.fd, UnsafeRawBufferPointer(rebasing: $0[0..<frameBytes]), at: segment.bytes, path: segment.path)
+                try FileIO.write(
+                    segment.fd, UnsafeRawBufferPointer(rebasing: $0[0..<frameBytes]), at: segment.bytes,
+                    path: segment.path)
             }
             try syncAfterCommit(segment)
         } catch {
@@ -159,13 +162,15 @@ final class WriterEngine: @unchecked Sendable {
         do {
             try FileIO.syncData(segment.fd, path: segment.path)
         } catch {
-            logger.error("interval fdatasync failed", metadata: ["log.file": "\(segment.path)", "log.error": "\(error)"])
+            logger.error(
+                "interval fdatasync failed", metadata: ["log.file": "\(segment.path)", "log.error": "\(error)"])
         }
     }
 
     private func rotateIfNeeded(timestamp: Int64, plainBytes: Int) throws {
         guard let segment = active, segment.commitCount > 0 else { return }
-        let projected = segment.bytes + SegmentFormat.frameHeaderBytes + StreamCompressor.bound(plainBytes: plainBytes)
+        let projected =
+            segment.bytes + SegmentFormat.frameHeaderBytes + StreamCompressor.bound(plainBytes: plainBytes)
             + SegmentFormat.sealFrameBytes
         let bySize = projected > configuration.segmentBytesMax
         let byAge = timestamp - segment.createdMicroseconds >= Int64(configuration.segmentAgeSecondsMax) * 1_000_000

@@ -117,7 +117,9 @@ final class WriterLoop: @unchecked Sendable {
         while pending.isEmpty && rotateRequests.isEmpty && !closeRequested {
             if let deadline = engine.syncDeadline() {
                 if Condition.monotonicNanoseconds() >= deadline {
+                    condition.unlock()
                     engine.syncPending()
+                    condition.lock()
                 } else {
                     condition.wait(untilMonotonicNanoseconds: deadline)
                 }
