@@ -50,7 +50,8 @@ final class WriterEngine: @unchecked Sendable {
     }
 
     /// Writes the payloads of several appends as one commit; returns the first record's position.
-    func commit(_ groups: [[[UInt8]]]) throws -> LogPosition {
+    /// `failingWrite` (tests only) writes half the frame, then fails as a full disk would.
+    func commit(_ groups: [[[UInt8]]], failingWrite: Bool = false) throws -> LogPosition {
         let recordCount = groups.reduce(0) { $0 + $1.count }
         let plainBytes = groups.reduce(0) { $0 + RecordLayout.plainBytes(of: $1) }
         precondition(recordCount > 0 && recordCount <= Int(UInt32.max), "commit of \(recordCount) records")
@@ -64,6 +65,13 @@ final class WriterEngine: @unchecked Sendable {
         let frameBytes = try compressFrame(
             recordCount: recordCount, timestamp: timestamp, path: segment.path)
         do {
+            if failingWrite {
+                try frame.withUnsafeBytes {
+                    let half = UnsafeRawBufferPointer(rebasing: $0[0..<(frameBytes / 2)])
+                    try FileIO.write(segment.fd, half, at: segment.bytes, path: segment.path)
+                }
+                throw EventLogError.io(operation: "write", path: segment.path, errno: ENOSPC)
+            }
             try frame.withUnsafeBytes {
                 try FileIO.write(
                     segment.fd, UnsafeRawBufferPointer(rebasing: $0[0..<frameBytes]), at: segment.bytes,

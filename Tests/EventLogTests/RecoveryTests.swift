@@ -1,4 +1,4 @@
-import EventLog
+@testable import EventLog
 import Foundation
 import Testing
 
@@ -134,5 +134,27 @@ import Testing
         #expect(records.map(\.sequence) == Array(1...(report.lastSequence + 1)))
         #expect(records.last?.payload == payload(999))
         #expect(try EventLogWriter.repair(directory: directory.path, logger: quietLogger).damage == nil)
+    }
+}
+
+/// A failed write (a full disk) fails only its commit and leaves the log consistent.
+@Suite struct WriteFailureTests {
+    /// The half-written commit is cut off, its appender gets `.io`, and later appends continue
+    /// the sequence with no gap (a new zstd frame, since the compressor saw the failed commit).
+    @Test func failedWriteIsUndoneAndAppendsContinue() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let writer = try await EventLogWriter.open(
+            .small(directory.path, segmentBytes: 1 << 20), logger: quietLogger, clock: ManualClock().function)
+        for index in 0..<5 { _ = try await writer.append(payload(index)) }
+        writer.injectWriteFailures(1)
+        await #expect(throws: EventLogError.self) { _ = try await writer.append(payload(100)) }
+        for index in 5..<8 {
+            #expect(try await writer.append(payload(index)).sequence == UInt64(index + 1))
+        }
+        try await writer.close()
+        #expect(try readAll(directory.path).map(\.payload) == (0..<8).map(payload))
+        #expect(try EventLogReader(directory: directory.path).verify().isEmpty)
+        #expect(try Files.names(directory.path).allSatisfy { !$0.hasSuffix(".broken") })
     }
 }
