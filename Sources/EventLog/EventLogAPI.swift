@@ -1,6 +1,10 @@
+import Logging
+
 // The public value types of EventLog that Registry and the tools build on. The writer is in
 // EventLogWriter.swift, the reader in EventLogReader.swift and LogCursor.swift.
-import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// When the writer makes a commit durable before acknowledging it.
 public enum FsyncPolicy: Sendable, Equatable {
@@ -58,9 +62,11 @@ public struct EventLogConfiguration: Sendable {
             "commitBytesMax \(commitBytesMax) cannot hold one record of recordBytesMax \(recordBytesMax)")
         try check((1...22).contains(compressionLevel), "compressionLevel \(compressionLevel) is not in 1...22")
         try check(
-            (1...22).contains(sealedCompressionLevel), "sealedCompressionLevel \(sealedCompressionLevel) is not in 1...22")
+            (1...22).contains(sealedCompressionLevel),
+            "sealedCompressionLevel \(sealedCompressionLevel) is not in 1...22")
         try check(
-            (4096...(32 << 20)).contains(sealedBlockBytes), "sealedBlockBytes \(sealedBlockBytes) is not in 4 KiB...32 MiB")
+            (4096...(32 << 20)).contains(sealedBlockBytes),
+            "sealedBlockBytes \(sealedBlockBytes) is not in 4 KiB...32 MiB")
         if case .interval(let milliseconds) = fsync {
             try check(milliseconds >= 1, "fsync interval \(milliseconds) ms is below 1")
         }
@@ -111,7 +117,8 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
         case .locked(let directory):
             return "log directory \(directory) is locked by another writer; stop it or use another --data-dir"
         case .io(let operation, let path, let errno):
-            return "\(operation) failed on \(path): errno \(errno)"
+            let reason = errno == 0 ? "" : ": \(String(cString: strerror(errno))) (errno \(errno))"
+            return "\(operation) failed on \(path)\(reason); check the disk (space, permissions) and retry"
         case .closed:
             return "the log is closed"
         case .invalidConfiguration(let message):

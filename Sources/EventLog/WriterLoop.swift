@@ -26,6 +26,8 @@ final class WriterLoop: @unchecked Sendable {
     /// that append again join one commit instead of alternating small and large ones.
     private var lastCommitAppends = 0
     private var lastCommitNanoseconds: UInt64 = 0
+    /// Commits that fail their write on purpose (tests of the failure path).
+    private var injectedWriteFailures = 0
     private let engine: WriterEngine
     private let commitBytesMax: Int
 
@@ -43,6 +45,10 @@ final class WriterLoop: @unchecked Sendable {
 
     var lastSequence: UInt64 {
         condition.withLock { acknowledgedSequence }
+    }
+
+    func injectWriteFailures(_ count: Int) {
+        condition.withLock { injectedWriteFailures += count }
     }
 
     var currentStatistics: EventLogStatistics {
@@ -91,8 +97,8 @@ final class WriterLoop: @unchecked Sendable {
             case .rotate(let requests):
                 let result = Result { try engine.sealActive() }
                 for request in requests { request.resume(with: result) }
-            case .commit(let batch):
-                commit(batch)
+            case .commit(let batch, let failingWrite):
+                commit(batch, failingWrite: failingWrite)
             }
         }
         let result = Result { try engine.close() }
@@ -106,7 +112,7 @@ final class WriterLoop: @unchecked Sendable {
     }
 
     private enum Work {
-        case commit([PendingAppend])
+        case commit([PendingAppend], failingWrite: Bool)
         case rotate([CheckedContinuation<Void, any Error>])
     }
 
@@ -117,7 +123,9 @@ final class WriterLoop: @unchecked Sendable {
         while pending.isEmpty && rotateRequests.isEmpty && !closeRequested {
             if let deadline = engine.syncDeadline() {
                 if Condition.monotonicNanoseconds() >= deadline {
+                    condition.unlock()
                     engine.syncPending()
+                    condition.lock()
                 } else {
                     condition.wait(untilMonotonicNanoseconds: deadline)
                 }
@@ -148,13 +156,15 @@ final class WriterLoop: @unchecked Sendable {
         }
         let batch = Array(pending[0..<count])
         pending.removeFirst(count)
-        return .commit(batch)
+        let failingWrite = injectedWriteFailures > 0
+        if failingWrite { injectedWriteFailures -= 1 }
+        return .commit(batch, failingWrite: failingWrite)
     }
 
-    private func commit(_ batch: [PendingAppend]) {
+    private func commit(_ batch: [PendingAppend], failingWrite: Bool) {
         let started = Condition.monotonicNanoseconds()
         do {
-            let first = try engine.commit(batch.map(\.payloads))
+            let first = try engine.commit(batch.map(\.payloads), failingWrite: failingWrite)
             let records = batch.reduce(0) { $0 + $1.payloads.count }
             let last = first.sequence + UInt64(records) - 1
             let elapsed = Condition.monotonicNanoseconds() - started

@@ -30,44 +30,62 @@ struct BenchCommand: AsyncParsableCommand {
         var workload = ReferenceWorkload()
         let all = workload.events(events)
         let plainBytes = all.reduce(0) { $0 + $1.count }
-        print("workload: \(all.count) events, \(ReferenceWorkload.connectorCount) connectors, \(ReferenceWorkload.tunnelCount) tunnels, \(ReferenceWorkload.nodeCount) nodes, \(format(Double(plainBytes) / Double(all.count), 1)) plain bytes/event")
-
-        let single = Array(all[0..<min(singleEvents, all.count)])
-        let (singleRate, singleDone) = try await measureSingle(writer, single)
-        let afterSingle = writer.statistics
-        print("append, 1 appender, fsync always: \(Int(singleRate)) events/s (\(singleDone) events, \(format(Double(afterSingle.commitNanoseconds) / Double(max(afterSingle.commits, 1)) / 1e6, 3)) ms per commit)")
-        let concurrent = Array(all[singleDone..<min(singleDone + concurrentEvents, all.count)])
-        let (concurrentRate, concurrentDone) = try await measureConcurrent(writer, concurrent)
-        let afterConcurrent = writer.statistics
-        let commits = afterConcurrent.commits - afterSingle.commits
-        let commitMs = Double(afterConcurrent.commitNanoseconds - afterSingle.commitNanoseconds) / Double(max(commits, 1)) / 1e6
-        print("append, \(appenders) appenders, fsync always: \(Int(concurrentRate)) events/s (\(concurrentDone) events, \(format(Double(concurrentDone) / Double(max(commits, 1)), 1)) records per commit, \(format(commitMs, 3)) ms per commit)")
-        var filled = singleDone + concurrentDone
-        while filled < all.count {
-            let end = min(filled + 2_000, all.count)
-            _ = try await writer.append(contentsOf: Array(all[filled..<end]))
-            filled = end
-        }
-        let total = all.count
+        print(
+            "workload: \(all.count) events, \(ReferenceWorkload.connectorCount) connectors, "
+                + "\(ReferenceWorkload.tunnelCount) tunnels, \(ReferenceWorkload.nodeCount) nodes, "
+                + "\(format(Double(plainBytes) / Double(all.count), 1)) plain bytes/event")
+        let (singleRate, concurrentRate) = try await measureAppends(writer, all)
 
         let streamBytes = try segmentBytes(directory)
-        print("stream form (written live, level \(configuration.compressionLevel)): \(format(Double(streamBytes) / Double(total), 2)) bytes/event")
+        print(
+            "stream form (written live, level \(configuration.compressionLevel)): "
+                + "\(format(Double(streamBytes) / Double(all.count), 2)) bytes/event")
         let sealStart = ContinuousClock.now
         try await writer.rotate()
         await writer.waitForSealing()
         try await writer.close()
         let sealSeconds = seconds(ContinuousClock.now - sealStart)
         let denseBytes = try segmentBytes(directory)
-        let bytesPerEvent = Double(denseBytes) / Double(total)
-        print("dense form (after sealing, level \(configuration.sealedCompressionLevel), \(format(sealSeconds, 1)) s): \(format(bytesPerEvent, 2)) bytes/event, \(denseBytes) bytes")
+        let bytesPerEvent = Double(denseBytes) / Double(all.count)
+        print(
+            "dense form (after sealing, level \(configuration.sealedCompressionLevel), \(format(sealSeconds, 1)) s): "
+                + "\(format(bytesPerEvent, 2)) bytes/event, \(denseBytes) bytes")
 
         let (replayRate, replayed) = try measureReplay(directory)
-        guard replayed == total else { throw ValidationError("replayed \(replayed) events, appended \(total)") }
+        guard replayed == all.count else { throw ValidationError("replayed \(replayed) events, appended \(all.count)") }
         print("replay (read + checksum + decompress): \(Int(replayRate)) events/s")
-        let json =
+        print(
             "{\"append_events_per_s_1\": \(Int(singleRate)), \"append_events_per_s_64\": \(Int(concurrentRate)), "
-            + "\"bytes_per_event\": \(format(bytesPerEvent, 3)), \"replay_events_per_s\": \(Int(replayRate))}"
-        print(json)
+                + "\"bytes_per_event\": \(format(bytesPerEvent, 3)), \"replay_events_per_s\": \(Int(replayRate))}")
+    }
+
+    /// The two timed phases, then a bulk fill so the log always holds all `events`.
+    private func measureAppends(_ writer: EventLogWriter, _ all: [[UInt8]]) async throws -> (Double, Double) {
+        let single = Array(all[0..<min(singleEvents, all.count)])
+        let (singleRate, singleDone) = try await measureSingle(writer, single)
+        let afterSingle = writer.statistics
+        let singleCommitMs = Double(afterSingle.commitNanoseconds) / Double(max(afterSingle.commits, 1)) / 1e6
+        print(
+            "append, 1 appender, fsync always: \(Int(singleRate)) events/s "
+                + "(\(singleDone) events, \(format(singleCommitMs, 3)) ms per commit)")
+
+        let concurrent = Array(all[singleDone..<min(singleDone + concurrentEvents, all.count)])
+        let (concurrentRate, concurrentDone) = try await measureConcurrent(writer, concurrent)
+        let afterConcurrent = writer.statistics
+        let commits = max(afterConcurrent.commits - afterSingle.commits, 1)
+        let commitMs = Double(afterConcurrent.commitNanoseconds - afterSingle.commitNanoseconds) / Double(commits) / 1e6
+        print(
+            "append, \(appenders) appenders, fsync always: \(Int(concurrentRate)) events/s (\(concurrentDone) events, "
+                + "\(format(Double(concurrentDone) / Double(commits), 1)) records per commit, "
+                + "\(format(commitMs, 3)) ms per commit)")
+
+        var filled = singleDone + concurrentDone
+        while filled < all.count {
+            let end = min(filled + 2_000, all.count)
+            _ = try await writer.append(contentsOf: Array(all[filled..<end]))
+            filled = end
+        }
+        return (singleRate, concurrentRate)
     }
 
     /// Appends one at a time for at most `phaseSeconds`; returns the rate and how many were appended.

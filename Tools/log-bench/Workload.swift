@@ -68,7 +68,8 @@ struct ReferenceWorkload {
         nodeAddresses = (0..<Self.nodeCount).map { "192.0.2.\(10 + $0):80" }
         nodePeers = (0..<Self.nodeCount).map { "192.0.2.\(10 + $0):\(40_000 + $0 * 7)" }
         for index in 0..<Self.connectorCount {
-            connectors.append((Self.uuid(&random), index % Self.tunnelCount, Int.random(in: 0..<Self.nodeCount, using: &random)))
+            connectors.append(
+                (Self.uuid(&random), index % Self.tunnelCount, Int.random(in: 0..<Self.nodeCount, using: &random)))
         }
         phases = (0..<Self.connectorCount).map { _ in Double(random.next() % 15_000) }
         self.random = random
