@@ -88,6 +88,14 @@ public final class EventLogWriter: Sendable {
     /// `.always` it is durable; under `.interval`/`.never` it is written.
     public var lastSequence: UInt64 { loop.lastSequence }
 
+    /// Counters since open: commits, records, time spent writing and syncing.
+    public var statistics: EventLogStatistics { loop.currentStatistics }
+
+    /// Makes the next `count` commits fail half-way through their write (tests only).
+    func injectWriteFailures(_ count: Int) {
+        loop.injectWriteFailures(count)
+    }
+
     /// Seals the active segment now (the next append starts a new one) and queues its dense rewrite.
     public func rotate() async throws {
         try await loop.rotate()

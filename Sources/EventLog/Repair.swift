@@ -1,7 +1,8 @@
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
 
 /// What `EventLogWriter.repair(directory:logger:)` found and did.
 public struct RepairReport: Sendable, Equatable {
@@ -32,11 +33,14 @@ extension EventLogWriter {
                 lastSequence = result.lastSequence
                 continue
             }
-            let problem = result.problem
-                ?? ScanProblem(offset: result.fileBytes, sequence: result.lastSequence &+ 1,
-                               reason: "a segment before the newest has no seal frame", isTorn: false)
+            let problem =
+                result.problem
+                ?? ScanProblem(
+                    offset: result.fileBytes, sequence: result.lastSequence &+ 1,
+                    reason: "a segment before the newest has no seal frame", isTorn: false)
             let damage = EventLogError.corruptSegment(
-                file: directory + "/" + name, offset: problem.offset, sequence: problem.sequence, reason: problem.reason)
+                file: directory + "/" + name, offset: problem.offset, sequence: problem.sequence, reason: problem.reason
+            )
             let trusted = problem.offset < SegmentFormat.headerBytes ? nil : result.header
             let kept = try rewritePrefix(directory: directory, fileName: name, header: trusted)
             var setAside: [String] = []
@@ -66,7 +70,8 @@ extension EventLogWriter {
         let tmpPath = directory + "/" + tmpName
         let fd = try FileIO.openFile(tmpPath, flags: O_RDWR | O_CREAT | O_TRUNC, operation: "create repaired segment")
         defer { FileIO.closeFile(fd) }
-        let fresh = SegmentHeader(form: .stream, firstSequence: header.firstSequence, createdMicroseconds: header.createdMicroseconds)
+        let fresh = SegmentHeader(
+            form: .stream, firstSequence: header.firstSequence, createdMicroseconds: header.createdMicroseconds)
         try FileIO.write(fd, fresh.encoded(), at: 0, path: tmpPath)
         var offset = SegmentFormat.headerBytes
         let compressor = StreamCompressor(level: 3)
@@ -103,10 +108,12 @@ extension EventLogWriter {
             }
             let plain = Array(batch.plain[start..<end])
             if first { compressor.startNewFrame() }
-            var frame = [UInt8](repeating: 0, count: SegmentFormat.frameHeaderBytes + StreamCompressor.bound(plainBytes: plain.count))
+            var frame = [UInt8](
+                repeating: 0, count: SegmentFormat.frameHeaderBytes + StreamCompressor.bound(plainBytes: plain.count))
             let result = plain.withUnsafeBytes { source in
                 frame.withUnsafeMutableBytes {
-                    compressor.compressFlush(source, into: UnsafeMutableRawBufferPointer(rebasing: $0[SegmentFormat.frameHeaderBytes...]))
+                    compressor.compressFlush(
+                        source, into: UnsafeMutableRawBufferPointer(rebasing: $0[SegmentFormat.frameHeaderBytes...]))
                 }
             }
             guard case .success(let payloadBytes) = result else {
@@ -115,7 +122,8 @@ extension EventLogWriter {
             frame.removeLast(frame.count - SegmentFormat.frameHeaderBytes - payloadBytes)
             let header = FrameHeader(
                 kind: .commit, startsZstdFrame: first, payloadBytes: payloadBytes, plainBytes: plain.count,
-                recordCount: commit.recordCount, firstSequence: sequence, timestampMicroseconds: commit.timestampMicroseconds,
+                recordCount: commit.recordCount, firstSequence: sequence,
+                timestampMicroseconds: commit.timestampMicroseconds,
                 payloadChecksum: CRC32C.checksum(Array(frame[SegmentFormat.frameHeaderBytes...])))
             header.store(into: &frame, at: 0)
             frames.append(frame)

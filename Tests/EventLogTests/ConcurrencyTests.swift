@@ -9,7 +9,8 @@ import Testing
     @Test func sixtyFourAppendersGetGapFreeSequences() async throws {
         let directory = TemporaryDirectory()
         defer { directory.cleanup() }
-        let writer = try await EventLogWriter.open(.small(directory.path, segmentBytes: 32_768), logger: quietLogger, clock: ManualClock().function)
+        let writer = try await EventLogWriter.open(
+            .small(directory.path, segmentBytes: 32_768), logger: quietLogger, clock: ManualClock().function)
         let positions = try await withThrowingTaskGroup(of: [(UInt64, Int)].self) { group in
             for appender in 0..<64 {
                 group.addTask {
@@ -36,7 +37,8 @@ import Testing
     @Test func readerBesideWriter() async throws {
         let directory = TemporaryDirectory()
         defer { directory.cleanup() }
-        let writer = try await EventLogWriter.open(.small(directory.path, segmentBytes: 4096), logger: quietLogger, clock: ManualClock().function)
+        let writer = try await EventLogWriter.open(
+            .small(directory.path, segmentBytes: 4096), logger: quietLogger, clock: ManualClock().function)
         let total = 1500
         let appending = Task {
             for start in stride(from: 0, to: total, by: 3) {
@@ -65,15 +67,18 @@ import Testing
     @Test func secondWriterIsLockedOut() async throws {
         let directory = TemporaryDirectory()
         defer { directory.cleanup() }
-        let first = try await EventLogWriter.open(.small(directory.path), logger: quietLogger, clock: ManualClock().function)
+        let first = try await EventLogWriter.open(
+            .small(directory.path), logger: quietLogger, clock: ManualClock().function)
         await #expect(throws: EventLogError.locked(directory: directory.path)) {
-            _ = try await EventLogWriter.open(.small(directory.path), logger: quietLogger, clock: ManualClock().function)
+            _ = try await EventLogWriter.open(
+                .small(directory.path), logger: quietLogger, clock: ManualClock().function)
         }
         #expect(throws: EventLogError.self) {
             _ = try EventLogWriter.repair(directory: directory.path, logger: quietLogger)
         }
         try await first.close()
-        let second = try await EventLogWriter.open(.small(directory.path), logger: quietLogger, clock: ManualClock().function)
+        let second = try await EventLogWriter.open(
+            .small(directory.path), logger: quietLogger, clock: ManualClock().function)
         try await second.close()
     }
 
@@ -81,7 +86,8 @@ import Testing
     @Test func oversizedRecordFailsAlone() async throws {
         let directory = TemporaryDirectory()
         defer { directory.cleanup() }
-        let writer = try await EventLogWriter.open(.small(directory.path), logger: quietLogger, clock: ManualClock().function)
+        let writer = try await EventLogWriter.open(
+            .small(directory.path), logger: quietLogger, clock: ManualClock().function)
         let good = Task { try await writer.append(payload(1)) }
         let bad = Task { try await writer.append([UInt8](repeating: 1, count: 1025)) }
         #expect(try await good.value.sequence == 1)

@@ -1,4 +1,4 @@
-import EventLog
+@testable import EventLog
 import Foundation
 import Testing
 
@@ -10,7 +10,8 @@ import Testing
         let original = TemporaryDirectory()
         defer { original.cleanup() }
         let clock = ManualClock()
-        let writer = try await EventLogWriter.open(.small(original.path, segmentBytes: 1 << 20), logger: quietLogger, clock: clock.function)
+        let writer = try await EventLogWriter.open(
+            .small(original.path, segmentBytes: 1 << 20), logger: quietLogger, clock: clock.function)
         for index in 0..<6 { _ = try await writer.append(payload(index)) }
         let lastCommitStart = try EventLogReader(directory: original.path).segments().last!.bytes
         _ = try await writer.append(contentsOf: [payload(6), payload(7)])
@@ -24,7 +25,8 @@ import Testing
             defer { copy.cleanup() }
             try Files.truncate(copy.path + "/" + segment, to: cut)
             let logs = CapturedLogs()
-            let reopened = try await EventLogWriter.open(.small(copy.path, segmentBytes: 1 << 20), logger: logs.logger, clock: clock.function)
+            let reopened = try await EventLogWriter.open(
+                .small(copy.path, segmentBytes: 1 << 20), logger: logs.logger, clock: clock.function)
             #expect(reopened.lastSequence == 6, "cut at \(cut)")
             let position = try await reopened.append(payload(100))
             #expect(position.sequence == 7)
@@ -45,7 +47,8 @@ import Testing
         _ = try await writeLog(.small(directory.path, segmentBytes: 1 << 20), count: 5)
         let path = directory.path + "/00000000000000000001.seg"
         try Files.write(try Files.bytes(path) + [0x4C, 0x46, 1, 0, 9, 9, 9], to: path)
-        let writer = try await EventLogWriter.open(.small(directory.path), logger: quietLogger, clock: ManualClock().function)
+        let writer = try await EventLogWriter.open(
+            .small(directory.path), logger: quietLogger, clock: ManualClock().function)
         #expect(writer.lastSequence == 5)
         try await writer.close()
         #expect(try readAll(directory.path).count == 5)
@@ -58,7 +61,8 @@ import Testing
         _ = try await writeLog(.small(directory.path, segmentBytes: 1 << 20), count: 5)
         try Files.flipByte(directory.path + "/00000000000000000001.seg", at: 64 + 45)
         await #expect(throws: EventLogError.self) {
-            _ = try await EventLogWriter.open(.small(directory.path), logger: quietLogger, clock: ManualClock().function)
+            _ = try await EventLogWriter.open(
+                .small(directory.path), logger: quietLogger, clock: ManualClock().function)
         }
     }
 
@@ -121,7 +125,8 @@ import Testing
         #expect(logs.all.contains { $0.contains("repaired") })
         #expect(try EventLogReader(directory: directory.path).verify().isEmpty)
 
-        let writer = try await EventLogWriter.open(.small(directory.path), logger: quietLogger, clock: ManualClock().function)
+        let writer = try await EventLogWriter.open(
+            .small(directory.path), logger: quietLogger, clock: ManualClock().function)
         let position = try await writer.append(payload(999))
         #expect(position.sequence == report.lastSequence + 1)
         try await writer.close()
@@ -129,5 +134,27 @@ import Testing
         #expect(records.map(\.sequence) == Array(1...(report.lastSequence + 1)))
         #expect(records.last?.payload == payload(999))
         #expect(try EventLogWriter.repair(directory: directory.path, logger: quietLogger).damage == nil)
+    }
+}
+
+/// A failed write (a full disk) fails only its commit and leaves the log consistent.
+@Suite struct WriteFailureTests {
+    /// The half-written commit is cut off, its appender gets `.io`, and later appends continue
+    /// the sequence with no gap (a new zstd frame, since the compressor saw the failed commit).
+    @Test func failedWriteIsUndoneAndAppendsContinue() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let writer = try await EventLogWriter.open(
+            .small(directory.path, segmentBytes: 1 << 20), logger: quietLogger, clock: ManualClock().function)
+        for index in 0..<5 { _ = try await writer.append(payload(index)) }
+        writer.injectWriteFailures(1)
+        await #expect(throws: EventLogError.self) { _ = try await writer.append(payload(100)) }
+        for index in 5..<8 {
+            #expect(try await writer.append(payload(index)).sequence == UInt64(index + 1))
+        }
+        try await writer.close()
+        #expect(try readAll(directory.path).map(\.payload) == (0..<8).map(payload))
+        #expect(try EventLogReader(directory: directory.path).verify().isEmpty)
+        #expect(try Files.names(directory.path).allSatisfy { !$0.hasSuffix(".broken") })
     }
 }

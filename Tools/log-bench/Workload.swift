@@ -37,9 +37,10 @@ func encodeBenchEvent(
     return bytes
 }
 
-/// The reference workload: 2,000 connectors over 200 tunnels on 4 nodes. Renews go round the
-/// live connectors (as GOST renews each every 15 s); about 1 in 100 events is a reconnect
-/// (deregister of one connector, register of a new id for the same tunnel on the same node).
+/// The reference workload: 2,000 connectors over 200 tunnels on 4 nodes. Each connector renews
+/// every 15 s at its own phase, with ±200 ms of jitter per renew (so the order of renews drifts
+/// from one round to the next as it does in a real registry); about 1 in 100 events is a
+/// reconnect (deregister of one connector, register of a new id for the same tunnel and node).
 struct ReferenceWorkload {
     private var random: SplitMix64
     private let tunnels: [String]
@@ -47,6 +48,8 @@ struct ReferenceWorkload {
     private let nodeAddresses: [String]
     private let nodePeers: [String]
     private var connectors: [(id: String, tunnel: Int, node: Int)] = []
+    private var phases: [Double] = []
+    private var round: [Int] = []
     private var cursor = 0
     private var pendingRegister: (id: String, tunnel: Int, node: Int)?
 
@@ -65,9 +68,21 @@ struct ReferenceWorkload {
         nodeAddresses = (0..<Self.nodeCount).map { "192.0.2.\(10 + $0):80" }
         nodePeers = (0..<Self.nodeCount).map { "192.0.2.\(10 + $0):\(40_000 + $0 * 7)" }
         for index in 0..<Self.connectorCount {
-            connectors.append((Self.uuid(&random), index % Self.tunnelCount, Int.random(in: 0..<Self.nodeCount, using: &random)))
+            connectors.append(
+                (Self.uuid(&random), index % Self.tunnelCount, Int.random(in: 0..<Self.nodeCount, using: &random)))
         }
+        phases = (0..<Self.connectorCount).map { _ in Double(random.next() % 15_000) }
         self.random = random
+    }
+
+    /// The order of the next renew round: each connector's phase plus jitter, sorted.
+    private mutating func nextRound() -> [Int] {
+        var keyed: [(Double, Int)] = []
+        keyed.reserveCapacity(phases.count)
+        for (index, phase) in phases.enumerated() {
+            keyed.append((phase + Double(random.next() % 401) - 200, index))
+        }
+        return keyed.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// A UUID-like id: 36 characters of lowercase hex and dashes.
@@ -98,8 +113,12 @@ struct ReferenceWorkload {
             pendingRegister = nil
             return register(connector)
         }
-        let index = cursor
-        cursor = (cursor + 1) % connectors.count
+        if cursor == round.count {
+            round = nextRound()
+            cursor = 0
+        }
+        let index = round[cursor]
+        cursor += 1
         let connector = connectors[index]
         if random.next() % 100 == 0 {
             let replacement = (Self.uuid(&random), connector.tunnel, connector.node)
