@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 
 extension Registry {
@@ -93,7 +94,14 @@ extension Registry {
         let copy = projection
         let store = snapshots
         let keep = configuration.snapshotsKept
-        let bytes = try await Task.detached { try store.write(copy, keep: keep) }.value
+        let bytes: Int
+        do {
+            bytes = try await Task.detached { try store.write(copy, keep: keep) }.value
+        } catch {
+            snapshotsFailed.increment()
+            throw error
+        }
+        snapshotsWritten.increment()
         lastSnapshotSequence = copy.lastSequence
         lastSnapshotAtMicroseconds = configuration.clock()
         logger.info(

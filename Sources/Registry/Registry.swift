@@ -30,7 +30,12 @@ public actor Registry {
     var lastSnapshotSequence: UInt64
     var lastSnapshotAtMicroseconds: Int64
     var snapshotRunning = false
+    /// `tunnel_registry_log_records_total{kind}`: records folded while serving (expire, start and
+    /// stall included; the replay at open is not counted).
     let eventCounters: [EventKind: Counter]
+    /// `tunnel_registry_snapshots_total{result}`: snapshots written and failed.
+    let snapshotsWritten = Counter(label: "tunnel_registry_snapshots_total", dimensions: [("result", "written")])
+    let snapshotsFailed = Counter(label: "tunnel_registry_snapshots_total", dimensions: [("result", "failed")])
 
     /// Whether the log takes appends.
     enum Health: Equatable {
@@ -124,7 +129,7 @@ public actor Registry {
         self.lastSnapshotAtMicroseconds = now
         var counters: [EventKind: Counter] = [:]
         for kind in EventKind.allCases {
-            counters[kind] = Counter(label: "registry_events_total", dimensions: [("kind", kind.rawValue)])
+            counters[kind] = Counter(label: "tunnel_registry_log_records_total", dimensions: [("kind", kind.rawValue)])
         }
         self.eventCounters = counters
     }
