@@ -57,17 +57,24 @@ public struct PluginServer: Sendable {
             path: configuration.httpPath, calls: calls, token: configuration.token.map(TokenCheck.init),
             limits: configuration.limits, metricsText: prometheus.map(metricsRenderer), logger: logger
         )
+        let limits = configuration.limits
+        let http1 = HTTPServerBuilder.http1(
+            configuration: .init(idleTimeout: .seconds(limits.httpIdleTimeoutSeconds))
+        )
         let server: HTTPServerBuilder
         if let tls = configuration.tls {
-            server = try .tls(.http1(), tlsConfiguration: try Self.nioTLS(tls))
+            server = try .tls(http1, tlsConfiguration: try Self.nioTLS(tls))
         } else {
-            server = .http1()
+            server = http1
         }
         let onListening = self.onListening
         return Application(
             responder: responder,
             server: server,
-            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port)),
+            configuration: ApplicationConfiguration(
+                address: .hostname(address.host, port: address.port),
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.httpConnectionsMax, logger: logger)
+            ),
             onServerRunning: { channel in
                 onListening("http", channel.localAddress.map(Self.text) ?? address.description)
             },

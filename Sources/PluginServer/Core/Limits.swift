@@ -4,6 +4,10 @@ public struct RequestLimits: Sendable {
     public var bodyBytesMax: Int = 64 << 10
     /// The largest id, name, node or address, in UTF-8 bytes (400 above it).
     public var fieldBytesMax: Int = 256
+    /// Open HTTP connections at most; further ones wait in the accept backlog.
+    public var httpConnectionsMax: Int = 8192
+    /// An HTTP connection idle this long is closed (GOST renews every 15 s, so live nodes stay).
+    public var httpIdleTimeoutSeconds: Int64 = 120
 
     public init() {}
 }
