@@ -34,6 +34,8 @@ struct BenchCommand: AsyncParsableCommand {
             "workload: \(all.count) events, \(ReferenceWorkload.connectorCount) connectors, "
                 + "\(ReferenceWorkload.tunnelCount) tunnels, \(ReferenceWorkload.nodeCount) nodes, "
                 + "\(format(Double(plainBytes) / Double(all.count), 1)) plain bytes/event")
+        let probe = try probeFdatasync(directory + "/probe.bin")
+        print("disk: \(Int(probe)) fdatasync/s for 100-byte appends (probe; bounds both append figures)")
         let (singleRate, concurrentRate) = try await measureAppends(writer, all)
 
         let streamBytes = try segmentBytes(directory)
@@ -142,6 +144,25 @@ struct BenchCommand: AsyncParsableCommand {
         await writer.waitForSealing()
         try await writer.close()
         return Double(try segmentBytes(directory)) / Double(events)
+    }
+
+    /// Appends 100 bytes and fdatasyncs, for at most 1 s or 2,000 times: the disk's commit rate.
+    private func probeFdatasync(_ path: String) throws -> Double {
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw ValidationError("cannot create \(path): errno \(errno)") }
+        defer {
+            close(fd)
+            unlink(path)
+        }
+        let bytes = [UInt8](repeating: 0x2A, count: 100)
+        let start = ContinuousClock.now
+        var count = 0
+        while count < 2_000 && ContinuousClock.now - start < .seconds(1) {
+            _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, 100, off_t(count * 100)) }
+            fdatasync(fd)
+            count += 1
+        }
+        return Double(count) / seconds(ContinuousClock.now - start)
     }
 
     /// Reads the whole log three times; the best pass (the first also warms the page cache).
