@@ -70,6 +70,9 @@ enum RecordLayout {
                 return nil
             }
             commits.reserveCapacity(Int(count))
+            if !header.columnarTable {
+                return readRowTable(bytes, &offset, count: Int(count), header: header, into: &commits, total: &total)
+            }
             for _ in 0..<count {
                 guard let records = Varint.read(bytes, &offset), records >= 1, records <= UInt64(header.recordCount)
                 else { return nil }
@@ -91,6 +94,23 @@ enum RecordLayout {
             firstSequence: header.firstSequence, recordCount: header.recordCount, commits: commits,
             plain: plain, recordsStart: recordsStart)
         return checkRecords(batch).map { batch }
+    }
+
+    /// Reads the commit table of the first builds: `varint records, varint Δtimestamp` per commit.
+    private static func readRowTable(
+        _ bytes: UnsafeRawBufferPointer, _ offset: inout Int, count: Int, header: FrameHeader,
+        into commits: inout [CommitEntry], total: inout Int
+    ) -> Int? {
+        var timestamp = header.timestampMicroseconds
+        for _ in 0..<count {
+            guard let records = Varint.read(bytes, &offset), records >= 1, records <= UInt64(header.recordCount),
+                let delta = Varint.read(bytes, &offset), delta <= UInt64(Int64.max - timestamp)
+            else { return nil }
+            timestamp += Int64(delta)
+            total += Int(records)
+            commits.append(CommitEntry(recordCount: Int(records), timestampMicroseconds: timestamp))
+        }
+        return offset
     }
 
     /// Checks that exactly `recordCount` length-prefixed records fill the rest of the plain bytes.
