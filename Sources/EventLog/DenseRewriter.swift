@@ -109,7 +109,7 @@ struct BlockWriter {
         case .success(let bytes): compressed = bytes
         }
         let header = FrameHeader(
-            kind: .denseBlock, startsZstdFrame: true, payloadBytes: compressed.count, plainBytes: plain.count,
+            kind: .denseBlock, startsZstdFrame: true, columnarTable: true, payloadBytes: compressed.count, plainBytes: plain.count,
             recordCount: recordCount, firstSequence: firstSequence, timestampMicroseconds: first.timestampMicroseconds,
             payloadChecksum: CRC32C.checksum(compressed))
         var frame = [UInt8](repeating: 0, count: SegmentFormat.frameHeaderBytes)

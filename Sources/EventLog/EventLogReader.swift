@@ -87,13 +87,13 @@ public struct EventLogReader: Sendable {
                 let result = try SegmentScanner.scan(
                     directory: directory, fileName: name, expectedFirstSequence: expected)
                 if let problem = result.problem {
-                    let where_ =
+                    let hint =
                         index == names.count - 1 && result.seal == nil && problem.isTorn
                         ? " (torn tail of the newest segment: the writer cuts it at its next open)" : ""
                     problems.append(
                         .corruptSegment(
                             file: path, offset: problem.offset, sequence: problem.sequence,
-                            reason: problem.reason + where_))
+                            reason: problem.reason + hint))
                 } else if result.seal == nil && index < names.count - 1 {
                     problems.append(
                         .corruptSegment(

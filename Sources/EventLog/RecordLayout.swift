@@ -18,8 +18,8 @@ struct DecodedBatch: Sendable {
 }
 
 /// The plain (decompressed) layouts: records are `varint length, bytes`; a dense block puts a
-/// table of its commits (`varint count`, then per commit `varint records, varint Δtimestamp`)
-/// before its records. Sequences and timestamps are never stored per record.
+/// table of its commits (`varint count`, every commit's `varint records`, then every commit's
+/// `varint Δtimestamp`) before its records. Sequences and timestamps are never stored per record.
 enum RecordLayout {
     static func plainBytes(of payloads: [[UInt8]]) -> Int {
         payloads.reduce(0) { $0 + Varint.size(UInt64($1.count)) + $1.count }
@@ -37,10 +37,10 @@ enum RecordLayout {
         var plain: [UInt8] = []
         plain.reserveCapacity(records.count + commits.count * 4 + 8)
         plain.appendVarint(UInt64(commits.count))
+        for commit in commits { plain.appendVarint(UInt64(commit.recordCount)) }
         var previous = commits.first?.timestampMicroseconds ?? 0
         for commit in commits {
             precondition(commit.timestampMicroseconds >= previous, "commit timestamps go back")
-            plain.appendVarint(UInt64(commit.recordCount))
             plain.appendVarint(UInt64(commit.timestampMicroseconds - previous))
             previous = commit.timestampMicroseconds
         }
@@ -70,14 +70,20 @@ enum RecordLayout {
                 return nil
             }
             commits.reserveCapacity(Int(count))
-            var timestamp = header.timestampMicroseconds
+            if !header.columnarTable {
+                return readRowTable(bytes, &offset, count: Int(count), header: header, into: &commits, total: &total)
+            }
             for _ in 0..<count {
-                guard let records = Varint.read(bytes, &offset), records >= 1, records <= UInt64(header.recordCount),
-                    let delta = Varint.read(bytes, &offset), delta <= UInt64(Int64.max)
+                guard let records = Varint.read(bytes, &offset), records >= 1, records <= UInt64(header.recordCount)
                 else { return nil }
-                timestamp += Int64(delta)
                 total += Int(records)
-                commits.append(CommitEntry(recordCount: Int(records), timestampMicroseconds: timestamp))
+                commits.append(CommitEntry(recordCount: Int(records), timestampMicroseconds: 0))
+            }
+            var timestamp = header.timestampMicroseconds
+            for index in 0..<Int(count) {
+                guard let delta = Varint.read(bytes, &offset), delta <= UInt64(Int64.max - timestamp) else { return nil }
+                timestamp += Int64(delta)
+                commits[index].timestampMicroseconds = timestamp
             }
             return offset
         }
@@ -88,6 +94,23 @@ enum RecordLayout {
             firstSequence: header.firstSequence, recordCount: header.recordCount, commits: commits,
             plain: plain, recordsStart: recordsStart)
         return checkRecords(batch).map { batch }
+    }
+
+    /// Reads the commit table of the first builds: `varint records, varint Δtimestamp` per commit.
+    private static func readRowTable(
+        _ bytes: UnsafeRawBufferPointer, _ offset: inout Int, count: Int, header: FrameHeader,
+        into commits: inout [CommitEntry], total: inout Int
+    ) -> Int? {
+        var timestamp = header.timestampMicroseconds
+        for _ in 0..<count {
+            guard let records = Varint.read(bytes, &offset), records >= 1, records <= UInt64(header.recordCount),
+                let delta = Varint.read(bytes, &offset), delta <= UInt64(Int64.max - timestamp)
+            else { return nil }
+            timestamp += Int64(delta)
+            total += Int(records)
+            commits.append(CommitEntry(recordCount: Int(records), timestampMicroseconds: timestamp))
+        }
+        return offset
     }
 
     /// Checks that exactly `recordCount` length-prefixed records fill the rest of the plain bytes.

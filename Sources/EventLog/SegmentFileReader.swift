@@ -49,7 +49,7 @@ final class SegmentFileReader {
         return try body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<(start + count)]))
     }
 
-    /// Reads and checks the segment header; nil with a reason when it is short or bad.
+    /// Reads and checks the segment header; a failure names what is short or bad.
     func readHeader() throws -> Result<SegmentHeader, FormatFailure> {
         let available = try load(offset: 0, count: SegmentFormat.headerBytes)
         guard available == SegmentFormat.headerBytes else {

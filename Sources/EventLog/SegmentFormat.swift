@@ -122,10 +122,16 @@ enum FrameKind: UInt8, Sendable {
 /// The fixed 40-byte header in front of every frame's payload.
 struct FrameHeader: Equatable, Sendable {
     static let flagStartsZstdFrame: UInt8 = 1
+    /// A dense block whose commit table is stored by column (all counts, then all time deltas);
+    /// clear in blocks of the first builds, which interleave them per commit.
+    static let flagColumnarTable: UInt8 = 2
+    static let knownFlags: UInt8 = flagStartsZstdFrame | flagColumnarTable
 
     var kind: FrameKind
     /// A commit whose payload begins a new zstd frame (the reader resets its decompressor).
     var startsZstdFrame: Bool
+    /// A dense block's commit table is stored by column.
+    var columnarTable: Bool = false
     var payloadBytes: Int
     var plainBytes: Int
     var recordCount: Int
@@ -140,7 +146,8 @@ struct FrameHeader: Equatable, Sendable {
         bytes[offset] = SegmentFormat.frameMagic0
         bytes[offset + 1] = SegmentFormat.frameMagic1
         bytes[offset + 2] = kind.rawValue
-        bytes[offset + 3] = startsZstdFrame ? Self.flagStartsZstdFrame : 0
+        bytes[offset + 3] =
+            (startsZstdFrame ? Self.flagStartsZstdFrame : 0) | (columnarTable ? Self.flagColumnarTable : 0)
         bytes.storeLittleEndian(UInt32(payloadBytes), at: offset + 4)
         bytes.storeLittleEndian(UInt32(plainBytes), at: offset + 8)
         bytes.storeLittleEndian(UInt32(recordCount), at: offset + 12)
@@ -167,12 +174,13 @@ struct FrameHeader: Equatable, Sendable {
         guard let kind = FrameKind(rawValue: bytes[2]) else {
             return .failure(.init(reason: "unknown frame kind \(bytes[2])"))
         }
-        guard bytes[3] & ~flagStartsZstdFrame == 0 else {
+        guard bytes[3] & ~knownFlags == 0 else {
             return .failure(.init(reason: "unknown frame flags \(bytes[3])"))
         }
         let header = FrameHeader(
             kind: kind,
             startsZstdFrame: bytes[3] & flagStartsZstdFrame != 0,
+            columnarTable: bytes[3] & flagColumnarTable != 0,
             payloadBytes: Int(bytes.loadLittleEndian(at: 4, as: UInt32.self)),
             plainBytes: Int(bytes.loadLittleEndian(at: 8, as: UInt32.self)),
             recordCount: Int(bytes.loadLittleEndian(at: 12, as: UInt32.self)),

@@ -64,3 +64,33 @@ import Testing
         #expect(SegmentFormat.firstSequence(fileName: "LOCK") == nil)
     }
 }
+
+/// Dense blocks of the first builds (commit table by row) stay readable.
+@Suite struct DenseLayoutTests {
+    /// A row-layout table (flag bit 1 clear) and a columnar one decode to the same commits.
+    @Test func rowAndColumnarTablesDecodeAlike() throws {
+        let records: [[UInt8]] = [[1], [2, 2], [3]]
+        var row: [UInt8] = []
+        for value: UInt64 in [2, 1, 0, 2, 5] { row.appendVarint(value) }
+        RecordLayout.appendRecords(records, to: &row)
+        let commits = [
+            CommitEntry(recordCount: 1, timestampMicroseconds: 100),
+            CommitEntry(recordCount: 2, timestampMicroseconds: 105),
+        ]
+        var recordBytes: [UInt8] = []
+        RecordLayout.appendRecords(records, to: &recordBytes)
+        let columnar = RecordLayout.denseBlock(commits: commits, records: recordBytes)
+        for (plain, isColumnar) in [(row, false), (columnar, true)] {
+            let header = FrameHeader(
+                kind: .denseBlock, startsZstdFrame: true, columnarTable: isColumnar, payloadBytes: 0,
+                plainBytes: plain.count, recordCount: 3, firstSequence: 10, timestampMicroseconds: 100,
+                payloadChecksum: 0)
+            let batch = try RecordLayout.decodeDense(header, plain: plain).get()
+            #expect(batch.commits == commits)
+            var iterator = BatchIterator(batch)
+            var read: [[UInt8]] = []
+            while let record = iterator.next() { read.append(Array(batch.plain[record.range])) }
+            #expect(read == records)
+        }
+    }
+}

@@ -34,6 +34,8 @@ struct BenchCommand: AsyncParsableCommand {
             "workload: \(all.count) events, \(ReferenceWorkload.connectorCount) connectors, "
                 + "\(ReferenceWorkload.tunnelCount) tunnels, \(ReferenceWorkload.nodeCount) nodes, "
                 + "\(format(Double(plainBytes) / Double(all.count), 1)) plain bytes/event")
+        let probe = try probeFdatasync(directory + "/probe.bin")
+        print("disk: \(Int(probe)) fdatasync/s for 100-byte appends (probe; bounds both append figures)")
         let (singleRate, concurrentRate) = try await measureAppends(writer, all)
 
         let streamBytes = try segmentBytes(directory)
@@ -50,6 +52,9 @@ struct BenchCommand: AsyncParsableCommand {
         print(
             "dense form (after sealing, level \(configuration.sealedCompressionLevel), \(format(sealSeconds, 1)) s): "
                 + "\(format(bytesPerEvent, 2)) bytes/event, \(denseBytes) bytes")
+
+        let paced = try await measurePacedBytes(directory + "-paced", events: min(events, 100_000))
+        print("dense form, one event per commit at the registry's real pace: \(format(paced, 2)) bytes/event")
 
         let (replayRate, replayed) = try measureReplay(directory)
         guard replayed == all.count else { throw ValidationError("replayed \(replayed) events, appended \(all.count)") }
@@ -121,6 +126,45 @@ struct BenchCommand: AsyncParsableCommand {
         return (Double(done) / seconds(ContinuousClock.now - start), done)
     }
 
+    /// Bytes per event when every event is its own commit, 7.5 ms apart on average (2,000
+    /// connectors renewing every 15 s), as a registry at its real pace writes; fsync never and an
+    /// injected clock, so it takes a second. Each commit then pays its time delta in the dense form.
+    private func measurePacedBytes(_ directory: String, events: Int) async throws -> Double {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = EventLogConfiguration(directory: directory)
+        configuration.fsync = .never
+        if let sealedLevel { configuration.sealedCompressionLevel = sealedLevel }
+        let clock = PacedClock()
+        let writer = try await EventLogWriter.open(configuration, logger: Logger(label: "log-bench.paced")) {
+            clock.tick()
+        }
+        var workload = ReferenceWorkload(seed: 0xFACE)
+        for event in workload.events(events) { _ = try await writer.append(event) }
+        try await writer.rotate()
+        await writer.waitForSealing()
+        try await writer.close()
+        return Double(try segmentBytes(directory)) / Double(events)
+    }
+
+    /// Appends 100 bytes and fdatasyncs, for at most 1 s or 2,000 times: the disk's commit rate.
+    private func probeFdatasync(_ path: String) throws -> Double {
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw ValidationError("cannot create \(path): errno \(errno)") }
+        defer {
+            close(fd)
+            unlink(path)
+        }
+        let bytes = [UInt8](repeating: 0x2A, count: 100)
+        let start = ContinuousClock.now
+        var count = 0
+        while count < 2_000 && ContinuousClock.now - start < .seconds(1) {
+            _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, 100, off_t(count * 100)) }
+            fdatasync(fd)
+            count += 1
+        }
+        return Double(count) / seconds(ContinuousClock.now - start)
+    }
+
     /// Reads the whole log three times; the best pass (the first also warms the page cache).
     private func measureReplay(_ directory: String) throws -> (Double, Int) {
         var best = 0.0
@@ -141,6 +185,18 @@ struct BenchCommand: AsyncParsableCommand {
 
     private func segmentBytes(_ directory: String) throws -> Int {
         try EventLogReader(directory: directory).segments().reduce(0) { $0 + $1.bytes }
+    }
+}
+
+/// A clock that advances 7.5 ms ± 5 ms per reading (deterministic).
+final class PacedClock: Sendable {
+    private let state = Mutex((now: Int64(1_800_000_000_000_000), random: SplitMix64(state: 42)))
+
+    func tick() -> Int64 {
+        state.withLock { state in
+            state.now += 2_500 + Int64(state.random.next() % 10_001)
+            return state.now
+        }
     }
 }
 
