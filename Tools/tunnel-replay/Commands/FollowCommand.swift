@@ -43,7 +43,7 @@ struct FollowCommand: ParsableCommand {
             var printed = false
             while let event = try scan.next(&cursor) {
                 if filter.matches(event) {
-                    writer.write(EventRow.cells(event))
+                    writer.writeEvent(event)
                     printed = true
                 }
                 if followInterrupted.load(ordering: .relaxed) { break }

@@ -13,13 +13,13 @@ final class RowWriter {
     static let alignmentRowsMax = 1000
     let format: OutputFormat
     let columns: [String]
-    private let sink: OutputSink
+    let sink: OutputSink
     private var pendingText: [[Cell]] = []
     private var widths: [Int]?
     private var started = false
 
     /// `"column":` for each column, encoded once.
-    private let jsonKeys: [[UInt8]]
+    let jsonKeys: [[UInt8]]
 
     init(format: OutputFormat, columns: [String], sink: OutputSink) {
         self.format = format
