@@ -30,7 +30,8 @@ enum CRC32C {
                 let word = UInt64(littleEndian: pointer.loadUnaligned(as: UInt64.self))
                 let low = UInt32(truncatingIfNeeded: word) ^ crc
                 let high = UInt32(truncatingIfNeeded: word >> 32)
-                crc = tables[7 * 256 + Int(low & 0xFF)]
+                crc =
+                    tables[7 * 256 + Int(low & 0xFF)]
                     ^ tables[6 * 256 + Int((low >> 8) & 0xFF)]
                     ^ tables[5 * 256 + Int((low >> 16) & 0xFF)]
                     ^ tables[4 * 256 + Int(low >> 24)]

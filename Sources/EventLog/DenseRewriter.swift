@@ -1,7 +1,8 @@
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
 
 /// Rewrites a sealed stream-form segment densely: large blocks, each an independent zstd frame at
 /// a high level. Writes `NAME.tmp`, syncs it, reads it back and compares every record's digest,
@@ -32,7 +33,8 @@ struct DenseRewriter {
             FileIO.closeFile(fd)
             if !renamed { try? FileIO.unlinkFile(tmpPath) }
         }
-        var writer = BlockWriter(fd: fd, path: tmpPath, compressor: BlockCompressor(level: level), blockBytes: blockBytes)
+        var writer = BlockWriter(
+            fd: fd, path: tmpPath, compressor: BlockCompressor(level: level), blockBytes: blockBytes)
         var sourceDigest = RecordDigest()
         let source = try SegmentScanner.scan(directory: directory, fileName: fileName) { batch in
             sourceDigest.add(batch)
@@ -141,7 +143,9 @@ struct RecordDigest: Equatable {
     mutating func add(_ batch: DecodedBatch) {
         var iterator = BatchIterator(batch)
         while let record = iterator.next() {
-            var head = (record.sequence.littleEndian, record.timestampMicroseconds.littleEndian, UInt64(record.range.count))
+            var head = (
+                record.sequence.littleEndian, record.timestampMicroseconds.littleEndian, UInt64(record.range.count)
+            )
             checksum = withUnsafeBytes(of: &head) { CRC32C.checksum($0, continuing: checksum) }
             checksum = batch.plain.withUnsafeBytes {
                 CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[record.range]), continuing: checksum)

@@ -84,20 +84,25 @@ public struct EventLogReader: Sendable {
         for (index, name) in names.enumerated() {
             let path = directory + "/" + name
             do {
-                let result = try SegmentScanner.scan(directory: directory, fileName: name, expectedFirstSequence: expected)
+                let result = try SegmentScanner.scan(
+                    directory: directory, fileName: name, expectedFirstSequence: expected)
                 if let problem = result.problem {
-                    let where_ = index == names.count - 1 && result.seal == nil && problem.isTorn
+                    let where_ =
+                        index == names.count - 1 && result.seal == nil && problem.isTorn
                         ? " (torn tail of the newest segment: the writer cuts it at its next open)" : ""
                     problems.append(
-                        .corruptSegment(file: path, offset: problem.offset, sequence: problem.sequence, reason: problem.reason + where_))
+                        .corruptSegment(
+                            file: path, offset: problem.offset, sequence: problem.sequence,
+                            reason: problem.reason + where_))
                 } else if result.seal == nil && index < names.count - 1 {
                     problems.append(
                         .corruptSegment(
                             file: path, offset: result.fileBytes, sequence: result.lastSequence &+ 1,
                             reason: "a segment before the newest has no seal frame"))
                 }
-                expected = result.lastSequence &+ 1
+                expected = result.problem == nil ? result.lastSequence &+ 1 : nil
             } catch {
+                expected = nil
                 problems.append(error as? EventLogError ?? .io(operation: "verify", path: path, errno: 0))
             }
         }

@@ -41,8 +41,10 @@ public final class EventLogWriter: Sendable {
             let sealer = Sealer(rewriter: rewriter, logger: logger)
             let engine = WriterEngine(
                 configuration: configuration, logger: logger, clock: clock, recovered: recovered,
-                onSealed: { sealer.enqueue($0) })
-            for fileName in recovered.streamFormSealed { sealer.enqueue(fileName) }
+                onSealed: { if configuration.rewriteSealedSegments { sealer.enqueue($0) } })
+            if configuration.rewriteSealedSegments {
+                for fileName in recovered.streamFormSealed { sealer.enqueue(fileName) }
+            }
             let loop = WriterLoop(engine: engine)
             sealer.start()
             loop.start()
@@ -85,6 +87,14 @@ public final class EventLogWriter: Sendable {
     /// The highest sequence acknowledged to an appender (0 when the log is empty). Under
     /// `.always` it is durable; under `.interval`/`.never` it is written.
     public var lastSequence: UInt64 { loop.lastSequence }
+
+    /// Counters since open: commits, records, time spent writing and syncing.
+    public var statistics: EventLogStatistics { loop.currentStatistics }
+
+    /// Makes the next `count` commits fail half-way through their write (tests only).
+    func injectWriteFailures(_ count: Int) {
+        loop.injectWriteFailures(count)
+    }
 
     /// Seals the active segment now (the next append starts a new one) and queues its dense rewrite.
     public func rotate() async throws {

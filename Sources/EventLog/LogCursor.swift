@@ -91,7 +91,9 @@ final class CursorState: @unchecked Sendable {
         switch step {
         case .frame(let frame, let payload):
             if frame.kind == .seal {
-                guard frame.firstSequence == sequence - 1 else { throw damage(offset, "seal frame names last sequence \(frame.firstSequence)") }
+                guard frame.firstSequence == sequence - 1 else {
+                    throw damage(offset, "seal frame names last sequence \(frame.firstSequence)")
+                }
                 self.walker = nil
                 self.file = nil
                 return true

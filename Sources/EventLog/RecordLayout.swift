@@ -53,7 +53,9 @@ enum RecordLayout {
         guard header.recordCount >= 1 else { return .failure(.init(reason: "commit with no record")) }
         let batch = DecodedBatch(
             firstSequence: header.firstSequence, recordCount: header.recordCount,
-            commits: [CommitEntry(recordCount: header.recordCount, timestampMicroseconds: header.timestampMicroseconds)],
+            commits: [
+                CommitEntry(recordCount: header.recordCount, timestampMicroseconds: header.timestampMicroseconds)
+            ],
             plain: plain, recordsStart: 0)
         return checkRecords(batch).map { batch }
     }
@@ -100,7 +102,8 @@ enum RecordLayout {
             }
             return offset == bytes.count
         }
-        return ok ? .success(()) : .failure(.init(reason: "records do not fill the commit's \(batch.plain.count) bytes"))
+        return ok
+            ? .success(()) : .failure(.init(reason: "records do not fill the commit's \(batch.plain.count) bytes"))
     }
 }
 
@@ -147,8 +150,10 @@ final class BatchDecoder {
     func decode(_ header: FrameHeader, payload: [UInt8]) -> Result<DecodedBatch, FormatFailure> {
         switch header.kind {
         case .commit:
-            return decompressor.decompressCommit(payload, plainBytes: header.plainBytes, startsFrame: header.startsZstdFrame)
-                .flatMap { RecordLayout.decodeCommit(header, plain: $0) }
+            return decompressor.decompressCommit(
+                payload, plainBytes: header.plainBytes, startsFrame: header.startsZstdFrame
+            )
+            .flatMap { RecordLayout.decodeCommit(header, plain: $0) }
         case .denseBlock:
             return decompressor.decompressBlock(payload, plainBytes: header.plainBytes)
                 .flatMap { RecordLayout.decodeDense(header, plain: $0) }

@@ -1,7 +1,8 @@
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
 
 /// What the writer continues from after recovery.
 struct RecoveredLog: Sendable {
@@ -23,8 +24,9 @@ enum Recovery {
         var recovered = RecoveredLog(active: nil, nextSequence: 1, lastTimestampMicroseconds: 0, streamFormSealed: [])
         var expected: UInt64?
         for name in names.dropLast() {
-            let seal = try checkSealed(directory: directory, fileName: name, expected: expected,
-                                       checksums: configuration.checksumSealedSegmentsOnOpen, recovered: &recovered)
+            let seal = try checkSealed(
+                directory: directory, fileName: name, expected: expected,
+                checksums: configuration.checksumSealedSegmentsOnOpen, recovered: &recovered)
             expected = seal.lastSequence + 1
             recovered.nextSequence = seal.lastSequence + 1
             recovered.lastTimestampMicroseconds = seal.lastTimestampMicroseconds
@@ -35,7 +37,9 @@ enum Recovery {
         return recovered
     }
 
-    private static func corrupt(_ directory: String, _ name: String, _ problem: ScanProblem, hint: String) -> EventLogError {
+    private static func corrupt(_ directory: String, _ name: String, _ problem: ScanProblem, hint: String)
+        -> EventLogError
+    {
         .corruptSegment(
             file: directory + "/" + name, offset: problem.offset, sequence: problem.sequence,
             reason: problem.reason + "; " + hint)
@@ -137,9 +141,13 @@ enum Recovery {
         try FileIO.truncate(fd, to: result.validBytes, path: path)
         try FileIO.syncData(fd, path: path)
         try FileIO.syncDirectory(directory)
-        let commitsDropped = wholeFrameHeaders(in: tail, after: 0) > 0 || cutBytes > 0 ? 1 : 0
+        // A torn write leaves at most one partial commit (checked above): it was never acknowledged.
+        let commitsDropped = cutBytes > 0 ? 1 : 0
+        let message =
+            "cut a torn tail off the newest segment: dropped \(cutBytes) bytes and \(commitsDropped) "
+            + "unacknowledged commit(s)"
         logger.warning(
-            "cut a torn tail off the newest segment: dropped \(cutBytes) bytes and \(commitsDropped) unacknowledged commit(s)",
+            "\(message)",
             metadata: [
                 "log.file": "\(path)", "log.offset": "\(result.validBytes)", "log.bytes_dropped": "\(cutBytes)",
                 "log.commits_dropped": "\(commitsDropped)", "log.kept_as": "\(broken)",

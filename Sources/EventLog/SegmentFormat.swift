@@ -213,7 +213,8 @@ struct SealInfo: Equatable, Sendable {
         return bytes + payload
     }
 
-    init(lastSequence: UInt64, firstTimestampMicroseconds: Int64, lastTimestampMicroseconds: Int64, commitCount: UInt64) {
+    init(lastSequence: UInt64, firstTimestampMicroseconds: Int64, lastTimestampMicroseconds: Int64, commitCount: UInt64)
+    {
         self.lastSequence = lastSequence
         self.firstTimestampMicroseconds = firstTimestampMicroseconds
         self.lastTimestampMicroseconds = lastTimestampMicroseconds

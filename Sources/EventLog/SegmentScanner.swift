@@ -53,7 +53,8 @@ enum SegmentScanner {
         if header.firstSequence != nameSequence {
             result.problem = ScanProblem(
                 offset: 16, sequence: header.firstSequence,
-                reason: "header says first sequence \(header.firstSequence), the file name \(nameSequence)", isTorn: false)
+                reason: "header says first sequence \(header.firstSequence), the file name \(nameSequence)",
+                isTorn: false)
             return result
         }
         if let expected = expectedFirstSequence, expected != header.firstSequence {
@@ -75,7 +76,8 @@ enum SegmentScanner {
         let decoder = BatchDecoder()
         let expectedKind: FrameKind = header.form == .stream ? .commit : .denseBlock
         func fail(_ reason: String, torn: Bool = false) {
-            result.problem = ScanProblem(offset: walker.offset, sequence: result.lastSequence &+ 1, reason: reason, isTorn: torn)
+            result.problem = ScanProblem(
+                offset: walker.offset, sequence: result.lastSequence &+ 1, reason: reason, isTorn: torn)
         }
         while true {
             let step = try walker.next()
@@ -120,7 +122,9 @@ enum SegmentScanner {
                         try onBatch(batch)
                     }
                 }
-                if result.firstTimestampMicroseconds == nil { result.firstTimestampMicroseconds = frame.timestampMicroseconds }
+                if result.firstTimestampMicroseconds == nil {
+                    result.firstTimestampMicroseconds = frame.timestampMicroseconds
+                }
                 result.lastTimestampMicroseconds = lastTimestamp
                 result.commitCount += commits
                 result.recordCount += frame.recordCount

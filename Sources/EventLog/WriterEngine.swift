@@ -1,7 +1,8 @@
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
 
 /// The segment being appended.
 struct ActiveSegment: Sendable {
@@ -49,7 +50,8 @@ final class WriterEngine: @unchecked Sendable {
     }
 
     /// Writes the payloads of several appends as one commit; returns the first record's position.
-    func commit(_ groups: [[[UInt8]]]) throws -> LogPosition {
+    /// `failingWrite` (tests only) writes half the frame, then fails as a full disk would.
+    func commit(_ groups: [[[UInt8]]], failingWrite: Bool = false) throws -> LogPosition {
         let recordCount = groups.reduce(0) { $0 + $1.count }
         let plainBytes = groups.reduce(0) { $0 + RecordLayout.plainBytes(of: $1) }
         precondition(recordCount > 0 && recordCount <= Int(UInt32.max), "commit of \(recordCount) records")
@@ -63,8 +65,17 @@ final class WriterEngine: @unchecked Sendable {
         let frameBytes = try compressFrame(
             recordCount: recordCount, timestamp: timestamp, path: segment.path)
         do {
+            if failingWrite {
+                try frame.withUnsafeBytes {
+                    let half = UnsafeRawBufferPointer(rebasing: $0[0..<(frameBytes / 2)])
+                    try FileIO.write(segment.fd, half, at: segment.bytes, path: segment.path)
+                }
+                throw EventLogError.io(operation: "write", path: segment.path, errno: ENOSPC)
+            }
             try frame.withUnsafeBytes {
-                try FileIO.write(segment.fd, UnsafeRawBufferPointer(rebasing: $0[0..<frameBytes]), at: segment.bytes, path: segment.path)
+                try FileIO.write(
+                    segment.fd, UnsafeRawBufferPointer(rebasing: $0[0..<frameBytes]), at: segment.bytes,
+                    path: segment.path)
             }
             try syncAfterCommit(segment)
         } catch {
@@ -159,13 +170,15 @@ final class WriterEngine: @unchecked Sendable {
         do {
             try FileIO.syncData(segment.fd, path: segment.path)
         } catch {
-            logger.error("interval fdatasync failed", metadata: ["log.file": "\(segment.path)", "log.error": "\(error)"])
+            logger.error(
+                "interval fdatasync failed", metadata: ["log.file": "\(segment.path)", "log.error": "\(error)"])
         }
     }
 
     private func rotateIfNeeded(timestamp: Int64, plainBytes: Int) throws {
         guard let segment = active, segment.commitCount > 0 else { return }
-        let projected = segment.bytes + SegmentFormat.frameHeaderBytes + StreamCompressor.bound(plainBytes: plainBytes)
+        let projected =
+            segment.bytes + SegmentFormat.frameHeaderBytes + StreamCompressor.bound(plainBytes: plainBytes)
             + SegmentFormat.sealFrameBytes
         let bySize = projected > configuration.segmentBytesMax
         let byAge = timestamp - segment.createdMicroseconds >= Int64(configuration.segmentAgeSecondsMax) * 1_000_000

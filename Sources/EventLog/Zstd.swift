@@ -32,14 +32,18 @@ final class StreamCompressor {
     }
 
     /// Compresses `plain` with ZSTD_e_flush into `output`; returns the bytes written.
-    func compressFlush(_ plain: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Result<Int, FormatFailure> {
+    func compressFlush(_ plain: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Result<
+        Int, FormatFailure
+    > {
         var input = ZSTD_inBuffer(src: plain.baseAddress, size: plain.count, pos: 0)
         var out = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
         while true {
             let remaining = ZSTD_compressStream2(context, &out, &input, ZSTD_e_flush)
             if ZSTD_isError(remaining) != 0 { return .failure(.init(reason: "zstd compress: \(zstdError(remaining))")) }
             if remaining == 0 && input.pos == input.size { return .success(out.pos) }
-            if out.pos == out.size { return .failure(.init(reason: "zstd output buffer of \(output.count) bytes full")) }
+            if out.pos == out.size {
+                return .failure(.init(reason: "zstd output buffer of \(output.count) bytes full"))
+            }
         }
     }
 }

@@ -25,9 +25,8 @@ struct ByteWriter {
     }
 
     mutating func writeString(_ value: String) {
-        let utf8 = Array(value.utf8)
-        writeVarint(UInt64(utf8.count))
-        bytes.append(contentsOf: utf8)
+        writeVarint(UInt64(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
     }
 
     mutating func writeFixed64(_ value: UInt64) {
@@ -110,7 +109,8 @@ struct ByteReader {
     mutating func readString(maxBytes: Int, field: String) throws(ByteReaderError) -> String {
         let length = try readCount(max: maxBytes, what: "\(field) length")
         guard length <= remaining else {
-            throw ByteReaderError(offset: offset, reason: "\(field) length \(length) exceeds the \(remaining) bytes left")
+            throw ByteReaderError(
+                offset: offset, reason: "\(field) length \(length) exceeds the \(remaining) bytes left")
         }
         let slice = bytes[offset..<offset + length]
         guard let value = String(validating: slice, as: UTF8.self) else {

@@ -58,11 +58,14 @@ public enum EventCodec {
         }
     }
 
-    private static func decode(_ payload: [UInt8], sequence: UInt64, time: Int64) throws(ByteReaderError) -> RegistryEvent {
+    private static func decode(_ payload: [UInt8], sequence: UInt64, time: Int64) throws(ByteReaderError)
+        -> RegistryEvent
+    {
         var reader = ByteReader(payload)
         let payloadVersion = try reader.readByte()
         guard payloadVersion == version else {
-            throw ByteReaderError(offset: 0, reason: "unknown payload version \(payloadVersion) (this build reads \(version))")
+            throw ByteReaderError(
+                offset: 0, reason: "unknown payload version \(payloadVersion) (this build reads \(version))")
         }
         let kindCode = try reader.readByte()
         guard let kind = kind(of: kindCode) else {

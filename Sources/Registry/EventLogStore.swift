@@ -3,14 +3,17 @@ import Logging
 import Synchronization
 
 /// The Registry's store on the real event log in `directory`: appends go to an
-/// `EventLogWriter`, reads to an `EventLogReader`. After a failed append `recover()` closes
-/// the writer and opens a new one, which recovers the tail, so a disk that filled up and was
-/// freed is written again without a restart.
+/// `EventLogWriter`, reads to an `EventLogReader`. The writer survives a failed commit by
+/// itself (it cuts the commit off and goes on), so after an I/O error `recover()` does nothing
+/// and the next append is the probe; after any other failure (the writer closed, a damaged
+/// segment) it closes the writer and opens a new one, which recovers the tail.
 public final class EventLogStore: RegistryEventStore {
     private let configuration: EventLogConfiguration
     private let logger: Logger
     private let clock: @Sendable () -> Int64
     private let writer: Mutex<EventLogWriter?>
+    /// Set when an append failed in a way the writer does not heal by itself.
+    private let needsReopen = Mutex(false)
 
     /// Opens (creating if needed) the log directory and takes its writer lock.
     public static func open(
@@ -36,9 +39,17 @@ public final class EventLogStore: RegistryEventStore {
     }
 
     public func append(_ payloads: [[UInt8]]) async throws -> LogPosition {
-        let writer = try currentWriter()
-        if payloads.count == 1 { return try await writer.append(payloads[0]) }
-        return try await writer.append(contentsOf: payloads)
+        do {
+            let writer = try currentWriter()
+            if payloads.count == 1 { return try await writer.append(payloads[0]) }
+            return try await writer.append(contentsOf: payloads)
+        } catch {
+            switch error as? EventLogError {
+            case .io?, .recordTooLarge?: break
+            default: needsReopen.withLock { $0 = true }
+            }
+            throw error
+        }
     }
 
     public func read(fromSequence sequence: UInt64, _ body: (LogRecord) throws -> Void) throws {
@@ -54,6 +65,8 @@ public final class EventLogStore: RegistryEventStore {
     }
 
     public func recover() async throws {
+        let reopen = needsReopen.withLock { $0 } || writer.withLock { $0 == nil }
+        guard reopen else { return }
         let old = writer.withLock { current -> EventLogWriter? in
             defer { current = nil }
             return current
@@ -67,6 +80,8 @@ public final class EventLogStore: RegistryEventStore {
         }
         let reopened = try await EventLogWriter.open(configuration, logger: logger, clock: clock)
         writer.withLock { $0 = reopened }
+        needsReopen.withLock { $0 = false }
+        logger.notice("event log writer reopened", metadata: ["log.directory": "\(configuration.directory)"])
     }
 
     public func close() async throws {

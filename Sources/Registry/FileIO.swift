@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failed file operation: what, on which path, and errno.
@@ -46,6 +46,31 @@ enum FileIO {
         return names.sorted()
     }
 
+    static func fileSize(_ path: String) throws(FileIOError) -> Int {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw FileIOError(operation: "stat", path: path, errno: errno) }
+        return Int(status.st_size)
+    }
+
+    /// The first `count` bytes of the file (fewer when it is shorter).
+    static func readPrefix(_ path: String, count: Int) throws(FileIOError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileIOError(operation: "open", path: path, errno: errno) }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let got = bytes.withUnsafeMutableBytes {
+                pread(descriptor, $0.baseAddress! + done, count - done, off_t(done))
+            }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw FileIOError(operation: "read", path: path, errno: errno) }
+            if got == 0 { break }
+            done += got
+        }
+        return Array(bytes.prefix(done))
+    }
+
     static func readFile(_ path: String, bytesMax: Int) throws(FileIOError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileIOError(operation: "open", path: path, errno: errno) }
@@ -53,7 +78,9 @@ enum FileIO {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw FileIOError(operation: "fstat", path: path, errno: errno) }
         let size = Int(status.st_size)
-        guard size <= bytesMax else { throw FileIOError(operation: "read (file larger than \(bytesMax) bytes)", path: path, errno: EFBIG) }
+        guard size <= bytesMax else {
+            throw FileIOError(operation: "read (file larger than \(bytesMax) bytes)", path: path, errno: EFBIG)
+        }
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
         while done < size {
@@ -67,7 +94,9 @@ enum FileIO {
 
     /// Writes `bytes` to `path` atomically and durably: a temporary file, fsync, rename,
     /// fsync of the directory.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, temporaryPath: String, directory: String) throws(FileIOError) {
+    static func writeAtomically(_ bytes: [UInt8], to path: String, temporaryPath: String, directory: String)
+        throws(FileIOError)
+    {
         let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileIOError(operation: "open", path: temporaryPath, errno: errno) }
         var done = 0
@@ -105,7 +134,9 @@ enum FileIO {
     }
 
     static func remove(_ path: String) throws(FileIOError) {
-        guard unlink(path) == 0 || errno == ENOENT else { throw FileIOError(operation: "unlink", path: path, errno: errno) }
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw FileIOError(operation: "unlink", path: path, errno: errno)
+        }
     }
 
     /// Wall-clock microseconds since the Unix epoch.

@@ -50,7 +50,8 @@ extension Projection {
                 lastRenewAtMicroseconds: try reader.readSignedVarint(),
                 leaseExpiresAtMicroseconds: try reader.readSignedVarint())
             guard liveEntry(name: service.name, id: service.id) == nil else {
-                throw ByteReaderError(offset: reader.offset, reason: "duplicate live entry \(service.name)/\(service.id)")
+                throw ByteReaderError(
+                    offset: reader.offset, reason: "duplicate live entry \(service.name)/\(service.id)")
             }
             setLive(entry)
         }
@@ -61,7 +62,8 @@ extension Projection {
                 service: service, registeredAtMicroseconds: try reader.readSignedVarint(),
                 lapsedAtMicroseconds: try reader.readSignedVarint())
             guard lapsedEntry(name: service.name, id: service.id) == nil else {
-                throw ByteReaderError(offset: reader.offset, reason: "duplicate lapsed entry \(service.name)/\(service.id)")
+                throw ByteReaderError(
+                    offset: reader.offset, reason: "duplicate lapsed entry \(service.name)/\(service.id)")
             }
             setLapsed(entry)
         }

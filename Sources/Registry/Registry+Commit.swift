@@ -92,11 +92,14 @@ extension Registry {
         health = .recovering(reason: reason)
         do {
             try await store.recover()
-            try Registry.fold(store: store, into: &projection, logger: logger) { event, effect in
-                applied(event, effect)
-            }
-            pending = pending.filter { $0.key > projection.lastSequence }
             drainPending()
+            if store.durableSequence > projection.lastSequence {
+                try Registry.fold(store: store, into: &projection, logger: logger) { event, effect in
+                    applied(event, effect)
+                }
+                pending = pending.filter { $0.key > projection.lastSequence }
+                drainPending()
+            }
             failStrandedWaiters()
             health = .available
             logger.notice("event log writable again", metadata: ["log.sequence": "\(projection.lastSequence)"])

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 
 extension Registry {
@@ -44,7 +45,9 @@ extension Registry {
             logger.warning(
                 "the sweeper ran late by more than a lease (paused process or clock jump): extending leases",
                 metadata: ["sweep.late.milliseconds": "\(late / 1_000)"])
-            _ = try await commit([Registry.controlEvent(.stall, leaseTTLMicroseconds: configuration.leaseTTLMicroseconds)])
+            _ = try await commit([
+                Registry.controlEvent(.stall, leaseTTLMicroseconds: configuration.leaseTTLMicroseconds)
+            ])
             return 0
         }
         let lapsed = projection.lapsedLeases(at: now)
@@ -52,9 +55,14 @@ extension Registry {
         var start = 0
         while start < lapsed.count {
             let end = min(start + max(1, configuration.expireBatchMax), lapsed.count)
-            _ = try await commit(lapsed[start..<end].map(Registry.expireEvent))
-            appended += end - start
+            let stillLapsed = lapsed[start..<end].filter { entry in
+                projection.liveEntry(name: entry.service.name, id: entry.service.id)?.leaseExpiresAtMicroseconds
+                    == entry.leaseExpiresAtMicroseconds
+            }
             start = end
+            guard !stillLapsed.isEmpty else { continue }
+            _ = try await commit(stillLapsed.map(Registry.expireEvent))
+            appended += stillLapsed.count
         }
         return appended
     }
@@ -65,8 +73,9 @@ extension Registry {
         let records = projection.lastSequence - lastSnapshotSequence
         guard records > 0, !snapshotRunning else { return }
         let elapsed = configuration.clock() - lastSnapshotAtMicroseconds
-        guard records >= UInt64(max(1, configuration.snapshotEveryRecords))
-            || elapsed >= configuration.snapshotIntervalMicroseconds
+        guard
+            records >= UInt64(max(1, configuration.snapshotEveryRecords))
+                || elapsed >= configuration.snapshotIntervalMicroseconds
         else { return }
         do {
             try await writeSnapshot()
@@ -85,7 +94,14 @@ extension Registry {
         let copy = projection
         let store = snapshots
         let keep = configuration.snapshotsKept
-        let bytes = try await Task.detached { try store.write(copy, keep: keep) }.value
+        let bytes: Int
+        do {
+            bytes = try await Task.detached { try store.write(copy, keep: keep) }.value
+        } catch {
+            snapshotsFailed.increment()
+            throw error
+        }
+        snapshotsWritten.increment()
         lastSnapshotSequence = copy.lastSequence
         lastSnapshotAtMicroseconds = configuration.clock()
         logger.info(
@@ -110,7 +126,8 @@ extension Registry {
             do {
                 try await writeSnapshot()
             } catch {
-                logger.warning("final snapshot failed; the next start replays more of the log", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "final snapshot failed; the next start replays more of the log", metadata: ["error": "\(error)"])
             }
         }
         try await store.close()

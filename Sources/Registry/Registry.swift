@@ -30,7 +30,12 @@ public actor Registry {
     var lastSnapshotSequence: UInt64
     var lastSnapshotAtMicroseconds: Int64
     var snapshotRunning = false
+    /// `tunnel_registry_log_records_total{kind}`: records folded while serving (expire, start and
+    /// stall included; the replay at open is not counted).
     let eventCounters: [EventKind: Counter]
+    /// `tunnel_registry_snapshots_total{result}`: snapshots written and failed.
+    let snapshotsWritten = Counter(label: "tunnel_registry_snapshots_total", dimensions: [("result", "written")])
+    let snapshotsFailed = Counter(label: "tunnel_registry_snapshots_total", dimensions: [("result", "failed")])
 
     /// Whether the log takes appends.
     enum Health: Equatable {
@@ -47,6 +52,7 @@ public actor Registry {
         _ configuration: RegistryConfiguration,
         logger: Logger
     ) async throws -> Registry {
+        try configuration.validate()
         try FileIO.createDirectory(configuration.logDirectory)
         var logConfiguration = EventLogConfiguration(directory: configuration.logDirectory)
         logConfiguration.fsync = configuration.fsync
@@ -66,7 +72,7 @@ public actor Registry {
         store: any RegistryEventStore,
         logger: Logger
     ) async throws -> Registry {
-        precondition(configuration.leaseTTLMicroseconds > 0, "lease TTL must be positive: \(configuration.leaseTTLMicroseconds)")
+        try configuration.validate()
         let snapshots = SnapshotStore(directory: configuration.snapshotDirectory)
         let durable = store.durableSequence
         var projection = snapshots.loadNewestValid(atOrBefore: durable, logger: logger) ?? Projection()
@@ -123,7 +129,7 @@ public actor Registry {
         self.lastSnapshotAtMicroseconds = now
         var counters: [EventKind: Counter] = [:]
         for kind in EventKind.allCases {
-            counters[kind] = Counter(label: "registry_events_total", dimensions: [("kind", kind.rawValue)])
+            counters[kind] = Counter(label: "tunnel_registry_log_records_total", dimensions: [("kind", kind.rawValue)])
         }
         self.eventCounters = counters
     }
@@ -137,6 +143,13 @@ public actor Registry {
     /// Registers (upserts) a service and starts its lease. Throws `RegistryError`.
     public func register(_ service: Service, peer: Peer) async throws {
         let filled = try RequestValidator.validateRegister(service, peer: peer)
+        if projection.liveEntryCount >= configuration.servicesMax,
+            projection.liveEntry(name: filled.name, id: filled.id) == nil
+        {
+            throw RegistryError.unavailable(
+                "the registry holds \(projection.liveEntryCount) services, its limit (servicesMax); "
+                    + "retry later or raise the limit")
+        }
         _ = try await commit([Registry.serviceEvent(.register, filled, peer: peer)])
     }
 
@@ -171,15 +184,17 @@ public actor Registry {
         try RequestValidator.validateName(name)
         let now = configuration.clock()
         let live = projection.liveServices(named: name, at: now)
+        let ordered: [LiveService]
         switch configuration.getOrder {
         case .shuffle:
-            return live.shuffled(using: &random).map(\.service)
+            ordered = live.shuffled(using: &random)
         case .freshest:
             let horizon = now - configuration.freshWindowMicroseconds
             let fresh = live.filter { $0.lastRenewAtMicroseconds >= horizon }
             let older = live.filter { $0.lastRenewAtMicroseconds < horizon }
-            return (fresh.shuffled(using: &random) + older.shuffled(using: &random)).map(\.service)
+            ordered = fresh.shuffled(using: &random) + older.shuffled(using: &random)
         }
+        return ordered.prefix(configuration.getResultsMax).map(\.service)
     }
 
     /// Live services in total (for metrics); leases that lapsed within the last sweep

@@ -85,8 +85,10 @@ public struct LiveService: Sendable, Equatable {
     public var lastRenewAtMicroseconds: Int64
     public var leaseExpiresAtMicroseconds: Int64
 
-    public init(service: Service, registeredAtMicroseconds: Int64, lastRenewAtMicroseconds: Int64,
-                leaseExpiresAtMicroseconds: Int64) {
+    public init(
+        service: Service, registeredAtMicroseconds: Int64, lastRenewAtMicroseconds: Int64,
+        leaseExpiresAtMicroseconds: Int64
+    ) {
         self.service = service
         self.registeredAtMicroseconds = registeredAtMicroseconds
         self.lastRenewAtMicroseconds = lastRenewAtMicroseconds
@@ -126,4 +128,3 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
-

@@ -24,6 +24,11 @@ public struct RegistryConfiguration: Sendable {
     public var snapshotsKept = 3
     /// How long after a failed append the registry reopens the log (and retries).
     public var recoveryIntervalMicroseconds: Int64 = 1_000_000
+    /// Most services held at once (live or lapsed-but-unswept); a Register of a new service
+    /// beyond it answers unavailable. Renews of known services are always taken.
+    public var servicesMax = 1_000_000
+    /// Most services one Get returns (the first ones in Get order).
+    public var getResultsMax = 1_000
     /// Wall-clock microseconds since the Unix epoch; stamps log commits and decides leases.
     public var clock: @Sendable () -> Int64 = { FileIO.wallClockMicroseconds() }
     /// Seeds Get's shuffles; nil draws from the system's random source.
@@ -33,10 +38,39 @@ public struct RegistryConfiguration: Sendable {
         self.dataDirectory = dataDirectory
     }
 
+    /// Throws `RegistryConfigurationError` naming the first setting out of range.
+    public func validate() throws {
+        func check(_ condition: Bool, _ message: String) throws {
+            if !condition { throw RegistryConfigurationError(message: message) }
+        }
+        try check(!dataDirectory.isEmpty, "the data directory must not be empty")
+        try check(
+            leaseTTLMicroseconds >= 1_000_000,
+            "lease TTL \(leaseTTLMicroseconds) µs is below 1 s; use at least 1s (GOST renews every 15 s)")
+        try check(freshWindowMicroseconds >= 0, "fresh window \(freshWindowMicroseconds) µs must not be negative")
+        try check(
+            (1_000...1_000_000).contains(sweepIntervalMicroseconds),
+            "sweep interval \(sweepIntervalMicroseconds) µs must be between 1 ms and 1 s")
+        try check((1...100_000).contains(expireBatchMax), "expire batch \(expireBatchMax) must be 1...100000")
+        try check(snapshotEveryRecords >= 1, "snapshot every \(snapshotEveryRecords) records must be at least 1")
+        try check(snapshotIntervalMicroseconds >= 1_000_000, "snapshot interval must be at least 1 s")
+        try check((1...100).contains(snapshotsKept), "snapshots kept \(snapshotsKept) must be 1...100")
+        try check(recoveryIntervalMicroseconds >= 0, "recovery interval must not be negative")
+        try check(servicesMax >= 1, "services max \(servicesMax) must be at least 1")
+        try check(getResultsMax >= 1, "Get results max \(getResultsMax) must be at least 1")
+    }
+
     /// The log directory, `DIR/log`.
     public var logDirectory: String { dataDirectory + "/log" }
     /// The snapshot directory, `DIR/snapshots`.
     public var snapshotDirectory: String { dataDirectory + "/snapshots" }
+}
+
+/// A registry setting out of range: which, its value, and the allowed range.
+public struct RegistryConfigurationError: Error, Equatable, CustomStringConvertible {
+    public var message: String
+
+    public var description: String { message }
 }
 
 /// Get's shuffles: SplitMix64 when seeded (tests), the system generator otherwise.

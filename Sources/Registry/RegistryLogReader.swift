@@ -28,7 +28,9 @@ public struct RegistryLogReader: Sendable {
     }
 
     /// The projection after folding every record with sequence ≤ `sequence`.
-    public func projection(atSequence sequence: UInt64, logger: Logger = RegistryLogReader.quietLogger) throws -> Projection {
+    public func projection(atSequence sequence: UInt64, logger: Logger = RegistryLogReader.quietLogger) throws
+        -> Projection
+    {
         var projection = snapshots.loadNewestValid(atOrBefore: sequence, logger: logger) ?? Projection()
         var cursor = try events(fromSequence: projection.lastSequence + 1)
         while projection.lastSequence < sequence, let event = try cursor.next() {
@@ -40,10 +42,13 @@ public struct RegistryLogReader: Sendable {
 
     /// The projection after folding every record with time ≤ `timeMicroseconds`: ask it
     /// `liveServices(at: timeMicroseconds)` for what Get answered then.
-    public func projection(atTime timeMicroseconds: Int64, logger: Logger = RegistryLogReader.quietLogger) throws -> Projection {
+    public func projection(atTime timeMicroseconds: Int64, logger: Logger = RegistryLogReader.quietLogger) throws
+        -> Projection
+    {
         var start = Projection()
         for sequence in (try? snapshots.sequences())?.reversed() ?? [] {
-            guard let info = try? snapshots.info(sequence: sequence), info.lastTimeMicroseconds <= timeMicroseconds else {
+            guard let info = try? snapshots.info(sequence: sequence), info.lastTimeMicroseconds <= timeMicroseconds
+            else {
                 continue
             }
             do {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import Logging
 
@@ -54,15 +54,16 @@ public struct SnapshotStore: Sendable {
     /// The header of the snapshot at `sequence`.
     public func info(sequence: UInt64) throws -> SnapshotInfo {
         let file = path(for: sequence)
-        let bytes = try FileIO.readFile(file, bytesMax: SnapshotStore.rawBytesMax)
-        return try parseHeader(bytes, file: file, sequence: sequence).info
+        let fileBytes = try FileIO.fileSize(file)
+        let header = try FileIO.readPrefix(file, count: SnapshotStore.headerBytes)
+        return try parseHeader(header, fileBytes: fileBytes, file: file, sequence: sequence).info
     }
 
     /// The projection stored at `sequence`; throws `SnapshotError` when the snapshot is damaged.
     public func load(sequence: UInt64) throws -> Projection {
         let file = path(for: sequence)
         let bytes = try FileIO.readFile(file, bytesMax: SnapshotStore.rawBytesMax)
-        let header = try parseHeader(bytes, file: file, sequence: sequence)
+        let header = try parseHeader(bytes, fileBytes: bytes.count, file: file, sequence: sequence)
         let body = Array(bytes[SnapshotStore.headerBytes...])
         guard CRC32C.checksum(body) == header.bodyChecksum else {
             throw SnapshotError(file: file, reason: "body checksum mismatch")
@@ -71,7 +72,8 @@ public struct SnapshotStore: Sendable {
             let raw = try Zstd.decompress(body, size: header.rawBytes)
             let projection = try Projection(encoded: raw)
             guard projection.lastSequence == sequence else {
-                throw SnapshotError(file: file, reason: "holds sequence \(projection.lastSequence), its name says \(sequence)")
+                throw SnapshotError(
+                    file: file, reason: "holds sequence \(projection.lastSequence), its name says \(sequence)")
             }
             return projection
         } catch let error as Zstd.Failure {
@@ -95,7 +97,8 @@ public struct SnapshotStore: Sendable {
             do {
                 return try load(sequence: candidate)
             } catch {
-                logger.warning("snapshot skipped", metadata: ["snapshot.sequence": "\(candidate)", "error": "\(error)"])
+                logger.warning(
+                    "snapshot skipped", metadata: ["snapshot.sequence": "\(candidate)", "error": "\(error)"])
             }
         }
         return nil
@@ -143,9 +146,13 @@ public struct SnapshotStore: Sendable {
         var bodyChecksum: UInt32
     }
 
-    private func parseHeader(_ bytes: [UInt8], file: String, sequence: UInt64) throws(SnapshotError) -> Header {
+    /// Reads the header from `bytes` (at least its 48 bytes) of a file of `fileBytes` bytes.
+    private func parseHeader(
+        _ bytes: [UInt8], fileBytes: Int, file: String, sequence: UInt64
+    ) throws(SnapshotError) -> Header {
         guard bytes.count >= SnapshotStore.headerBytes else {
-            throw SnapshotError(file: file, reason: "\(bytes.count) bytes, shorter than the \(SnapshotStore.headerBytes)-byte header")
+            throw SnapshotError(
+                file: file, reason: "\(bytes.count) bytes, shorter than the \(SnapshotStore.headerBytes)-byte header")
         }
         guard Array(bytes[0..<8]) == SnapshotStore.magic else {
             throw SnapshotError(file: file, reason: "bad magic, not a snapshot")
@@ -162,17 +169,21 @@ public struct SnapshotStore: Sendable {
                 throw SnapshotError(file: file, reason: "header checksum mismatch")
             }
             guard storedSequence == sequence else {
-                throw SnapshotError(file: file, reason: "header holds sequence \(storedSequence), its name says \(sequence)")
-            }
-            guard compressedBytes == UInt64(bytes.count - SnapshotStore.headerBytes) else {
                 throw SnapshotError(
-                    file: file, reason: "body is \(bytes.count - SnapshotStore.headerBytes) bytes, header says \(compressedBytes) (torn write?)")
+                    file: file, reason: "header holds sequence \(storedSequence), its name says \(sequence)")
+            }
+            guard compressedBytes == UInt64(fileBytes - SnapshotStore.headerBytes) else {
+                throw SnapshotError(
+                    file: file,
+                    reason:
+                        "body is \(fileBytes - SnapshotStore.headerBytes) bytes, header says \(compressedBytes) (torn write?)"
+                )
             }
             guard rawBytes <= UInt64(SnapshotStore.rawBytesMax) else {
                 throw SnapshotError(file: file, reason: "raw size \(rawBytes) exceeds \(SnapshotStore.rawBytesMax)")
             }
             return Header(
-                info: SnapshotInfo(sequence: sequence, lastTimeMicroseconds: lastTime, fileBytes: bytes.count),
+                info: SnapshotInfo(sequence: sequence, lastTimeMicroseconds: lastTime, fileBytes: fileBytes),
                 rawBytes: Int(rawBytes), bodyChecksum: bodyChecksum)
         } catch let error as ByteReaderError {
             throw SnapshotError(file: file, reason: "header \(error.description)")

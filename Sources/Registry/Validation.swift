@@ -129,7 +129,8 @@ struct ServiceAddress: Equatable {
                 throw .invalidArgument("address \"\(text)\": put an IPv6 host in brackets: \(hint)")
             }
             guard host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) }) else {
-                throw .invalidArgument("address \"\(text)\": host \"\(host)\" has characters a host name cannot have: \(hint)")
+                throw .invalidArgument(
+                    "address \"\(text)\": host \"\(host)\" has characters a host name cannot have: \(hint)")
             }
         }
         guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }),

@@ -30,7 +30,8 @@ import Testing
         defer { directory.cleanup() }
         let clock = ManualClock()
         for round in 0..<3 {
-            let writer = try await EventLogWriter.open(.small(directory.path), logger: quietLogger, clock: clock.function)
+            let writer = try await EventLogWriter.open(
+                .small(directory.path), logger: quietLogger, clock: clock.function)
             #expect(writer.lastSequence == UInt64(round * 10))
             for index in 0..<10 {
                 let position = try await writer.append(payload(round * 10 + index))

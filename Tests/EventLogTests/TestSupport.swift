@@ -96,3 +96,52 @@ func readAll(_ directory: String, from sequence: UInt64 = 1) throws -> [LogRecor
 }
 
 let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+/// File surgery for damage tests.
+enum Files {
+    static func bytes(_ path: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func flipByte(_ path: String, at offset: Int) throws {
+        var content = try bytes(path)
+        content[offset] ^= 0x5A
+        try write(content, to: path)
+    }
+
+    static func truncate(_ path: String, to size: Int) throws {
+        try write(Array(try bytes(path).prefix(size)), to: path)
+    }
+
+    static func names(_ directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+    }
+
+    /// A copy of `directory` in a new temporary directory.
+    static func copy(_ directory: String, name: String = #function) throws -> TemporaryDirectory {
+        let copy = TemporaryDirectory(name)
+        for entry in try names(directory) {
+            try FileManager.default.copyItem(atPath: directory + "/" + entry, toPath: copy.path + "/" + entry)
+        }
+        return copy
+    }
+}
+
+/// Writes `count` records one commit each and closes; returns their positions.
+func writeLog(
+    _ configuration: EventLogConfiguration, count: Int, clock: ManualClock = ManualClock(), start: Int = 0
+) async throws -> [LogPosition] {
+    let writer = try await EventLogWriter.open(configuration, logger: quietLogger, clock: clock.function)
+    var positions: [LogPosition] = []
+    for index in start..<(start + count) {
+        clock.advance(microseconds: 7)
+        positions.append(try await writer.append(payload(index)))
+    }
+    await writer.waitForSealing()
+    try await writer.close()
+    return positions
+}

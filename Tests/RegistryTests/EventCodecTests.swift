@@ -21,10 +21,12 @@ import Testing
             service: Service(id: "c1", name: "t", node: "n", network: "udp", address: "[::1]:53"), peer: "",
             lapsedAtMicroseconds: 1_800_000_000_000_000),
         RegistryEvent(
-            sequence: 5, timeMicroseconds: 14, kind: .start, service: Service(id: "", name: "", node: "", network: "", address: ""),
+            sequence: 5, timeMicroseconds: 14, kind: .start,
+            service: Service(id: "", name: "", node: "", network: "", address: ""),
             peer: "", leaseTTLMicroseconds: 45_000_000),
         RegistryEvent(
-            sequence: 6, timeMicroseconds: 15, kind: .stall, service: Service(id: "", name: "", node: "", network: "", address: ""),
+            sequence: 6, timeMicroseconds: 15, kind: .stall,
+            service: Service(id: "", name: "", node: "", network: "", address: ""),
             peer: "", lapsedAtMicroseconds: -5, leaseTTLMicroseconds: 1),
     ]
 
@@ -32,7 +34,8 @@ import Testing
     @Test(arguments: samples)
     func roundTrip(_ sample: RegistryEvent) throws {
         let payload = EventCodec.encode(sample)
-        let record = LogRecord(sequence: sample.sequence, timestampMicroseconds: sample.timeMicroseconds, payload: payload)
+        let record = LogRecord(
+            sequence: sample.sequence, timestampMicroseconds: sample.timeMicroseconds, payload: payload)
         #expect(try EventCodec.decode(record) == sample)
     }
 
@@ -94,13 +97,17 @@ import Testing
                 address: "10.0.0.\(index % 4 + 1):80")
         }
         var payloads: [[UInt8]] = connectors.map {
-            EventCodec.encode(RegistryEvent(sequence: 0, timeMicroseconds: 0, kind: .register, service: $0, peer: "10.0.0.9:51000"))
+            EventCodec.encode(
+                RegistryEvent(sequence: 0, timeMicroseconds: 0, kind: .register, service: $0, peer: "10.0.0.9:51000"))
         }
         for _ in 0..<10 {
             for connector in connectors {
-                let key = Service(id: connector.id, name: connector.name, node: connector.node, network: "", address: "")
+                let key = Service(
+                    id: connector.id, name: connector.name, node: connector.node, network: "", address: "")
                 payloads.append(
-                    EventCodec.encode(RegistryEvent(sequence: 0, timeMicroseconds: 0, kind: .renew, service: key, peer: "10.0.0.9:51000")))
+                    EventCodec.encode(
+                        RegistryEvent(
+                            sequence: 0, timeMicroseconds: 0, kind: .renew, service: key, peer: "10.0.0.9:51000")))
             }
         }
         let compressed = try streamCompressed(payloads, recordsPerFlush: 32)
@@ -115,8 +122,11 @@ import Testing
 
     private func uuid(_ generator: inout RegistryRandom) -> String {
         let hex = (0..<32).map { _ in String(generator.next() % 16, radix: 16) }.joined()
-        return [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
-            .joined(separator: "-")
+        return [
+            hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4),
+            hex.dropFirst(20),
+        ]
+        .joined(separator: "-")
     }
 
     private func streamCompressed(_ payloads: [[UInt8]], recordsPerFlush: Int) throws -> Int {

@@ -28,9 +28,15 @@ import Testing
         let harness = try Harness()
         defer { harness.directory.remove() }
         let registry = try await harness.open()
-        await #expect(throws: RegistryError.self) { try await registry.register(service("a", network: "icmp"), peer: peerV4) }
-        await #expect(throws: RegistryError.self) { _ = try await registry.renew(id: "", name: "t", node: "", peer: peerV4) }
-        await #expect(throws: RegistryError.self) { try await registry.deregister(id: "a", name: "", node: "", peer: peerV4) }
+        await #expect(throws: RegistryError.self) {
+            try await registry.register(service("a", network: "icmp"), peer: peerV4)
+        }
+        await #expect(throws: RegistryError.self) {
+            _ = try await registry.renew(id: "", name: "t", node: "", peer: peerV4)
+        }
+        await #expect(throws: RegistryError.self) {
+            try await registry.deregister(id: "a", name: "", node: "", peer: peerV4)
+        }
         await #expect(throws: RegistryError.self) { _ = try await registry.get(name: "") }
         #expect(harness.store.records.count == 1)
     }
@@ -225,7 +231,8 @@ import Testing
                     try await registry.register(service("c\(index % 50)", name: "t\(index % 7)"), peer: peerV4)
                     _ = try await registry.renew(id: "c\(index % 50)", name: "t\(index % 7)", node: "", peer: peerV4)
                     if index % 3 == 0 {
-                        try await registry.deregister(id: "c\(index % 50)", name: "t\(index % 7)", node: "", peer: peerV4)
+                        try await registry.deregister(
+                            id: "c\(index % 50)", name: "t\(index % 7)", node: "", peer: peerV4)
                     }
                 }
             }
@@ -267,5 +274,22 @@ import Testing
         }
         let store = SnapshotStore(directory: harness.configuration.snapshotDirectory)
         #expect(try store.sequences() == [21, 31])
+    }
+}
+
+@Suite struct RegistryLimitTests {
+    // Proves the service limit refuses new services (renews and re-registers still pass) and
+    // Get returns at most getResultsMax services.
+    @Test func limits() async throws {
+        var harness = try Harness()
+        defer { harness.directory.remove() }
+        harness.configuration.servicesMax = 3
+        harness.configuration.getResultsMax = 2
+        let registry = try await harness.open()
+        for index in 0..<3 { try await registry.register(service("c\(index)"), peer: peerV4) }
+        await #expect(throws: RegistryError.self) { try await registry.register(service("c3"), peer: peerV4) }
+        try await registry.register(service("c0", address: "10.2.2.2:81"), peer: peerV4)
+        #expect(try await registry.renew(id: "c1", name: "tunnel-a", node: "", peer: peerV4) == .renewed)
+        #expect(try await registry.get(name: "tunnel-a").count == 2)
     }
 }

@@ -40,8 +40,10 @@ let quietLogger = Logger(label: "registry.tests", factory: { _ in SwiftLogNoOpLo
 
 let peerV4 = Peer(ip: "10.0.0.5", port: 40_000)
 
-func service(_ id: String, name: String = "tunnel-a", node: String = "node-1",
-             network: String = "tcp", address: String = "10.1.1.1:80") -> Service {
+func service(
+    _ id: String, name: String = "tunnel-a", node: String = "node-1",
+    network: String = "tcp", address: String = "10.1.1.1:80"
+) -> Service {
     Service(id: id, name: name, node: node, network: network, address: address)
 }
 

@@ -73,3 +73,17 @@ import Testing
         #expect(RequestValidator.peerString(Peer(ip: nil, port: 5)) == "")
     }
 }
+
+@Suite struct ConfigurationTests {
+    // Proves settings out of range are refused with the setting named, and defaults pass.
+    @Test func configurationValidation() throws {
+        var configuration = RegistryConfiguration(dataDirectory: "/tmp/x")
+        try configuration.validate()
+        configuration.leaseTTLMicroseconds = 500_000
+        #expect(throws: RegistryConfigurationError.self) { try configuration.validate() }
+        configuration.leaseTTLMicroseconds = 45_000_000
+        configuration.sweepIntervalMicroseconds = 5_000_000
+        let error = #expect(throws: RegistryConfigurationError.self) { try configuration.validate() }
+        #expect(error?.message.contains("sweep interval") == true)
+    }
+}

@@ -1,5 +1,12 @@
-/// Placeholder entry point until the tool lands.
+import ArgumentParser
+
+/// `log-bench`: measures the event log on the registry's reference workload.
 @main
-enum LogBenchCommand {
-    static func main() {}
+struct LogBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log-bench",
+        abstract: "Measure EventLog append, compression and replay on the registry's reference workload.",
+        subcommands: [BenchCommand.self, CrashChildCommand.self],
+        defaultSubcommand: BenchCommand.self
+    )
 }
