@@ -15,14 +15,16 @@ import Testing
     @Test func jsonIsOneObjectPerLine() {
         let output = render(
             .json,
-            [[.text("x\"y\\z\n\u{1}"), .null], [.int(-5), .time(0)], [.seconds(15_250_000), .decimal(14.456)]])
+            [[.text("x\"y\\z\n\u{1}"), .null], [.int(-5), .time(0)], [.seconds(15_250_000), .decimal(14.456)]]
+        )
         #expect(
             output == """
                 {"a":"x\\"y\\\\z\\n\\u0001","b":null}
                 {"a":-5,"b":"1970-01-01T00:00:00.000000Z"}
                 {"a":15.25,"b":14.46}
 
-                """)
+                """
+        )
     }
 
     // Proves csv has a header, quotes only what needs it, doubles quotes, and leaves nulls empty.

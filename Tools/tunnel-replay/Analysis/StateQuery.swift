@@ -54,7 +54,8 @@ struct StateQuery {
             return try scan.reader.projection(atTime: time, logger: Self.warningLogger)
         } catch {
             throw .readFailed(
-                "replaying '\(scan.logPath)' to \(Timestamp.format(time)) failed: \(error); run verify")
+                "replaying '\(scan.logPath)' to \(Timestamp.format(time)) failed: \(error); run verify"
+            )
         }
     }
 

@@ -4,19 +4,28 @@ import Registry
 /// `events`: every event in sequence order, filtered.
 struct EventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "List events (register, renew, deregister, expire) in log order.")
+        commandName: "events",
+        abstract: "List events (register, renew, deregister, expire) in log order."
+    )
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var service: ServiceFilterOptions
     @Option(help: "Only this connector id.") var id: String?
-    @Option(help: "Only these kinds, comma-separated: register,renew,deregister,expire (start,stall are control records).")
+    @Option(
+        help: "Only these kinds, comma-separated: register,renew,deregister,expire (start,stall are control records)."
+    )
     var kind: String?
     @Flag(help: "Also list control records (start, stall) that decide expiry.") var all = false
     @OptionGroup var range: RangeOptions
 
     func run() throws {
         let filter = try EventFilter(
-            name: service.name, id: id, node: service.node, kinds: EventRow.parseKinds(kind), includeControl: all)
+            name: service.name,
+            id: id,
+            node: service.node,
+            kinds: EventRow.parseKinds(kind),
+            includeControl: all
+        )
         let (since, until) = try range.resolve()
         let scan = try EventScan(directory: common.directory())
         let writer = common.writer(columns: EventRow.columns)
