@@ -73,35 +73,38 @@ extension Substring {
 }
 
 extension RowWriter {
-    /// Writes one event row; json skips building cells (the hot path of `events` and `follow`).
+    /// Writes one event row; json is encoded straight from the event into the scratch buffer
+    /// (the hot path of `events` and `follow`), other formats go through cells.
     func writeEvent(_ event: RegistryEvent) {
         guard format == .json, columns == EventRow.columns else {
             write(EventRow.cells(event))
             return
         }
-        var out: [UInt8] = []
-        swap(&out, &sink.buffer)
-        defer {
-            swap(&out, &sink.buffer)
-            sink.flushIfFull()
-        }
-        out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: jsonKeys[0])
-        CellBytes.appendUnsigned(event.sequence, to: &out)
-        out.append(UInt8(ascii: ","))
-        out.append(contentsOf: jsonKeys[1])
-        out.append(UInt8(ascii: "\""))
-        Timestamp.appendFormatted(event.timeMicroseconds, to: &out)
-        out.append(UInt8(ascii: "\""))
-        let strings = [
-            event.kind.rawValue, event.service.id, event.service.name, event.service.node, event.service.network,
-            event.service.address, event.peer,
-        ]
-        for (offset, value) in strings.enumerated() {
-            out.append(UInt8(ascii: ","))
-            out.append(contentsOf: jsonKeys[offset + 2])
-            CellBytes.appendJSONString(value, to: &out)
-        }
-        out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
+        var row = ScratchCursor(scratch)
+        row.put(UInt8(ascii: "{"))
+        row.put(jsonKeys[0])
+        row.putUnsigned(event.sequence)
+        row.put(UInt8(ascii: ","))
+        row.put(jsonKeys[1])
+        row.put(UInt8(ascii: "\""))
+        Timestamp.withFormatted(event.timeMicroseconds) { row.put($0) }
+        row.put(UInt8(ascii: "\""))
+        putField(2, event.kind.rawValue, &row)
+        putField(3, event.service.id, &row)
+        putField(4, event.service.name, &row)
+        putField(5, event.service.node, &row)
+        putField(6, event.service.network, &row)
+        putField(7, event.service.address, &row)
+        putField(8, event.peer, &row)
+        row.put(UInt8(ascii: "}"))
+        row.put(UInt8(ascii: "\n"))
+        sink.buffer.append(contentsOf: row.bytes)
+        sink.flushIfFull()
+    }
+
+    private func putField(_ column: Int, _ value: String, _ row: inout ScratchCursor) {
+        row.put(UInt8(ascii: ","))
+        row.put(jsonKeys[column])
+        row.putJSONString(value)
     }
 }

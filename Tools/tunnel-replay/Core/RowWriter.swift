@@ -20,6 +20,8 @@ final class RowWriter {
 
     /// `"column":` for each column, encoded once.
     let jsonKeys: [[UInt8]]
+    /// Where `writeEvent` encodes a row before appending it.
+    let scratch = RowScratch()
 
     init(format: OutputFormat, columns: [String], sink: OutputSink) {
         self.format = format
