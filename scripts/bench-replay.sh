@@ -5,15 +5,19 @@
 #
 # Usage: scripts/bench-replay.sh [EVENTS] [DATA_DIR]
 #   EVENTS defaults to 1000000, DATA_DIR to /tmp/tunnel-replay-bench (generated once, reused).
-#   SWIFT_BUILD_ARGS adds build flags (e.g. "--scratch-path /work/.build-release").
+#   SWIFT_BUILD_ARGS adds build flags (e.g. "--scratch-path /work/.build-release");
+#   TUNNEL_REPLAY=path/to/release/tunnel-replay skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${1:-1000000}
 DATA=${2:-/tmp/tunnel-replay-bench}
-# shellcheck disable=SC2086
-swift build -c release ${SWIFT_BUILD_ARGS:-} --product tunnel-replay >&2
-# shellcheck disable=SC2086
-R="$(swift build -c release ${SWIFT_BUILD_ARGS:-} --show-bin-path)/tunnel-replay"
+R=${TUNNEL_REPLAY:-}
+if [[ -z "$R" ]]; then
+    # shellcheck disable=SC2086
+    swift build -c release ${SWIFT_BUILD_ARGS:-} --product tunnel-replay >&2
+    # shellcheck disable=SC2086
+    R="$(swift build -c release ${SWIFT_BUILD_ARGS:-} --show-bin-path)/tunnel-replay"
+fi
 
 if [[ ! -d "$DATA/log" ]]; then
     "$R" generate --scenario bench --events "$EVENTS" --out "$DATA" >&2
@@ -42,6 +46,8 @@ for format in json text csv; do
     t=$(median "$R" events --data-dir "$DATA" --format "$format")
     echo "events --format $format: ${t}s, $(echo "$COUNT / $t" | bc) events/s"
 done
+t=$(median "$R" events --data-dir "$DATA" --kind deregister)
+echo "events --kind deregister (decode only, few rows): ${t}s, $(echo "$COUNT / $t" | bc) events/s"
 t=$(median "$R" events --data-dir "$DATA" --format json --name tunnel-7)
 echo "events --name tunnel-7: ${t}s, $(echo "$COUNT / $t" | bc) events/s"
 t=$(median "$R" sessions --data-dir "$DATA" --format json)

@@ -18,7 +18,8 @@ import Testing
                 "node-b \(fixtureSeconds(1)) \(fixtureSeconds(106))",
                 "node-c \(fixtureSeconds(120)) -",
                 "node-a \(fixtureSeconds(401)) -",
-            ])
+            ]
+        )
     }
 
     // Proves overlapping sessions on one node form one window that stays open while any is live.
@@ -62,7 +63,10 @@ import Testing
             time += 3600
         }
         let episodes = Flaps.episodes(
-            of: SessionTracker.sessions(of: script.events), windowMicroseconds: 60_000_000, minimum: 3)
+            of: SessionTracker.sessions(of: script.events),
+            windowMicroseconds: 60_000_000,
+            minimum: 3
+        )
         #expect(episodes.map(\.reconnects) == [3, 4])
     }
 

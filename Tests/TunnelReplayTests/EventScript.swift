@@ -9,16 +9,32 @@ struct EventScript {
     static func seconds(_ value: Double) -> Int64 { Int64(value * 1_000_000) }
 
     mutating func add(
-        _ kind: EventKind, _ id: String, _ name: String, node: String = "n1", at time: Double,
-        lapsedAt: Double? = nil, network: String = "tcp", address: String = "10.0.0.1:80"
+        _ kind: EventKind,
+        _ id: String,
+        _ name: String,
+        node: String = "n1",
+        at time: Double,
+        lapsedAt: Double? = nil,
+        network: String = "tcp",
+        address: String = "10.0.0.1:80"
     ) {
         let isCall = kind == .renew || kind == .deregister
         events.append(
             RegistryEvent(
-                sequence: UInt64(events.count + 1), timeMicroseconds: Self.seconds(time), kind: kind,
+                sequence: UInt64(events.count + 1),
+                timeMicroseconds: Self.seconds(time),
+                kind: kind,
                 service: Service(
-                    id: id, name: name, node: node, network: isCall ? "" : network, address: isCall ? "" : address),
-                peer: kind == .expire ? "" : "10.0.0.1:4000", lapsedAtMicroseconds: lapsedAt.map(Self.seconds)))
+                    id: id,
+                    name: name,
+                    node: node,
+                    network: isCall ? "" : network,
+                    address: isCall ? "" : address
+                ),
+                peer: kind == .expire ? "" : "10.0.0.1:4000",
+                lapsedAtMicroseconds: lapsedAt.map(Self.seconds)
+            )
+        )
     }
 }
 

@@ -54,8 +54,10 @@ import Testing
         let output = try ToolRunner.run(["sessions", "--format", "json", "--data-dir", healthy])
         #expect(output.status == 0)
         let rows = output.jsonLines.map { row in
-            [row["id"], row["node"], row["start"], row["end"] is NSNull ? "-" : row["end"], row["end_reason"],
-             row["renews"], row["max_gap_s"]].map { "\($0 ?? "?")" }.joined(separator: " ")
+            [
+                row["id"], row["node"], row["start"], row["end"] is NSNull ? "-" : row["end"], row["end_reason"],
+                row["renews"], row["max_gap_s"],
+            ].map { "\($0 ?? "?")" }.joined(separator: " ")
         }
         let expected: [(String, String, Double, Double?, String, Int)] = [
             ("web-a1", "node-a", 0, 400, "deregister", 26), ("web-b1", "node-b", 1, 106, "expire", 4),
@@ -70,7 +72,8 @@ import Testing
             rows
                 == expected.map { id, node, start, end, reason, renews in
                     "\(id) \(node) \(at(start)) \(end.map(at) ?? "-") \(reason) \(renews) 15"
-                })
+                }
+        )
         let revived = output.jsonLines.filter { $0["id"] as? String == "api-a1" }.last
         #expect(revived?["address"] as? String == "10.0.0.1:8080")
         #expect(revived?["network"] as? String == "tcp")
@@ -79,8 +82,10 @@ import Testing
     // Proves sessions --name/--node/--since/--until keep the overlapping sessions only.
     @Test func sessionFilters() throws {
         let output = try ToolRunner.run(
-            ["sessions", "--format", "json", "--data-dir", healthy, "--name", "web", "--since", at(110), "--until",
-             at(125)])
+            [
+                "sessions", "--format", "json", "--data-dir", healthy, "--name", "web", "--since", at(110), "--until",
+                at(125),
+            ])
         #expect(output.jsonLines.compactMap { $0["id"] as? String } == ["web-a1", "web-c1"])
         let nodeB = try ToolRunner.run(["sessions", "--format", "json", "--data-dir", healthy, "--node", "node-b"])
         #expect(nodeB.jsonLines.compactMap { $0["id"] as? String } == ["web-b1", "db-b1"])
@@ -89,11 +94,15 @@ import Testing
     // Proves timeline: web's windows per node, with null ends while up.
     @Test func timelineOfWeb() throws {
         let output = try ToolRunner.run(["timeline", "--name", "web", "--format", "json", "--data-dir", healthy])
-        let rows = output.jsonLines.map { "\($0["node"] ?? "") \($0["start"] ?? "") \($0["end"] is NSNull ? "-" : $0["end"] ?? "")" }
+        let rows = output.jsonLines.map {
+            "\($0["node"] ?? "") \($0["start"] ?? "") \($0["end"] is NSNull ? "-" : $0["end"] ?? "")"
+        }
         #expect(
             rows == [
-                "node-a \(at(0)) \(at(400))", "node-b \(at(1)) \(at(106))", "node-c \(at(120)) -", "node-a \(at(401)) -",
-            ])
+                "node-a \(at(0)) \(at(400))", "node-b \(at(1)) \(at(106))", "node-c \(at(120)) -",
+                "node-a \(at(401)) -",
+            ]
+        )
     }
 
     // Proves flaps finds flappy (4 reconnects in 10 minutes) and honours --window and --min.
@@ -108,7 +117,9 @@ import Testing
         #expect((flap?["times"] as? [String])?.count == 4)
         let narrow = try ToolRunner.run(["flaps", "--format", "json", "--window", "1m", "--data-dir", healthy])
         #expect(narrow.jsonLines.isEmpty)
-        let loose = try ToolRunner.run(["flaps", "--format", "json", "--window", "1h", "--min", "2", "--data-dir", healthy])
+        let loose = try ToolRunner.run([
+            "flaps", "--format", "json", "--window", "1h", "--min", "2", "--data-dir", healthy,
+        ])
         #expect(loose.jsonLines.compactMap { $0["name"] as? String }.sorted() == ["flappy", "web"])
     }
 

@@ -10,11 +10,16 @@ import Testing
         let sessions = SessionTracker.sessions(of: events)
         return ReportHTML.render(
             ReportInput(
-                dataDirectory: "Fixtures/replay/healthy", startMicroseconds: fixtureSeconds(0),
-                endMicroseconds: fixtureSeconds(450), generatedAtMicroseconds: fixtureSeconds(500),
+                dataDirectory: "Fixtures/replay/healthy",
+                startMicroseconds: fixtureSeconds(0),
+                endMicroseconds: fixtureSeconds(450),
+                generatedAtMicroseconds: fixtureSeconds(500),
                 sessions: sessions,
                 flaps: Flaps.episodes(of: sessions, windowMicroseconds: 600_000_000, minimum: 3),
-                nodes: NodeTracker.summaries(of: events), events: events.count))
+                nodes: NodeTracker.summaries(of: events),
+                events: events.count
+            )
+        )
     }
 
     // Proves the page is self-contained: inline SVG, no scripts, no external URLs (only the SVG namespace).
@@ -54,7 +59,11 @@ import Testing
         }
         let sessions = SessionTracker.sessions(of: script.events)
         let layout = ReportLayout(
-            sessions: sessions, flaps: [], startMicroseconds: 0, endMicroseconds: EventScript.seconds(1000))
+            sessions: sessions,
+            flaps: [],
+            startMicroseconds: 0,
+            endMicroseconds: EventScript.seconds(1000)
+        )
         #expect(layout.bars.count < 10)
         for bar in layout.bars {
             #expect(bar.x >= ReportLayout.labelWidth)

@@ -1,3 +1,4 @@
+import Registry
 import Testing
 
 @testable import tunnel_replay
@@ -15,14 +16,16 @@ import Testing
     @Test func jsonIsOneObjectPerLine() {
         let output = render(
             .json,
-            [[.text("x\"y\\z\n\u{1}"), .null], [.int(-5), .time(0)], [.seconds(15_250_000), .decimal(14.456)]])
+            [[.text("x\"y\\z\n\u{1}"), .null], [.int(-5), .time(0)], [.seconds(15_250_000), .decimal(14.456)]]
+        )
         #expect(
             output == """
                 {"a":"x\\"y\\\\z\\n\\u0001","b":null}
                 {"a":-5,"b":"1970-01-01T00:00:00.000000Z"}
                 {"a":15.25,"b":14.46}
 
-                """)
+                """
+        )
     }
 
     // Proves csv has a header, quotes only what needs it, doubles quotes, and leaves nulls empty.
@@ -58,5 +61,27 @@ import Testing
             bytes.append(UInt8(ascii: " "))
         }
         #expect(String(decoding: bytes, as: UTF8.self) == "0 15 0.000001 2.5 -0.5 ")
+    }
+
+    // Proves the json fast path for events prints exactly what the generic cell path prints, escapes included.
+    @Test func eventFastPathMatchesCells() {
+        let event = RegistryEvent(
+            sequence: 12345,
+            timeMicroseconds: 1_795_662_840_000_001,
+            kind: .renew,
+            service: Service(id: "id\"q", name: "tab\tname\\", node: "n\u{00FC}de-\u{1}", network: "", address: ""),
+            peer: "[::1]:5000"
+        )
+        let fast = OutputSink.capturing()
+        let fastWriter = RowWriter(format: .json, columns: EventRow.columns, sink: fast)
+        fastWriter.writeEvent(event)
+        fastWriter.writeEvent(event)
+        let cells = OutputSink.capturing()
+        let cellWriter = RowWriter(format: .json, columns: EventRow.columns, sink: cells)
+        cellWriter.write(EventRow.cells(event))
+        cellWriter.write(EventRow.cells(event))
+        #expect(fast.captured == cells.captured)
+        let prefix = "{\"seq\":12345,\"time\":\"2026-11-26T03:14:00.000001Z\",\"kind\":\"renew\",\"id\":\"id\\\"q\""
+        #expect(fast.captured.hasPrefix(prefix))
     }
 }

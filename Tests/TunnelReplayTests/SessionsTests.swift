@@ -87,7 +87,8 @@ import Testing
                 "api-a1 node-a 138 - live 20", "flap-1 node-a 200 230 deregister 1",
                 "flap-2 node-a 240 260 deregister 1", "flap-3 node-a 270 300 deregister 1",
                 "flap-4 node-a 310 330 deregister 1", "flap-5 node-a 340 - live 7", "web-a2 node-a 401 - live 3",
-            ])
+            ]
+        )
         #expect(sessions.allSatisfy { $0.maxGapMicroseconds == 15_000_000 })
     }
 

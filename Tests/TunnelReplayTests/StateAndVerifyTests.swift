@@ -75,8 +75,10 @@ import Testing
     // Proves a damaged snapshot is skipped (older one or full replay) and state stays right.
     @Test func damagedSnapshotFallsBack() throws {
         let output = try ToolRunner.run(
-            ["state", "--format", "json", "--at", Timestamp.format(fixtureSeconds(300)), "--data-dir",
-             ToolRunner.fixture("corrupt-snapshot")])
+            [
+                "state", "--format", "json", "--at", Timestamp.format(fixtureSeconds(300)), "--data-dir",
+                ToolRunner.fixture("corrupt-snapshot"),
+            ])
         #expect(output.status == 0)
         #expect(output.jsonLines.count == projected(at: 300).count)
     }
@@ -90,7 +92,9 @@ import Testing
     }
 
     // Proves verify finds each planted corruption, naming file, offset and sequence, and exits 1.
-    @Test(arguments: [("torn-tail", "log/", true), ("corrupt-sealed", "log/", true), ("corrupt-snapshot", "snapshots/", false)])
+    @Test(arguments: [
+        ("torn-tail", "log/", true), ("corrupt-sealed", "log/", true), ("corrupt-snapshot", "snapshots/", false),
+    ])
     func verifyFindsCorruption(fixture: String, filePrefix: String, hasOffset: Bool) throws {
         let output = try ToolRunner.run(["verify", "--format", "json", "--data-dir", ToolRunner.fixture(fixture)])
         #expect(output.status == 1, "\(fixture): \(output.stdout) \(output.stderr)")
@@ -103,7 +107,9 @@ import Testing
 
     // Proves the torn tail reads up to the last whole commit: events still works, one record short.
     @Test func tornTailReadsToLastWholeCommit() throws {
-        let torn = try ToolRunner.run(["events", "--all", "--format", "json", "--data-dir", ToolRunner.fixture("torn-tail")])
+        let torn = try ToolRunner.run([
+            "events", "--all", "--format", "json", "--data-dir", ToolRunner.fixture("torn-tail"),
+        ])
         #expect(torn.status == 0)
         #expect(torn.jsonLines.count == [RegistryEvent].fixtureHistory().count - 1)
     }

@@ -30,8 +30,10 @@ import Testing
     // Proves relative times count back from now (pinned by TUNNEL_REPLAY_NOW in the runner).
     @Test func relativeTimes() throws {
         let output = try ToolRunner.run(
-            ["events", "--format", "json", "--since", "-7m", "--until", "-6m30s", "--kind", "register", "--data-dir",
-             healthy])
+            [
+                "events", "--format", "json", "--since", "-7m", "--until", "-6m30s", "--kind", "register", "--data-dir",
+                healthy,
+            ])
         #expect(output.jsonLines.compactMap { $0["id"] as? String } == ["flap-1"])
     }
 
@@ -69,7 +71,8 @@ import Testing
         for index in 0..<3 {
             try await registry.register(
                 Service(id: "f\(index)", name: "followed", node: "node-z", network: "tcp", address: "10.9.9.9:80"),
-                peer: Peer(ip: "10.9.9.9", port: 5000))
+                peer: Peer(ip: "10.9.9.9", port: 5000)
+            )
         }
         try await registry.close()
         try await Task.sleep(for: .milliseconds(800))

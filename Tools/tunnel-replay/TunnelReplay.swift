@@ -1,9 +1,10 @@
+import ArgumentParser
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ArgumentParser
 
 /// `tunnel-replay`: audits a TunnelRegistry data directory offline and read-only.
 @main

@@ -25,7 +25,11 @@ enum Flaps {
         var episodes: [FlapEpisode] = []
         for (name, group) in byName {
             episodes += episodesOfOneTunnel(
-                name: name, reconnects: reconnects(group), windowMicroseconds: windowMicroseconds, minimum: minimum)
+                name: name,
+                reconnects: reconnects(group),
+                windowMicroseconds: windowMicroseconds,
+                minimum: minimum
+            )
         }
         return episodes.sorted { ($0.firstMicroseconds, $0.name) < ($1.firstMicroseconds, $1.name) }
     }
@@ -45,7 +49,10 @@ enum Flaps {
     }
 
     private static func episodesOfOneTunnel(
-        name: String, reconnects: [Session], windowMicroseconds: Int64, minimum: Int
+        name: String,
+        reconnects: [Session],
+        windowMicroseconds: Int64,
+        minimum: Int
     ) -> [FlapEpisode] {
         var episodes: [FlapEpisode] = []
         var current: ClosedRange<Int>?
@@ -72,10 +79,12 @@ enum Flaps {
 
     private static func episode(_ name: String, _ reconnects: [Session]) -> FlapEpisode {
         FlapEpisode(
-            name: name, reconnects: reconnects.count,
+            name: name,
+            reconnects: reconnects.count,
             firstMicroseconds: reconnects.first?.startMicroseconds ?? 0,
             lastMicroseconds: reconnects.last?.startMicroseconds ?? 0,
             nodes: Set(reconnects.map(\.node)).sorted(),
-            times: reconnects.prefix(timesMax).map(\.startMicroseconds))
+            times: reconnects.prefix(timesMax).map(\.startMicroseconds)
+        )
     }
 }

@@ -65,10 +65,16 @@ struct NodeTracker {
             let silent = live == 0 && lastEnded?.end == .expire
             summaries.append(
                 NodeSummary(
-                    node: node, status: live > 0 ? .up : (silent ? .silent : .gone), live: live,
-                    sessions: nodeSessions.count, firstSeenMicroseconds: times.first,
-                    lastSeenMicroseconds: times.last, silentSinceMicroseconds: silent ? times.last : nil,
-                    lapsedAtMicroseconds: silent ? lastEnded?.endMicroseconds : nil))
+                    node: node,
+                    status: live > 0 ? .up : (silent ? .silent : .gone),
+                    live: live,
+                    sessions: nodeSessions.count,
+                    firstSeenMicroseconds: times.first,
+                    lastSeenMicroseconds: times.last,
+                    silentSinceMicroseconds: silent ? times.last : nil,
+                    lapsedAtMicroseconds: silent ? lastEnded?.endMicroseconds : nil
+                )
+            )
         }
         return summaries.sorted { ($0.firstSeenMicroseconds, $0.node) < ($1.firstSeenMicroseconds, $1.node) }
     }

@@ -136,10 +136,19 @@ struct SessionTracker {
 extension Session {
     init(starting event: RegistryEvent, from service: Service) {
         self.init(
-            id: service.id, name: service.name, node: service.node, network: service.network,
-            address: service.address, startMicroseconds: event.timeMicroseconds, endMicroseconds: nil,
-            end: .live, renews: 0, maxGapMicroseconds: 0, startSequence: event.sequence,
-            lastActivityMicroseconds: event.timeMicroseconds)
+            id: service.id,
+            name: service.name,
+            node: service.node,
+            network: service.network,
+            address: service.address,
+            startMicroseconds: event.timeMicroseconds,
+            endMicroseconds: nil,
+            end: .live,
+            renews: 0,
+            maxGapMicroseconds: 0,
+            startSequence: event.sequence,
+            lastActivityMicroseconds: event.timeMicroseconds
+        )
     }
 
     var service: Service {

@@ -25,9 +25,8 @@ struct StateQuery {
         switch point {
         case .sequence(let sequence):
             guard sequence >= 1, sequence <= last else {
-                throw .usage(
-                    "sequence \(sequence) is not in the log (it holds 1 to \(last)): pick one from"
-                        + " `tunnel-replay events`")
+                let holds = last == 0 ? "the log is empty" : "it holds 1 to \(last)"
+                throw .usage("sequence \(sequence) is not in the log (\(holds)): pick one from `tunnel-replay events`")
             }
             let projection = try fold(throughSequence: sequence)
             return Result(projection: projection, instantMicroseconds: projection.lastTimeMicroseconds)
@@ -55,7 +54,8 @@ struct StateQuery {
             return try scan.reader.projection(atTime: time, logger: Self.warningLogger)
         } catch {
             throw .readFailed(
-                "replaying '\(scan.logPath)' to \(Timestamp.format(time)) failed: \(error); run verify")
+                "replaying '\(scan.logPath)' to \(Timestamp.format(time)) failed: \(error); run verify"
+            )
         }
     }
 

@@ -30,8 +30,11 @@ enum Timeline {
                     windows.append(window)
                 }
                 current = TimelineWindow(
-                    name: session.name, node: session.node, startMicroseconds: session.startMicroseconds,
-                    endMicroseconds: session.endMicroseconds)
+                    name: session.name,
+                    node: session.node,
+                    startMicroseconds: session.startMicroseconds,
+                    endMicroseconds: session.endMicroseconds
+                )
             }
             if let current { windows.append(current) }
         }

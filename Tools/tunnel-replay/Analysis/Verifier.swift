@@ -60,8 +60,12 @@ struct Verifier {
         for sequence in snapshots.keys.sorted() where !fold.compared.contains(sequence) && !fold.broken {
             summary.problems.append(
                 VerifyProblem(
-                    file: directory.snapshotFile(sequence), offset: nil, sequence: sequence,
-                    problem: "snapshot is at sequence \(sequence) but the log ends at \(fold.projection.lastSequence)"))
+                    file: directory.snapshotFile(sequence),
+                    offset: nil,
+                    sequence: sequence,
+                    problem: "snapshot is at sequence \(sequence) but the log ends at \(fold.projection.lastSequence)"
+                )
+            )
         }
         return summary
     }
@@ -99,8 +103,12 @@ struct Verifier {
             if record.sequence != expected {
                 summary.problems.append(
                     VerifyProblem(
-                        file: file, offset: nil, sequence: record.sequence,
-                        problem: "sequence \(record.sequence) follows \(expected - 1): records are missing"))
+                        file: file,
+                        offset: nil,
+                        sequence: record.sequence,
+                        problem: "sequence \(record.sequence) follows \(expected - 1): records are missing"
+                    )
+                )
                 fold.broken = true
             }
             expected = record.sequence + 1
@@ -110,7 +118,8 @@ struct Verifier {
                 event = try EventCodec.decode(record)
             } catch {
                 summary.problems.append(
-                    VerifyProblem(file: file, offset: nil, sequence: record.sequence, problem: "\(error)"))
+                    VerifyProblem(file: file, offset: nil, sequence: record.sequence, problem: "\(error)")
+                )
                 fold.broken = true
                 continue
             }
@@ -121,8 +130,12 @@ struct Verifier {
                 if snapshot != fold.projection {
                     summary.problems.append(
                         VerifyProblem(
-                            file: directory.snapshotFile(event.sequence), offset: nil, sequence: event.sequence,
-                            problem: "snapshot differs from the fold of the log up to sequence \(event.sequence)"))
+                            file: directory.snapshotFile(event.sequence),
+                            offset: nil,
+                            sequence: event.sequence,
+                            problem: "snapshot differs from the fold of the log up to sequence \(event.sequence)"
+                        )
+                    )
                 }
             }
         }
@@ -136,7 +149,8 @@ struct Verifier {
             sequences = try store.sequences()
         } catch {
             summary.problems.append(
-                VerifyProblem(file: "snapshots", offset: nil, sequence: nil, problem: "cannot list snapshots: \(error)"))
+                VerifyProblem(file: "snapshots", offset: nil, sequence: nil, problem: "cannot list snapshots: \(error)")
+            )
             return [:]
         }
         summary.snapshots = sequences.count
@@ -147,12 +161,21 @@ struct Verifier {
             } catch let error as SnapshotError {
                 summary.problems.append(
                     VerifyProblem(
-                        file: directory.snapshotFile(sequence), offset: nil, sequence: sequence, problem: error.reason))
+                        file: directory.snapshotFile(sequence),
+                        offset: nil,
+                        sequence: sequence,
+                        problem: error.reason
+                    )
+                )
             } catch {
                 summary.problems.append(
                     VerifyProblem(
-                        file: directory.snapshotFile(sequence), offset: nil, sequence: sequence,
-                        problem: "cannot read: \(error)"))
+                        file: directory.snapshotFile(sequence),
+                        offset: nil,
+                        sequence: sequence,
+                        problem: "cannot read: \(error)"
+                    )
+                )
             }
         }
         return loaded
@@ -166,9 +189,13 @@ struct Verifier {
             if let previous, segment.firstSequence != previous.lastSequence + 1 {
                 problems.append(
                     VerifyProblem(
-                        file: "log/" + segment.fileName, offset: 0, sequence: segment.firstSequence,
+                        file: "log/" + segment.fileName,
+                        offset: 0,
+                        sequence: segment.firstSequence,
                         problem: "segment starts at sequence \(segment.firstSequence) but \(previous.fileName)"
-                            + " ends at \(previous.lastSequence)"))
+                            + " ends at \(previous.lastSequence)"
+                    )
+                )
             }
             previous = segment
         }

@@ -4,24 +4,33 @@ import Registry
 /// `events`: every event in sequence order, filtered.
 struct EventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "List events (register, renew, deregister, expire) in log order.")
+        commandName: "events",
+        abstract: "List events (register, renew, deregister, expire) in log order."
+    )
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var service: ServiceFilterOptions
     @Option(help: "Only this connector id.") var id: String?
-    @Option(help: "Only these kinds, comma-separated: register,renew,deregister,expire (start,stall are control records).")
+    @Option(
+        help: "Only these kinds, comma-separated: register,renew,deregister,expire (start,stall are control records)."
+    )
     var kind: String?
     @Flag(help: "Also list control records (start, stall) that decide expiry.") var all = false
     @OptionGroup var range: RangeOptions
 
     func run() throws {
         let filter = try EventFilter(
-            name: service.name, id: id, node: service.node, kinds: EventRow.parseKinds(kind), includeControl: all)
+            name: service.name,
+            id: id,
+            node: service.node,
+            kinds: EventRow.parseKinds(kind),
+            includeControl: all
+        )
         let (since, until) = try range.resolve()
         let scan = try EventScan(directory: common.directory())
         let writer = common.writer(columns: EventRow.columns)
         try scan.scan(from: since.map(ScanStart.time) ?? .beginning, until: until) { event in
-            if filter.matches(event) { writer.write(EventRow.cells(event)) }
+            if filter.matches(event) { writer.writeEvent(event) }
             return true
         }
         writer.finish()
@@ -60,5 +69,42 @@ enum EventRow {
 extension Substring {
     func trimmingCharacters(in character: Character) -> String {
         String(drop { $0 == character }.reversed().drop { $0 == character }.reversed())
+    }
+}
+
+extension RowWriter {
+    /// Writes one event row; json is encoded straight from the event into the scratch buffer
+    /// (the hot path of `events` and `follow`), other formats go through cells.
+    func writeEvent(_ event: RegistryEvent) {
+        guard format == .json, columns == EventRow.columns else {
+            write(EventRow.cells(event))
+            return
+        }
+        var row = ScratchCursor(scratch)
+        row.put(UInt8(ascii: "{"))
+        row.put(jsonKeys[0])
+        row.putUnsigned(event.sequence)
+        row.put(UInt8(ascii: ","))
+        row.put(jsonKeys[1])
+        row.put(UInt8(ascii: "\""))
+        Timestamp.withFormatted(event.timeMicroseconds) { row.put($0) }
+        row.put(UInt8(ascii: "\""))
+        putField(2, event.kind.rawValue, &row)
+        putField(3, event.service.id, &row)
+        putField(4, event.service.name, &row)
+        putField(5, event.service.node, &row)
+        putField(6, event.service.network, &row)
+        putField(7, event.service.address, &row)
+        putField(8, event.peer, &row)
+        row.put(UInt8(ascii: "}"))
+        row.put(UInt8(ascii: "\n"))
+        sink.buffer.append(contentsOf: row.bytes)
+        sink.flushIfFull()
+    }
+
+    private func putField(_ column: Int, _ value: String, _ row: inout ScratchCursor) {
+        row.put(UInt8(ascii: ","))
+        row.put(jsonKeys[column])
+        row.putJSONString(value)
     }
 }

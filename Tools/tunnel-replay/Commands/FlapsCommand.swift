@@ -3,7 +3,9 @@ import ArgumentParser
 /// `flaps`: tunnels whose connectors reconnected often within a window.
 struct FlapsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "flaps", abstract: "Tunnels that reconnected at least --min times within --window.")
+        commandName: "flaps",
+        abstract: "Tunnels that reconnected at least --min times within --window."
+    )
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var service: ServiceFilterOptions
@@ -22,7 +24,12 @@ struct FlapsCommand: ParsableCommand {
         }
         let (since, until) = try range.resolve()
         let sessions = try SessionQuery.sessions(
-            directory: common.directory(), name: service.name, node: service.node, since: since, until: until)
+            directory: common.directory(),
+            name: service.name,
+            node: service.node,
+            since: since,
+            until: until
+        )
         let inRange = sessions.filter { session in since.map { session.startMicroseconds >= $0 } ?? true }
         let writer = common.writer(columns: Self.columns)
         for episode in Flaps.episodes(of: inRange, windowMicroseconds: windowMicroseconds, minimum: min) {

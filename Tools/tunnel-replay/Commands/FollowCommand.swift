@@ -1,11 +1,12 @@
+import ArgumentParser
+import Registry
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ArgumentParser
-import Registry
-import Synchronization
 
 /// Set by SIGINT/SIGTERM so `follow` ends after printing what it has.
 let followInterrupted = Atomic<Bool>(false)
@@ -13,7 +14,9 @@ let followInterrupted = Atomic<Bool>(false)
 /// `follow`: prints events as the server appends them, until interrupted.
 struct FollowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "follow", abstract: "Print new events as they are appended, until interrupted (Ctrl-C).")
+        commandName: "follow",
+        abstract: "Print new events as they are appended, until interrupted (Ctrl-C)."
+    )
 
     static let pollMicroseconds: UInt32 = 100_000
 
@@ -22,11 +25,17 @@ struct FollowCommand: ParsableCommand {
     @Option(help: "Only this connector id.") var id: String?
     @Option(help: "Only these kinds, comma-separated.") var kind: String?
     @Flag(help: "Also print control records (start, stall).") var all = false
-    @Option(parsing: .unconditional, help: "Start at this time (RFC 3339 or -15m) instead of the end of the log.") var since: String?
+    @Option(parsing: .unconditional, help: "Start at this time (RFC 3339 or -15m) instead of the end of the log.")
+    var since: String?
 
     func run() throws {
         let filter = try EventFilter(
-            name: service.name, id: id, node: service.node, kinds: EventRow.parseKinds(kind), includeControl: all)
+            name: service.name,
+            id: id,
+            node: service.node,
+            kinds: EventRow.parseKinds(kind),
+            includeControl: all
+        )
         let directory = try common.directory()
         let scan = try EventScan(directory: directory)
         let start: ScanStart
@@ -43,7 +52,7 @@ struct FollowCommand: ParsableCommand {
             var printed = false
             while let event = try scan.next(&cursor) {
                 if filter.matches(event) {
-                    writer.write(EventRow.cells(event))
+                    writer.writeEvent(event)
                     printed = true
                 }
                 if followInterrupted.load(ordering: .relaxed) { break }

@@ -4,7 +4,8 @@ import ArgumentParser
 struct NodesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodes",
-        abstract: "Per node: live connectors, first and last seen, and when it went silent (crashed).")
+        abstract: "Per node: live connectors, first and last seen, and when it went silent (crashed)."
+    )
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var range: RangeOptions
@@ -17,8 +18,13 @@ struct NodesCommand: ParsableCommand {
         let (since, until) = try range.resolve()
         var tracker = NodeTracker()
         let sessions = try SessionQuery.sessions(
-            directory: common.directory(), name: nil, node: nil, since: since, until: until,
-            observe: { tracker.apply($0) })
+            directory: common.directory(),
+            name: nil,
+            node: nil,
+            since: since,
+            until: until,
+            observe: { tracker.apply($0) }
+        )
         let writer = common.writer(columns: Self.columns)
         for summary in tracker.summaries(sessions: sessions) { writer.write(Self.cells(summary)) }
         writer.finish()

@@ -1,16 +1,18 @@
+import ArgumentParser
+import Registry
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ArgumentParser
-import Registry
 
 /// `report -o FILE.html`: one self-contained HTML page with the SVG timeline and summaries.
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write one self-contained HTML page: SVG timeline of tunnels × time by node, expiries, flaps.")
+        abstract: "Write one self-contained HTML page: SVG timeline of tunnels × time by node, expiries, flaps."
+    )
 
     @Option(name: .long, help: "The registry's data directory (holding log/ and snapshots/).")
     var dataDir: String = "./data"
@@ -30,21 +32,33 @@ struct ReportCommand: ParsableCommand {
         var first: Int64?
         var last: Int64?
         let sessions = try SessionQuery.sessions(
-            directory: directory, name: nil, node: nil, since: since, until: until,
+            directory: directory,
+            name: nil,
+            node: nil,
+            since: since,
+            until: until,
             observe: { event in
                 nodes.apply(event)
                 events += 1
                 first = first ?? event.timeMicroseconds
                 last = event.timeMicroseconds
-            })
+            }
+        )
         let start = since ?? first ?? 0
         let input = ReportInput(
-            dataDirectory: dataDir, startMicroseconds: start, endMicroseconds: until ?? last ?? start,
-            generatedAtMicroseconds: try WallClock.nowMicroseconds(), sessions: sessions,
+            dataDirectory: dataDir,
+            startMicroseconds: start,
+            endMicroseconds: until ?? last ?? start,
+            generatedAtMicroseconds: try WallClock.nowMicroseconds(),
+            sessions: sessions,
             flaps: Flaps.episodes(
-                of: sessions.filter { $0.startMicroseconds >= start }, windowMicroseconds: windowMicroseconds,
-                minimum: min),
-            nodes: nodes.summaries(sessions: sessions), events: events)
+                of: sessions.filter { $0.startMicroseconds >= start },
+                windowMicroseconds: windowMicroseconds,
+                minimum: min
+            ),
+            nodes: nodes.summaries(sessions: sessions),
+            events: events
+        )
         try Self.write(ReportHTML.render(input), to: output)
     }
 

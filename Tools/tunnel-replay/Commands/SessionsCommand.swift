@@ -5,7 +5,8 @@ import Registry
 struct SessionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sessions",
-        abstract: "One row per connector session: start, end, how it ended, renews, longest gap.")
+        abstract: "One row per connector session: start, end, how it ended, renews, longest gap."
+    )
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var service: ServiceFilterOptions
@@ -18,7 +19,12 @@ struct SessionsCommand: ParsableCommand {
     func run() throws {
         let (since, until) = try range.resolve()
         let sessions = try SessionQuery.sessions(
-            directory: common.directory(), name: service.name, node: service.node, since: since, until: until)
+            directory: common.directory(),
+            name: service.name,
+            node: service.node,
+            since: since,
+            until: until
+        )
         let writer = common.writer(columns: Self.columns)
         for session in sessions { writer.write(Self.cells(session)) }
         writer.finish()
@@ -37,7 +43,11 @@ struct SessionsCommand: ParsableCommand {
 enum SessionQuery {
     /// Scans from the start of the log (a session open at `since` began earlier) to `until`.
     static func sessions(
-        directory: DataDirectory, name: String?, node: String?, since: Int64?, until: Int64?,
+        directory: DataDirectory,
+        name: String?,
+        node: String?,
+        since: Int64?,
+        until: Int64?,
         observe: (RegistryEvent) -> Void = { _ in }
     ) throws(ReplayError) -> [Session] {
         let scan = try EventScan(directory: directory)

@@ -4,7 +4,9 @@ import Registry
 /// `state --at T | --seq S`: what Get would have returned then.
 struct StateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "state", abstract: "Every service Get would have returned at an instant (or after a sequence).")
+        commandName: "state",
+        abstract: "Every service Get would have returned at an instant (or after a sequence)."
+    )
 
     @OptionGroup var common: CommonOptions
     @Option(parsing: .unconditional, help: "The instant: RFC 3339 or relative (-2h).") var at: String?
@@ -17,7 +19,8 @@ struct StateCommand: ParsableCommand {
     func run() throws {
         let point: StatePoint
         switch (at, seq) {
-        case (let text?, nil): point = .time(try TimeArgument.parse(text, nowMicroseconds: try WallClock.nowMicroseconds()))
+        case (let text?, nil):
+            point = .time(try TimeArgument.parse(text, nowMicroseconds: try WallClock.nowMicroseconds()))
         case (nil, let sequence?): point = .sequence(sequence)
         default: throw ReplayError.usage("give exactly one of --at TIME or --seq SEQUENCE")
         }
@@ -25,7 +28,8 @@ struct StateCommand: ParsableCommand {
         query.useSnapshots = !noSnapshots
         let result = try query.projection(at: point)
         let writer = common.writer(columns: Self.columns)
-        for live in Self.rows(result.projection, at: result.instantMicroseconds, name: service.name, node: service.node) {
+        for live in Self.rows(result.projection, at: result.instantMicroseconds, name: service.name, node: service.node)
+        {
             writer.write(Self.cells(live))
         }
         writer.finish()

@@ -3,7 +3,9 @@ import ArgumentParser
 /// `stats`: one object describing the whole log.
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Events by kind, segments, bytes on disk, bytes per event, time span.")
+        commandName: "stats",
+        abstract: "Events by kind, segments, bytes on disk, bytes per event, time span."
+    )
 
     @OptionGroup var common: CommonOptions
 

@@ -3,7 +3,9 @@ import ArgumentParser
 /// `timeline --name N`: when tunnel N had a live connector, per node.
 struct TimelineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "timeline", abstract: "The windows when a tunnel had at least one live connector, per node.")
+        commandName: "timeline",
+        abstract: "The windows when a tunnel had at least one live connector, per node."
+    )
 
     @OptionGroup var common: CommonOptions
     @Option(help: "The tunnel (service name).") var name: String
@@ -14,7 +16,12 @@ struct TimelineCommand: ParsableCommand {
     func run() throws {
         let (since, until) = try range.resolve()
         let sessions = try SessionQuery.sessions(
-            directory: common.directory(), name: name, node: nil, since: since, until: until)
+            directory: common.directory(),
+            name: name,
+            node: nil,
+            since: since,
+            until: until
+        )
         let writer = common.writer(columns: Self.columns)
         for window in Timeline.windows(of: sessions) {
             writer.write([

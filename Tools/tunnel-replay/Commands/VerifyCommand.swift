@@ -4,7 +4,8 @@ import ArgumentParser
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check every segment and snapshot; print each problem with file, offset, sequence; exit 1 if any.")
+        abstract: "Check every segment and snapshot; print each problem with file, offset, sequence; exit 1 if any."
+    )
 
     @OptionGroup var common: CommonOptions
 
@@ -16,7 +17,8 @@ struct VerifyCommand: ParsableCommand {
         if common.format != .text || !summary.problems.isEmpty { writer.finish() }
         let verdict = summary.problems.isEmpty ? "healthy" : "\(summary.problems.count) problem(s)"
         Diagnostics.warn(
-            "verify: \(summary.segments) segments, \(summary.records) records, \(summary.snapshots) snapshots: \(verdict)")
+            "verify: \(summary.segments) segments, \(summary.records) records, \(summary.snapshots) snapshots: \(verdict)"
+        )
         if !summary.problems.isEmpty { throw ReplayError.findings(count: summary.problems.count) }
     }
 }

@@ -1,9 +1,10 @@
+import ArgumentParser
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ArgumentParser
 
 /// `--data-dir` and `--format`, shared by every command.
 struct CommonOptions: ParsableArguments {
@@ -24,7 +25,10 @@ struct CommonOptions: ParsableArguments {
 
 /// `--since` and `--until`: RFC 3339 or relative to now (`-2h`).
 struct RangeOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Start of the range: RFC 3339 (2026-11-26T03:14:00Z) or relative (-2h, -15m, -30s, -1d).")
+    @Option(
+        parsing: .unconditional,
+        help: "Start of the range: RFC 3339 (2026-11-26T03:14:00Z) or relative (-2h, -15m, -30s, -1d)."
+    )
     var since: String?
 
     @Option(parsing: .unconditional, help: "End of the range (inclusive), same forms as --since.")
@@ -33,12 +37,17 @@ struct RangeOptions: ParsableArguments {
     /// The bounds in microseconds; throws a usage error when unreadable or reversed.
     func resolve() throws(ReplayError) -> (since: Int64?, until: Int64?) {
         let now = try WallClock.nowMicroseconds()
-        let sinceValue = try since.map { (text) throws(ReplayError) in try TimeArgument.parse(text, nowMicroseconds: now) }
-        let untilValue = try until.map { (text) throws(ReplayError) in try TimeArgument.parse(text, nowMicroseconds: now) }
+        let sinceValue = try since.map { (text) throws(ReplayError) in
+            try TimeArgument.parse(text, nowMicroseconds: now)
+        }
+        let untilValue = try until.map { (text) throws(ReplayError) in
+            try TimeArgument.parse(text, nowMicroseconds: now)
+        }
         if let sinceValue, let untilValue, untilValue < sinceValue {
             throw .usage(
                 "--until \(Timestamp.format(untilValue)) is before --since \(Timestamp.format(sinceValue)):"
-                    + " swap them")
+                    + " swap them"
+            )
         }
         return (sinceValue, untilValue)
     }

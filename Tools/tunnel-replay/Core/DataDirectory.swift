@@ -1,9 +1,10 @@
+import Registry
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Registry
 
 /// A registry data directory opened read-only: `DIR/log/*.seg` and `DIR/snapshots/`.
 struct DataDirectory {
@@ -18,13 +19,15 @@ struct DataDirectory {
         guard Self.isDirectory(path) else {
             throw .unreadable(
                 "the data directory '\(path)' does not exist or is not a directory: pass --data-dir with the"
-                    + " registry's data directory (the one holding log/ and snapshots/)")
+                    + " registry's data directory (the one holding log/ and snapshots/)"
+            )
         }
         guard Self.isDirectory(logPath) else {
             let hint = path.hasSuffix("/log") || path.hasSuffix("/log/") ? " (pass its parent, not log/ itself)" : ""
             throw .unreadable(
                 "'\(path)' has no log/ directory\(hint): pass --data-dir with the registry's data directory"
-                    + " (the one holding log/ and snapshots/)")
+                    + " (the one holding log/ and snapshots/)"
+            )
         }
     }
 

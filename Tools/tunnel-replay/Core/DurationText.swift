@@ -54,14 +54,16 @@ enum TimeArgument {
         if text.hasPrefix("-") {
             guard let duration = DurationText.parse(String(text.dropFirst())) else {
                 throw .usage(
-                    "cannot read the relative time '\(text)': write -30s, -15m, -2h, -1d or a combination like -1h30m")
+                    "cannot read the relative time '\(text)': write -30s, -15m, -2h, -1d or a combination like -1h30m"
+                )
             }
             return nowMicroseconds - duration
         }
         guard let value = Timestamp.parseRFC3339(text) else {
             throw .usage(
                 "cannot read the time '\(text)': write RFC 3339 like 2026-11-26T03:14:00Z (UTC) or"
-                    + " 2026-11-26T05:14:00+02:00, or a relative time like -2h")
+                    + " 2026-11-26T05:14:00+02:00, or a relative time like -2h"
+            )
         }
         return value
     }

@@ -44,7 +44,8 @@ struct EventScan {
             reader = try RegistryLogReader(dataDirectory: directory.path)
         } catch {
             throw .unreadable(
-                "cannot read the log in '\(directory.logPath)': \(error); check permissions, or run verify")
+                "cannot read the log in '\(directory.logPath)': \(error); check permissions, or run verify"
+            )
         }
         logPath = directory.logPath
     }
@@ -52,7 +53,9 @@ struct EventScan {
     /// Calls `body` with each event from `start` until `until` (inclusive) or the end of the
     /// log; `body` returns false to stop early. Control records are passed too.
     func scan(
-        from start: ScanStart, until: Int64? = nil, _ body: (RegistryEvent) throws(ReplayError) -> Bool
+        from start: ScanStart,
+        until: Int64? = nil,
+        _ body: (RegistryEvent) throws(ReplayError) -> Bool
     ) throws(ReplayError) {
         var cursor = try makeCursor(start)
         var progress = Progress(label: "scanning", total: totalRecords())

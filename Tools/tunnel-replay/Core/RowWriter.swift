@@ -13,13 +13,15 @@ final class RowWriter {
     static let alignmentRowsMax = 1000
     let format: OutputFormat
     let columns: [String]
-    private let sink: OutputSink
+    let sink: OutputSink
     private var pendingText: [[Cell]] = []
     private var widths: [Int]?
     private var started = false
 
     /// `"column":` for each column, encoded once.
-    private let jsonKeys: [[UInt8]]
+    let jsonKeys: [[UInt8]]
+    /// Where `writeEvent` encodes a row before appending it.
+    let scratch = RowScratch()
 
     init(format: OutputFormat, columns: [String], sink: OutputSink) {
         self.format = format

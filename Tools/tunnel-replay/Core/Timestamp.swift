@@ -17,6 +17,11 @@ enum Timestamp {
 
     /// Appends the RFC 3339 form of `microseconds` (27 bytes) to `bytes`.
     static func appendFormatted(_ microseconds: Int64, to bytes: inout [UInt8]) {
+        withFormatted(microseconds) { bytes.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with the RFC 3339 form of `microseconds` (27 bytes, valid only inside `body`).
+    static func withFormatted(_ microseconds: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         let days = floorDivide(microseconds, microsecondsPerDay)
         let inDay = microseconds - days * microsecondsPerDay
         let (year, month, day) = civil(fromDays: days)
@@ -44,7 +49,7 @@ enum Timestamp {
             text[19] = UInt8(ascii: ".")
             put(inDay % microsecondsPerSecond, 6, at: 20)
             text[26] = UInt8(ascii: "Z")
-            bytes.append(contentsOf: UnsafeBufferPointer(text))
+            body(UnsafeBufferPointer(text))
         }
     }
 

@@ -61,7 +61,12 @@ struct BenchHistory {
         nextConnectorNumber += 1
         let id = "c\(nextConnectorNumber)-\(String(random.next() & 0xFFFF_FFFF, radix: 16))"
         let service = Service(
-            id: id, name: name, node: nodeNames[nodeIndex], network: "tcp", address: "10.1.0.\(nodeIndex + 1):443")
+            id: id,
+            name: name,
+            node: nodeNames[nodeIndex],
+            network: "tcp",
+            address: "10.1.0.\(nodeIndex + 1):443"
+        )
         return Connector(service: service, nodeIndex: nodeIndex, lastRenewSecond: second)
     }
 

@@ -17,7 +17,13 @@ enum FixtureHistory {
     static let endSeconds: Double = 450
     static let snapshotAfterSeconds: Double = 250
 
-    static func service(_ id: String, _ name: String, _ node: String, _ network: String = "tcp", port: Int = 80)
+    static func service(
+        _ id: String,
+        _ name: String,
+        _ node: String,
+        _ network: String = "tcp",
+        port: Int = 80
+    )
         -> Service
     {
         let host = node == "node-a" ? "10.0.0.1" : "10.0.0.2"
@@ -64,7 +70,13 @@ enum FixtureHistory {
         for (index, (start, end)) in flaps.enumerated() {
             let flap = service("flap-\(index + 1)", "flappy", "node-a", port: 9000)
             history.register(flap, at: start, peer: peer("node-a"))
-            history.renews(flap, first: start + 15, every: 15, through: (end ?? endSeconds + 1) - 1, peer: peer("node-a"))
+            history.renews(
+                flap,
+                first: start + 15,
+                every: 15,
+                through: (end ?? endSeconds + 1) - 1,
+                peer: peer("node-a")
+            )
             if let end { history.deregister(flap, at: end, peer: peer("node-a")) }
         }
         let ghost = service("ghost-1", "ghost", "node-a")

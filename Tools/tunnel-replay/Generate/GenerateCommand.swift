@@ -7,7 +7,8 @@ struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Write a scripted history (fixture) or a synthetic benchmark log (bench) into --out.",
-        shouldDisplay: false)
+        shouldDisplay: false
+    )
 
     enum Scenario: String, ExpressibleByArgument, CaseIterable {
         case fixture, bench

@@ -1,10 +1,10 @@
+import Registry
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-import Registry
 
 /// Builds a scripted event history: events at chosen instants, in the order they are added
 /// (ties keep insertion order), as the registry would have logged them.
@@ -22,18 +22,34 @@ struct HistoryBuilder {
     }
 
     private mutating func add(
-        _ kind: EventKind, _ service: Service, at seconds: Double, peer: String,
-        lapsedAt: Double? = nil, leaseTTLSeconds: Int64? = nil
+        _ kind: EventKind,
+        _ service: Service,
+        at seconds: Double,
+        peer: String,
+        lapsedAt: Double? = nil,
+        leaseTTLSeconds: Int64? = nil
     ) {
         events.append(
             RegistryEvent(
-                sequence: 0, timeMicroseconds: at(seconds), kind: kind, service: service, peer: peer,
-                lapsedAtMicroseconds: lapsedAt.map(at), leaseTTLMicroseconds: leaseTTLSeconds.map { $0 * 1_000_000 }))
+                sequence: 0,
+                timeMicroseconds: at(seconds),
+                kind: kind,
+                service: service,
+                peer: peer,
+                lapsedAtMicroseconds: lapsedAt.map(at),
+                leaseTTLMicroseconds: leaseTTLSeconds.map { $0 * 1_000_000 }
+            )
+        )
     }
 
     mutating func start(at seconds: Double, leaseTTLSeconds: Int64) {
-        add(.start, Service(id: "", name: "", node: "", network: "", address: ""), at: seconds, peer: "",
-            leaseTTLSeconds: leaseTTLSeconds)
+        add(
+            .start,
+            Service(id: "", name: "", node: "", network: "", address: ""),
+            at: seconds,
+            peer: "",
+            leaseTTLSeconds: leaseTTLSeconds
+        )
     }
 
     mutating func register(_ service: Service, at seconds: Double, peer: String) {
@@ -65,8 +81,10 @@ struct HistoryBuilder {
 
     /// The events in time order, ties in insertion order.
     var ordered: [RegistryEvent] {
-        events.enumerated().sorted { ($0.element.timeMicroseconds, $0.offset) < ($1.element.timeMicroseconds, $1.offset) }
-            .map(\.element)
+        events.enumerated().sorted {
+            ($0.element.timeMicroseconds, $0.offset) < ($1.element.timeMicroseconds, $1.offset)
+        }
+        .map(\.element)
     }
 
     private static func callOnly(_ service: Service) -> Service {

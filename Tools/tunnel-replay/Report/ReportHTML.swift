@@ -25,8 +25,11 @@ enum ReportHTML {
 
     static func render(_ input: ReportInput) -> String {
         let layout = ReportLayout(
-            sessions: input.sessions, flaps: input.flaps, startMicroseconds: input.startMicroseconds,
-            endMicroseconds: input.endMicroseconds)
+            sessions: input.sessions,
+            flaps: input.flaps,
+            startMicroseconds: input.startMicroseconds,
+            endMicroseconds: input.endMicroseconds
+        )
         var html: [String] = []
         html.append(
             """
@@ -46,14 +49,16 @@ enum ReportHTML {
             <div class="meta">\(escape(input.dataDirectory)) · \(Timestamp.format(input.startMicroseconds)) –
             \(Timestamp.format(input.endMicroseconds)) · \(input.events) events · \(input.sessions.count) sessions ·
             generated \(Timestamp.format(input.generatedAtMicroseconds))</div>
-            """)
+            """
+        )
         html.append(legend(layout))
         html.append(svg(layout))
         if layout.hiddenTunnels > 0 || layout.truncatedBars {
             html.append(
                 "<p class=\"meta\">Not drawn: \(layout.hiddenTunnels) more tunnels"
                     + (layout.truncatedBars ? ", and bars beyond \(ReportLayout.barsMax)" : "")
-                    + "; narrow the range with --since/--until.</p>")
+                    + "; narrow the range with --since/--until.</p>"
+            )
         }
         html.append(tunnelTable(input))
         html.append(nodeTable(input.nodes))
@@ -82,18 +87,21 @@ enum ReportHTML {
             let x = number(layout.x(tick))
             parts.append(
                 "<line x1=\"\(x)\" y1=\"16\" x2=\"\(x)\" y2=\"\(number(layout.height))\" stroke=\"#e4e4e4\"/>"
-                    + "<text x=\"\(x)\" y=\"12\" text-anchor=\"middle\">\(tickLabel(tick))</text>")
+                    + "<text x=\"\(x)\" y=\"12\" text-anchor=\"middle\">\(tickLabel(tick))</text>"
+            )
         }
         for band in layout.flapBands {
             parts.append(
                 "<rect x=\"\(number(band.x))\" y=\"\(number(band.y))\" width=\"\(number(band.width))\""
                     + " height=\"\(number(band.height))\" fill=\"#ffbb78\" opacity=\"0.6\">"
-                    + "<title>\(escape(band.title))</title></rect>")
+                    + "<title>\(escape(band.title))</title></rect>"
+            )
         }
         for row in layout.rows {
             parts.append(
                 "<text x=\"\(number(ReportLayout.labelWidth - 8))\" y=\"\(number(row.y + row.height / 2 + 4))\""
-                    + " text-anchor=\"end\">\(escape(String(row.name.prefix(32))))</text>")
+                    + " text-anchor=\"end\">\(escape(String(row.name.prefix(32))))</text>"
+            )
         }
         for bar in layout.bars {
             let color = palette[bar.colorIndex % palette.count]
@@ -105,7 +113,8 @@ enum ReportHTML {
         for mark in layout.expiries.prefix(ReportLayout.barsMax) {
             parts.append(
                 "<path d=\"M\(number(mark.x - 3)) \(number(mark.y - 4))l6 8m0 -8l-6 8\" stroke=\"#d62728\""
-                    + " stroke-width=\"2\"><title>\(escape(mark.title))</title></path>")
+                    + " stroke-width=\"2\"><title>\(escape(mark.title))</title></path>"
+            )
         }
         parts.append("</svg>")
         return parts.joined(separator: "\n")
@@ -127,7 +136,8 @@ enum ReportHTML {
                 "<tr><td>\(escape(name))</td><td class=\"n\">\(sessions.count)</td><td>\(escape(nodes))</td>"
                     + "<td class=\"n\">\(sessions.filter { $0.end == .expire }.count)</td>"
                     + "<td class=\"n\">\(flapsByName[name] ?? 0)</td>"
-                    + "<td class=\"n\">\(sessions.filter { $0.end == .live }.count)</td></tr>")
+                    + "<td class=\"n\">\(sessions.filter { $0.end == .live }.count)</td></tr>"
+            )
         }
         parts.append("</table>")
         return parts.joined(separator: "\n")
@@ -143,7 +153,8 @@ enum ReportHTML {
                 "<tr><td>\(escape(node.node))</td><td>\(node.status.rawValue)</td><td class=\"n\">\(node.live)</td>"
                     + "<td class=\"n\">\(node.sessions)</td><td>\(Timestamp.format(node.firstSeenMicroseconds))</td>"
                     + "<td>\(Timestamp.format(node.lastSeenMicroseconds))</td>"
-                    + "<td>\(node.silentSinceMicroseconds.map(Timestamp.format) ?? "")</td></tr>")
+                    + "<td>\(node.silentSinceMicroseconds.map(Timestamp.format) ?? "")</td></tr>"
+            )
         }
         parts.append("</table>")
         return parts.joined(separator: "\n")

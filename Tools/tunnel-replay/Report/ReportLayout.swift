@@ -92,9 +92,14 @@ struct ReportLayout {
             let left = x(flap.firstMicroseconds)
             flapBands.append(
                 Band(
-                    x: left - 2, width: max(x(flap.lastMicroseconds) - left, 0) + 4, y: top - 2, height: rowHeight + 4,
+                    x: left - 2,
+                    width: max(x(flap.lastMicroseconds) - left, 0) + 4,
+                    y: top - 2,
+                    height: rowHeight + 4,
                     title: "\(name): \(flap.reconnects) reconnects \(Timestamp.format(flap.firstMicroseconds))"
-                        + " – \(Timestamp.format(flap.lastMicroseconds))"))
+                        + " – \(Timestamp.format(flap.lastMicroseconds))"
+                )
+            )
         }
         var lastBarOfLane: [Int: Int] = [:]
         for session in sessions.sorted(by: { $0.startMicroseconds < $1.startMicroseconds }) {
@@ -104,8 +109,12 @@ struct ReportLayout {
             let y = top + Double(lane) * Self.laneHeight
             if session.end == .expire, let end = session.endMicroseconds {
                 expiries.append(
-                    Mark(x: right, y: y + Self.laneHeight / 2,
-                         title: "\(session.id) on \(session.node) expired \(Timestamp.format(end))"))
+                    Mark(
+                        x: right,
+                        y: y + Self.laneHeight / 2,
+                        title: "\(session.id) on \(session.node) expired \(Timestamp.format(end))"
+                    )
+                )
             }
             let color = nodeColors[session.node] ?? 0
             if let previous = lastBarOfLane[lane], bars[previous].colorIndex == color,
