@@ -96,11 +96,12 @@ struct ByteReader {
         return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
     }
 
-    mutating func readCount(max: Int, what: String) throws(ByteReaderError) -> Int {
+    /// `what` names the count in an error; an autoclosure so the hot path builds no string.
+    mutating func readCount(max: Int, what: @autoclosure () -> String) throws(ByteReaderError) -> Int {
         let start = offset
         let value = try readVarint()
         guard value <= UInt64(max) else {
-            throw ByteReaderError(offset: start, reason: "\(what) of \(value) exceeds the limit of \(max)")
+            throw ByteReaderError(offset: start, reason: "\(what()) of \(value) exceeds the limit of \(max)")
         }
         return Int(value)
     }
@@ -112,8 +113,16 @@ struct ByteReader {
             throw ByteReaderError(
                 offset: offset, reason: "\(field) length \(length) exceeds the \(remaining) bytes left")
         }
-        let slice = bytes[offset..<offset + length]
-        guard let value = String(validating: slice, as: UTF8.self) else {
+        let start = offset
+        let value = bytes.withUnsafeBufferPointer { buffer -> String? in
+            let slice = UnsafeBufferPointer(rebasing: buffer[start..<start + length])
+            // Fields are almost always ASCII: check that in one pass and skip full validation.
+            var highBits: UInt8 = 0
+            for byte in slice { highBits |= byte }
+            if highBits < 0x80 { return String(decoding: slice, as: UTF8.self) }
+            return String(validating: slice, as: UTF8.self)
+        }
+        guard let value else {
             throw ByteReaderError(offset: offset, reason: "\(field) is not valid UTF-8")
         }
         offset += length

@@ -212,14 +212,14 @@ extension Projection {
     }
 
     private mutating func refreshLeases(_ newExpiry: (Int64) -> Int64) -> Int {
+        // Mutate through the values views: no rehashing, no per-name remove and insert.
         var count = 0
-        for name in Array(live.keys) {
-            guard var entries = live.removeValue(forKey: name) else { continue }
-            for id in Array(entries.keys) {
-                entries[id]!.leaseExpiresAtMicroseconds = newExpiry(entries[id]!.leaseExpiresAtMicroseconds)
+        for nameIndex in live.indices {
+            for idIndex in live.values[nameIndex].indices {
+                let expiry = live.values[nameIndex].values[idIndex].leaseExpiresAtMicroseconds
+                live.values[nameIndex].values[idIndex].leaseExpiresAtMicroseconds = newExpiry(expiry)
                 count += 1
             }
-            live[name] = entries
         }
         return count
     }
