@@ -1,6 +1,7 @@
 /// CRC32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8 over eight 256-entry tables.
-/// Check value: `checksum("123456789") == 0xE3069283`.
-enum CRC32C {
+/// Check value: `checksum("123456789") == 0xE3069283`. The one implementation in the project: log
+/// frames and headers, and the registry's snapshots, are checked with it.
+public enum CRC32C {
     /// Eight tables of 256 entries, table k at `k * 256`.
     static let table: [UInt32] = {
         var table = [UInt32](repeating: 0, count: 8 * 256)
@@ -21,7 +22,7 @@ enum CRC32C {
     }()
 
     /// The CRC32C of `bytes`, continuing from `initial` (the CRC of the bytes before).
-    static func checksum(_ bytes: UnsafeRawBufferPointer, continuing initial: UInt32 = 0) -> UInt32 {
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing initial: UInt32 = 0) -> UInt32 {
         guard var pointer = bytes.baseAddress, bytes.count > 0 else { return initial }
         var remaining = bytes.count
         var crc = ~initial
@@ -53,7 +54,7 @@ enum CRC32C {
     }
 
     /// The CRC32C of a byte array.
-    static func checksum(_ bytes: [UInt8], continuing initial: UInt32 = 0) -> UInt32 {
+    public static func checksum(_ bytes: [UInt8], continuing initial: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0, continuing: initial) }
     }
 }

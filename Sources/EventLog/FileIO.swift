@@ -4,8 +4,10 @@ import Glibc
 import Darwin
 #endif
 
-/// Thin POSIX wrappers that retry EINTR and throw `EventLogError.io` naming the path.
-enum FileIO {
+/// Thin POSIX wrappers that retry EINTR and throw `EventLogError.io` naming the path. The public
+/// ones (directories, listing, whole-file read, atomic durable write) serve the registry's
+/// snapshots, so the project has one implementation of each.
+public enum FileIO {
     static func openFile(_ path: String, flags: Int32, operation: String) throws -> Int32 {
         while true {
             let fd = open(path, flags | O_CLOEXEC, 0o644)
@@ -87,7 +89,8 @@ enum FileIO {
         return Int(info.st_size)
     }
 
-    static func exists(_ path: String) -> Bool {
+    /// True when something exists at `path`.
+    public static func exists(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0
     }
@@ -103,14 +106,15 @@ enum FileIO {
         }
     }
 
-    static func unlinkFile(_ path: String) throws {
+    /// Removes the file at `path`; a file already gone is fine.
+    public static func unlinkFile(_ path: String) throws {
         if unlink(path) != 0, errno != ENOENT {
             throw EventLogError.io(operation: "unlink", path: path, errno: errno)
         }
     }
 
     /// Creates `path` and its missing parents.
-    static func makeDirectories(_ path: String) throws {
+    public static func makeDirectories(_ path: String) throws {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
@@ -120,8 +124,8 @@ enum FileIO {
         }
     }
 
-    /// The names in a directory, without `.` and `..`.
-    static func list(_ path: String) throws -> [String] {
+    /// The names in a directory, without `.` and `..`, in no particular order.
+    public static func list(_ path: String) throws -> [String] {
         guard let directory = opendir(path) else {
             throw EventLogError.io(operation: "list directory", path: path, errno: errno)
         }

@@ -5,6 +5,26 @@ func zstdError(_ code: Int) -> String {
     String(cString: ZSTD_getErrorName(code))
 }
 
+/// Runs a one-shot zstd call that writes into a new array of at most `capacity` bytes. `call`
+/// gets the destination and its capacity and returns zstd's result: the bytes written, or an
+/// error code, reported as "`operation`: zstd's reason".
+func zstdOutput(capacity: Int, operation: String, _ call: (UnsafeMutableRawPointer?, Int) -> Int) -> Result<
+    [UInt8], FormatFailure
+> {
+    var failure: String?
+    let output = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+        let result = call(buffer.baseAddress, capacity)
+        if ZSTD_isError(result) != 0 {
+            failure = zstdError(result)
+            count = 0
+        } else {
+            count = result
+        }
+    }
+    if let failure { return .failure(.init(reason: "\(operation): \(failure)")) }
+    return .success(output)
+}
+
 /// A zstd streaming compressor flushed once per commit, so each commit decodes on its own while
 /// compressing against the commits before it in the same zstd frame.
 final class StreamCompressor {
@@ -69,21 +89,9 @@ final class BlockCompressor {
         var windowLog: Int32 = 10
         while (1 << windowLog) < plain.count && windowLog < 27 { windowLog += 1 }
         ZSTD_CCtx_setParameter(context, ZSTD_c_windowLog, max(windowLog, 20))
-        let capacity = ZSTD_compressBound(plain.count)
-        var failure: String?
-        let output = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-            let result = plain.withUnsafeBytes {
-                ZSTD_compress2(context, buffer.baseAddress, capacity, $0.baseAddress, $0.count)
-            }
-            if ZSTD_isError(result) != 0 {
-                failure = zstdError(result)
-                count = 0
-            } else {
-                count = result
-            }
+        return zstdOutput(capacity: ZSTD_compressBound(plain.count), operation: "zstd compress") { output, capacity in
+            plain.withUnsafeBytes { ZSTD_compress2(context, output, capacity, $0.baseAddress, $0.count) }
         }
-        if let failure { return .failure(.init(reason: "zstd compress: \(failure)")) }
-        return .success(output)
     }
 }
 
@@ -147,22 +155,12 @@ final class Decompressor {
     /// Decodes one dense block (an independent zstd frame).
     func decompressBlock(_ payload: [UInt8], plainBytes: Int) -> Result<[UInt8], FormatFailure> {
         inStream = false
-        var failure: String?
-        let plain = [UInt8](unsafeUninitializedCapacity: plainBytes) { buffer, count in
-            let result = payload.withUnsafeBytes {
-                ZSTD_decompressDCtx(context, buffer.baseAddress, plainBytes, $0.baseAddress, $0.count)
-            }
-            if ZSTD_isError(result) != 0 {
-                failure = "zstd decompress: \(zstdError(result))"
-                count = 0
-            } else if result != plainBytes {
-                failure = "block decoded to \(result) bytes, header says \(plainBytes)"
-                count = 0
-            } else {
-                count = result
-            }
+        let result = zstdOutput(capacity: plainBytes, operation: "zstd decompress") { output, capacity in
+            payload.withUnsafeBytes { ZSTD_decompressDCtx(context, output, capacity, $0.baseAddress, $0.count) }
         }
-        if let failure { return .failure(.init(reason: failure)) }
-        return .success(plain)
+        if case .success(let plain) = result, plain.count != plainBytes {
+            return .failure(.init(reason: "block decoded to \(plain.count) bytes, header says \(plainBytes)"))
+        }
+        return result
     }
 }

@@ -53,7 +53,7 @@ public actor Registry {
         logger: Logger
     ) async throws -> Registry {
         try configuration.validate()
-        try FileIO.createDirectory(configuration.logDirectory)
+        try FileIO.makeDirectories(configuration.logDirectory)
         var logConfiguration = EventLogConfiguration(directory: configuration.logDirectory)
         logConfiguration.fsync = configuration.fsync
         logConfiguration.segmentBytesMax = configuration.segmentBytesMax

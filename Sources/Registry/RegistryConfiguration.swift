@@ -30,7 +30,7 @@ public struct RegistryConfiguration: Sendable {
     /// Most services one Get returns (the first ones in Get order).
     public var getResultsMax = 1_000
     /// Wall-clock microseconds since the Unix epoch; stamps log commits and decides leases.
-    public var clock: @Sendable () -> Int64 = { FileIO.wallClockMicroseconds() }
+    public var clock: @Sendable () -> Int64 = { SystemClock.wallClockMicroseconds() }
     /// Seeds Get's shuffles; nil draws from the system's random source.
     public var randomSeed: UInt64?
 

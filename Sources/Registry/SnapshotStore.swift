@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import EventLog
 import Logging
 
 /// A snapshot that cannot be used: which file and why.
@@ -45,7 +46,7 @@ public struct SnapshotStore: Sendable {
     /// Sequences of the snapshots present, oldest first (valid or not).
     public func sequences() throws -> [UInt64] {
         guard FileIO.exists(directory) else { return [] }
-        return try FileIO.listDirectory(directory).compactMap { name in
+        return try FileIO.list(directory).compactMap { name in
             guard name.hasSuffix(".snap"), name.count == 25 else { return nil }
             return UInt64(name.prefix(20))
         }.sorted()
@@ -108,7 +109,7 @@ public struct SnapshotStore: Sendable {
     /// newest `keep` snapshots. Returns the file's size in bytes.
     @discardableResult
     public func write(_ projection: Projection, keep: Int = 3) throws -> Int {
-        try FileIO.createDirectory(directory)
+        try FileIO.makeDirectories(directory)
         let raw = projection.encoded()
         let body = try Zstd.compress(raw)
         var header = ByteWriter(capacity: SnapshotStore.headerBytes + body.count)
@@ -131,7 +132,7 @@ public struct SnapshotStore: Sendable {
     public func prune(keep: Int) throws {
         let present = try sequences()
         for sequence in present.dropLast(max(1, keep)) {
-            try FileIO.remove(path(for: sequence))
+            try FileIO.unlinkFile(path(for: sequence))
         }
     }
 

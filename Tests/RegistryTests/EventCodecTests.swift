@@ -39,6 +39,23 @@ import Testing
         #expect(try EventCodec.decode(record) == sample)
     }
 
+    // Proves the worked examples of docs/FORMAT.md ("Registry event payload") are the codec's bytes.
+    @Test func documentedExamplesMatch() {
+        let renew = RegistryEvent(
+            sequence: 1, timeMicroseconds: 0, kind: .renew,
+            service: Service(id: "c1", name: "t1", node: "n1", network: "", address: ""), peer: "192.0.2.10:40000")
+        #expect(
+            EventCodec.encode(renew)
+                == [0x01, 0x02, 0x02, 0x63, 0x31, 0x02, 0x74, 0x31, 0x02, 0x6E, 0x31, 0x00, 0x00, 0x10]
+                + Array("192.0.2.10:40000".utf8) + [0x00])
+        let start = RegistryEvent(
+            sequence: 1, timeMicroseconds: 0, kind: .start,
+            service: Service(id: "", name: "", node: "", network: "", address: ""), peer: "",
+            leaseTTLMicroseconds: 45_000_000)
+        #expect(
+            EventCodec.encode(start) == [0x01, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x80, 0x95, 0xF5, 0x2A])
+    }
+
     // Proves a payload cut at any length is rejected, never misread (torn or short records).
     @Test func truncatedPayloadsAreRejected() {
         for sample in Self.samples {

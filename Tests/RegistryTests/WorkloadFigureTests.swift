@@ -48,7 +48,7 @@ import Testing
 
         let writer = try await EventLogWriter.open(
             EventLogConfiguration(directory: logDirectory), logger: quietLogger,
-            clock: { FileIO.wallClockMicroseconds() })
+            clock: { SystemClock.wallClockMicroseconds() })
         try await writer.rotate()
         await writer.waitForSealing()
         try await writer.close()

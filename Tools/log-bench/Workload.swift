@@ -1,3 +1,5 @@
+import Registry
+
 /// SplitMix64: a small deterministic generator so every run writes the same events.
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
@@ -11,30 +13,16 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-/// The event kinds of the registry, as its codec numbers them.
-enum BenchEventKind: UInt8 {
-    case register = 1
-    case renew = 2
-    case deregister = 3
-}
-
-/// Encodes an event the way the registry codec does: a kind byte, then id, name, node, network,
-/// address and peer, each a varint length and UTF-8 bytes. No sequence or time: the log's
-/// commit header carries those.
-func encodeBenchEvent(
-    kind: BenchEventKind, id: String, name: String, node: String, network: String, address: String, peer: String
+/// The payload the registry writes for a service event: `EventCodec.encode`, the registry's
+/// own codec, so the figures hold for the bytes a real registry appends. Sequence and time stay
+/// zero: the log's commit header carries those, not the payload.
+func encodeServiceEvent(
+    _ kind: EventKind, id: String, name: String, node: String, network: String, address: String, peer: String
 ) -> [UInt8] {
-    var bytes: [UInt8] = [kind.rawValue]
-    for field in [id, name, node, network, address, peer] {
-        var length = UInt64(field.utf8.count)
-        while length >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: length) | 0x80)
-            length >>= 7
-        }
-        bytes.append(UInt8(length))
-        bytes.append(contentsOf: field.utf8)
-    }
-    return bytes
+    EventCodec.encode(
+        RegistryEvent(
+            sequence: 0, timeMicroseconds: 0, kind: kind,
+            service: Service(id: id, name: name, node: node, network: network, address: address), peer: peer))
 }
 
 /// The reference workload: 2,000 connectors over 200 tunnels on 4 nodes. Each connector renews
@@ -102,8 +90,8 @@ struct ReferenceWorkload {
     }
 
     private func register(_ connector: (id: String, tunnel: Int, node: Int)) -> [UInt8] {
-        encodeBenchEvent(
-            kind: .register, id: connector.id, name: tunnels[connector.tunnel], node: nodes[connector.node],
+        encodeServiceEvent(
+            .register, id: connector.id, name: tunnels[connector.tunnel], node: nodes[connector.node],
             network: "tcp", address: nodeAddresses[connector.node], peer: nodePeers[connector.node])
     }
 
@@ -124,12 +112,12 @@ struct ReferenceWorkload {
             let replacement = (Self.uuid(&random), connector.tunnel, connector.node)
             connectors[index] = replacement
             pendingRegister = replacement
-            return encodeBenchEvent(
-                kind: .deregister, id: connector.id, name: tunnels[connector.tunnel], node: nodes[connector.node],
+            return encodeServiceEvent(
+                .deregister, id: connector.id, name: tunnels[connector.tunnel], node: nodes[connector.node],
                 network: "", address: "", peer: nodePeers[connector.node])
         }
-        return encodeBenchEvent(
-            kind: .renew, id: connector.id, name: tunnels[connector.tunnel], node: nodes[connector.node],
+        return encodeServiceEvent(
+            .renew, id: connector.id, name: tunnels[connector.tunnel], node: nodes[connector.node],
             network: "", address: "", peer: nodePeers[connector.node])
     }
 
