@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "loadgen", targets: ["loadgen"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Registry", targets: ["Registry"]),
+        .library(name: "FileStore", targets: ["FileStore"]),
         .library(name: "PluginServer", targets: ["PluginServer"]),
     ],
     dependencies: [
@@ -55,10 +56,17 @@ let package = Package(
         .target(
             name: "Registry",
             dependencies: [
-                "EventLog",
-                "CZstd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FileStore",
+            dependencies: [
+                "EventLog",
+                "Registry",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -66,7 +74,6 @@ let package = Package(
             name: "PluginServer",
             dependencies: [
                 "Registry",
-                "EventLog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -88,6 +95,9 @@ let package = Package(
             name: "tunnel-registry",
             dependencies: [
                 "PluginServer",
+                "FileStore",
+                "Registry",
+                "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -97,6 +107,7 @@ let package = Package(
             name: "tunnel-replay",
             dependencies: [
                 "Registry",
+                "FileStore",
                 "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,6 +120,7 @@ let package = Package(
             dependencies: [
                 "EventLog",
                 "Registry",
+                "FileStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -119,6 +131,7 @@ let package = Package(
             name: "loadgen",
             dependencies: [
                 "PluginServer",
+                "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -137,7 +150,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RegistryTests",
-            dependencies: ["Registry", "EventLog"],
+            dependencies: ["Registry", "FileStore", "EventLog"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -154,7 +167,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TunnelReplayTests",
-            dependencies: ["Registry", "EventLog", "tunnel-replay"],
+            dependencies: ["Registry", "FileStore", "EventLog", "tunnel-replay"],
             swiftSettings: swiftSettings
         ),
     ]
