@@ -26,8 +26,8 @@ public enum EventCodec {
     /// The longest string field a payload may carry.
     public static let fieldBytesMax = 4096
 
-    private static let lapsedFlag: UInt8 = 1
-    private static let leaseTTLFlag: UInt8 = 2
+    static let lapsedFlag: UInt8 = 1
+    static let leaseTTLFlag: UInt8 = 2
 
     /// The payload for an event (sequence and time come from the log, not the payload).
     public static func encode(_ event: RegistryEvent) -> [UInt8] {
@@ -51,46 +51,9 @@ public enum EventCodec {
 
     /// The event a log record holds. Throws on an unknown version or a malformed payload.
     public static func decode(_ record: LogRecord) throws -> RegistryEvent {
-        do {
-            return try decode(record.payload, sequence: record.sequence, time: record.timestampMicroseconds)
-        } catch {
-            throw EventDecodingError(sequence: record.sequence, offset: error.offset, reason: error.reason)
+        try record.payload.withUnsafeBytes { payload throws(EventDecodingError) in
+            try decode(payload, sequence: record.sequence, time: record.timestampMicroseconds)
         }
-    }
-
-    private static func decode(_ payload: [UInt8], sequence: UInt64, time: Int64) throws(ByteReaderError)
-        -> RegistryEvent
-    {
-        var reader = ByteReader(payload)
-        let payloadVersion = try reader.readByte()
-        guard payloadVersion == version else {
-            throw ByteReaderError(
-                offset: 0, reason: "unknown payload version \(payloadVersion) (this build reads \(version))")
-        }
-        let kindCode = try reader.readByte()
-        guard let kind = kind(of: kindCode) else {
-            throw ByteReaderError(offset: 1, reason: "unknown event kind \(kindCode)")
-        }
-        let id = try reader.readString(maxBytes: fieldBytesMax, field: "id")
-        let name = try reader.readString(maxBytes: fieldBytesMax, field: "name")
-        let node = try reader.readString(maxBytes: fieldBytesMax, field: "node")
-        let network = try reader.readString(maxBytes: fieldBytesMax, field: "network")
-        let address = try reader.readString(maxBytes: fieldBytesMax, field: "address")
-        let peer = try reader.readString(maxBytes: fieldBytesMax, field: "peer")
-        let flagsOffset = reader.offset
-        let flags = try reader.readByte()
-        guard flags & ~(lapsedFlag | leaseTTLFlag) == 0 else {
-            throw ByteReaderError(offset: flagsOffset, reason: "unknown flags 0x\(String(flags, radix: 16))")
-        }
-        let lapsed = flags & lapsedFlag != 0 ? try reader.readSignedVarint() : nil
-        let ttl = flags & leaseTTLFlag != 0 ? try reader.readSignedVarint() : nil
-        guard reader.remaining == 0 else {
-            throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")
-        }
-        return RegistryEvent(
-            sequence: sequence, timeMicroseconds: time, kind: kind,
-            service: Service(id: id, name: name, node: node, network: network, address: address),
-            peer: peer, lapsedAtMicroseconds: lapsed, leaseTTLMicroseconds: ttl)
     }
 
     private static func code(of kind: EventKind) -> UInt8 {
@@ -104,7 +67,7 @@ public enum EventCodec {
         }
     }
 
-    private static func kind(of code: UInt8) -> EventKind? {
+    static func kind(of code: UInt8) -> EventKind? {
         switch code {
         case 1: return .register
         case 2: return .renew

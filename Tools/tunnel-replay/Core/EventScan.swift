@@ -35,7 +35,7 @@ enum ScanStart: Sendable {
 
 /// Reads decoded events in sequence order through the Registry's own log reader, with
 /// progress on a terminal's stderr.
-struct EventScan {
+struct EventScan: Sendable {
     let reader: RegistryLogReader
     let logPath: String
 
@@ -57,14 +57,38 @@ struct EventScan {
         until: Int64? = nil,
         _ body: (RegistryEvent) throws(ReplayError) -> Bool
     ) throws(ReplayError) {
-        var cursor = try makeCursor(start)
+        var cursor: LogCursor
+        do {
+            switch start {
+            case .beginning: cursor = try reader.log.cursor(fromSequence: 1)
+            case .time(let time): cursor = try reader.log.cursor(fromTimestamp: time)
+            case .sequence(let sequence): cursor = try reader.log.cursor(fromSequence: max(sequence, 1))
+            }
+        } catch {
+            throw .readFailed("cannot position a reader in '\(logPath)': \(error); run verify to locate the damage")
+        }
         var progress = Progress(label: "scanning", total: totalRecords())
         defer { progress.finish() }
-        while let event = try next(&cursor) {
-            if let until, event.timeMicroseconds > until { return }
-            progress.tick()
-            guard try body(event) else { return }
+        var failure: ReplayError?
+        do {
+            while let batch = try cursor.nextBatch() {
+                progress.advance(by: batch.recordCount)
+                let finished = try batch.forEach { sequence, time, payload in
+                    if let until, time > until { return false }
+                    let event = try EventCodec.decode(payload, sequence: sequence, time: time)
+                    do throws(ReplayError) {
+                        return try body(event)
+                    } catch {
+                        failure = error
+                        return false
+                    }
+                }
+                if !finished { break }
+            }
+        } catch {
+            throw .readFailed("reading the log in '\(logPath)' failed: \(error); run verify to list every problem")
         }
+        if let failure { throw failure }
     }
 
     /// A cursor positioned at `start`.
@@ -87,6 +111,21 @@ struct EventScan {
         } catch {
             throw .readFailed("reading the log in '\(logPath)' failed: \(error); run verify to list every problem")
         }
+    }
+
+    /// The projection of the newest snapshot whose last record is at or before `time` (an empty
+    /// one when none loads); damaged snapshots are skipped with a warning.
+    func newestSnapshot(atOrBefore time: Int64) -> Projection {
+        let snapshots = reader.snapshots
+        for sequence in (try? snapshots.sequences())?.reversed() ?? [] {
+            guard let info = try? snapshots.info(sequence: sequence), info.lastTimeMicroseconds <= time else { continue }
+            do {
+                return try snapshots.load(sequence: sequence)
+            } catch {
+                Diagnostics.warn("snapshot \(sequence) skipped: \(error)")
+            }
+        }
+        return Projection()
     }
 
     /// Segment descriptions from headers (no decompression).

@@ -23,6 +23,12 @@ final class OutputSink {
         flushIfFull()
     }
 
+    /// Appends raw bytes (already encoded rows).
+    func write(bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        flushIfFull()
+    }
+
     /// A sink that keeps everything in `buffer` (tests read it back with `captured`).
     static func capturing() -> OutputSink {
         OutputSink(fileDescriptor: -1)
