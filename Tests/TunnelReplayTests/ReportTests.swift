@@ -131,15 +131,18 @@ import Testing
         #expect(ticks.last?.text.isEmpty == false)
     }
 
-    // Proves the last label of the fixture's span, which sits at the plot's right edge, is moved in
-    // rather than clipped.
+    // Proves a label whose tick sits at the plot's right edge (here a date, wider than the margin)
+    // is moved in rather than clipped.
     @Test func lastLabelAtTheEdgeMovesIn() {
+        let midnight = Timestamp.parseRFC3339("2026-11-26T00:00:00Z")!
         let layout = ReportLayout(
-            sessions: [], flaps: [], startMicroseconds: fixtureSeconds(0), endMicroseconds: fixtureSeconds(450.01))
+            sessions: [], flaps: [], startMicroseconds: midnight + 3_600_000_000,
+            endMicroseconds: midnight + 3 * Timestamp.microsecondsPerDay + 10)
         let last = layout.axis.ticks().last!
-        #expect(last.text == "03:07:30")
-        #expect(last.right <= layout.width - 1)
+        #expect(last.text == "2026-11-29")
         #expect(last.lineX > layout.labelWidth + ReportLayout.plotWidth - 1)
+        #expect(last.textX < last.lineX)
+        #expect(last.right <= layout.width - 1)
     }
 
     // Proves names are drawn whole when they fit (a UUID), shortened in the middle when long, always

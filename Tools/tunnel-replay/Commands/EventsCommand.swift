@@ -53,7 +53,7 @@ extension EventsCommand {
         var progress = Progress(label: "scanning", total: scan.totalRecords())
         defer { progress.finish() }
         try scan.runJobs(jobs) { job, emit in
-            var encoder = EventJSONEncoder(capacity: jsonChunkBytes + 4096)
+            let encoder = EventJSONEncoder(capacity: jsonChunkBytes + 64 << 10)
             var records = 0
             try scan.read(job) { sequence, time, payload in
                 if let until, time > until { return false }
@@ -62,7 +62,7 @@ extension EventsCommand {
                 let view = try EventCodec.view(payload, sequence: sequence)
                 guard filter.matches(view) else { return true }
                 encoder.append(sequence: sequence, time: time, view)
-                if encoder.bytes.count >= jsonChunkBytes {
+                if encoder.count >= jsonChunkBytes {
                     emit(JobOutput(bytes: encoder.take(), records: records))
                     records = 0
                 }

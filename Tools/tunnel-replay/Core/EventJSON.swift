@@ -6,63 +6,123 @@ import Glibc
 import Darwin
 #endif
 
-/// `events --format json` rows encoded straight from payload views (no strings built), the
-/// same bytes `RowWriter.writeEvent` prints: the hot path of a full-log listing.
-struct EventJSONEncoder {
-    private(set) var bytes: [UInt8] = []
+/// `events --format json` rows encoded straight from payload views into a raw buffer (no
+/// strings built, one copy per field), the same bytes `RowWriter.writeEvent` prints: the hot
+/// path of a full-log listing. One per worker thread.
+final class EventJSONEncoder {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Bytes encoded and not yet taken.
+    private(set) var count = 0
     private var cachedTime = Int64.min
-    private var cachedTimeText: [UInt8] = []
-    /// `,"kind":"register"` and so on, by kind.
-    private static let kindFields: [EventKind: [UInt8]] = Dictionary(
-        uniqueKeysWithValues: EventKind.allCases.map { ($0, Array(",\"kind\":\"\($0.rawValue)\"".utf8)) })
+    private var cachedTimeText = [UInt8](repeating: 0, count: 27)
 
     init(capacity: Int) {
-        bytes.reserveCapacity(capacity)
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
     }
 
-    /// Hands the encoded rows over and starts an empty buffer.
-    mutating func take() -> [UInt8] {
-        var taken: [UInt8] = []
-        taken.reserveCapacity(bytes.capacity)
-        swap(&taken, &bytes)
-        return taken
+    deinit {
+        base.deallocate()
     }
 
-    mutating func append(sequence: UInt64, time: Int64, _ view: EventPayloadView) {
-        bytes.append(contentsOf: #"{"seq":"#.utf8)
-        CellBytes.appendUnsigned(sequence, to: &bytes)
+    /// Hands the encoded rows over and starts again empty.
+    func take() -> [UInt8] {
+        defer { count = 0 }
+        return Array(UnsafeBufferPointer(start: base, count: count))
+    }
+
+    func append(sequence: UInt64, time: Int64, _ view: EventPayloadView) {
+        let fields = view.id.count + view.name.count + view.node.count + view.network.count + view.address.count
+            + view.peer.count
+        reserve(256 + fields * 6)
+        put(#"{"seq":"#)
+        putUnsigned(sequence)
         if time != cachedTime {
             cachedTime = time
             cachedTimeText.removeAll(keepingCapacity: true)
             Timestamp.appendFormatted(time, to: &cachedTimeText)
         }
-        bytes.append(contentsOf: #","time":""#.utf8)
-        bytes.append(contentsOf: cachedTimeText)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: Self.kindFields[view.kind]!)
-        appendField(#","id":"#, view.id)
-        appendField(#","name":"#, view.name)
-        appendField(#","node":"#, view.node)
-        appendField(#","network":"#, view.network)
-        appendField(#","address":"#, view.address)
-        appendField(#","peer":"#, view.peer)
-        bytes.append(contentsOf: "}\n".utf8)
+        put(#","time":""#)
+        cachedTimeText.withUnsafeBytes { put($0) }
+        put(Self.kindField(view.kind))
+        putField(#","id":"#, view.id)
+        putField(#","name":"#, view.name)
+        putField(#","node":"#, view.node)
+        putField(#","network":"#, view.network)
+        putField(#","address":"#, view.address)
+        putField(#","peer":"#, view.peer)
+        put("}\n")
     }
 
-    private mutating func appendField(_ key: StaticString, _ value: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+    /// `","kind":"register"` and so on (the time's closing quote first).
+    private static func kindField(_ kind: EventKind) -> StaticString {
+        switch kind {
+        case .register: return #"","kind":"register""#
+        case .renew: return #"","kind":"renew""#
+        case .deregister: return #"","kind":"deregister""#
+        case .expire: return #"","kind":"expire""#
+        case .start: return #"","kind":"start""#
+        case .stall: return #"","kind":"stall""#
+        }
+    }
+
+    private func reserve(_ bytes: Int) {
+        guard count + bytes > capacity else { return }
+        let grown = max(capacity * 2, count + bytes)
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        bigger.update(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity = grown
+    }
+
+    @inline(__always)
+    private func put(_ text: StaticString) {
+        (base + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
+
+    @inline(__always)
+    private func put(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress else { return }
+        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    private func putUnsigned(_ value: UInt64) {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        rest = value
+        for index in stride(from: count + digits - 1, through: count, by: -1) {
+            base[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        }
+        count += digits
+    }
+
+    private func putField(_ key: StaticString, _ value: UnsafeRawBufferPointer) {
+        put(key)
         var plain = true
         for byte in value where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F {
             plain = false
             break
         }
-        if plain {
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: value)
-            bytes.append(UInt8(ascii: "\""))
-        } else {
-            CellBytes.appendJSONString(String(decoding: value, as: UTF8.self), to: &bytes)
+        guard plain else {
+            var escaped: [UInt8] = []
+            CellBytes.appendJSONString(String(decoding: value, as: UTF8.self), to: &escaped)
+            escaped.withUnsafeBytes { put($0) }
+            return
         }
+        base[count] = UInt8(ascii: "\"")
+        count += 1
+        put(value)
+        base[count] = UInt8(ascii: "\"")
+        count += 1
     }
 }
 
