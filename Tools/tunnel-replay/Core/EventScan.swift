@@ -57,39 +57,59 @@ struct EventScan: Sendable {
         until: Int64? = nil,
         _ body: (RegistryEvent) throws(ReplayError) -> Bool
     ) throws(ReplayError) {
-        var cursor: LogCursor
-        do {
-            switch start {
-            case .beginning: cursor = try reader.log.cursor(fromSequence: 1)
-            case .time(let time): cursor = try reader.log.cursor(fromTimestamp: time)
-            case .sequence(let sequence): cursor = try reader.log.cursor(fromSequence: max(sequence, 1))
-            }
-        } catch {
-            throw .readFailed("cannot position a reader in '\(logPath)': \(error); run verify to locate the damage")
+        let jobs: [LogJob]
+        let since: Int64?
+        switch start {
+        case .beginning:
+            since = nil
+            jobs = try self.jobs(fromSequence: 1, until: until)
+        case .sequence(let sequence):
+            since = nil
+            jobs = try self.jobs(fromSequence: max(sequence, 1), until: until)
+        case .time(let time):
+            since = time
+            jobs = try self.jobs(since: time, until: until)
         }
         var progress = Progress(label: "scanning", total: totalRecords())
         defer { progress.finish() }
         var failure: ReplayError?
-        do {
-            while let batch = try cursor.nextBatch() {
-                progress.advance(by: batch.recordCount)
-                let finished = try batch.forEach { sequence, time, payload in
-                    if let until, time > until { return false }
-                    let event = try EventCodec.decode(payload, sequence: sequence, time: time)
-                    do throws(ReplayError) {
-                        return try body(event)
-                    } catch {
-                        failure = error
-                        return false
-                    }
+        let scan = self
+        try runJobs(jobs) { (job: LogJob, emit: (DecodedEvents) -> Void) in
+            var chunk = DecodedEvents()
+            chunk.events.reserveCapacity(Self.eventsPerChunk)
+            try scan.read(job) { sequence, time, payload in
+                if let until, time > until {
+                    chunk.reachedUntil = true
+                    return false
                 }
-                if !finished { break }
+                chunk.records += 1
+                if let since, time < since { return true }
+                chunk.events.append(try EventCodec.decode(payload, sequence: sequence, time: time))
+                if chunk.events.count >= Self.eventsPerChunk {
+                    emit(chunk)
+                    chunk = DecodedEvents()
+                    chunk.events.reserveCapacity(Self.eventsPerChunk)
+                }
+                return true
             }
-        } catch {
-            throw .readFailed("reading the log in '\(logPath)' failed: \(error); run verify to list every problem")
+            emit(chunk)
+        } consume: { chunk in
+            progress.advance(by: chunk.records)
+            for event in chunk.events {
+                do throws(ReplayError) {
+                    guard try body(event) else { return false }
+                } catch {
+                    failure = error
+                    return false
+                }
+            }
+            return !chunk.reachedUntil
         }
         if let failure { throw failure }
     }
+
+    /// Events decoded per unit handed from a worker to the scanning thread.
+    static let eventsPerChunk = 4096
 
     /// A cursor positioned at `start`.
     func makeCursor(_ start: ScanStart) throws(ReplayError) -> RegistryEventCursor {
@@ -148,4 +168,13 @@ struct EventScan: Sendable {
         let last = lastSequence()
         return last >= first.firstSequence ? last - first.firstSequence + 1 : 0
     }
+}
+
+/// A run of decoded events handed from a worker thread to the scanning thread.
+struct DecodedEvents: Sendable {
+    var events: [RegistryEvent] = []
+    /// Records read for them (those before the scan's start included), for progress.
+    var records = 0
+    /// The job met a record after the scan's end: no later job matters.
+    var reachedUntil = false
 }
