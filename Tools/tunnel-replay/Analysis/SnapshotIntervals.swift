@@ -19,9 +19,13 @@ struct SnapshotIntervals {
     /// Checks records 1 to `lastSequence` against `snapshots` (sequences at or before it, ascending).
     func run(snapshots: [UInt64], lastSequence: UInt64) throws(ReplayError) -> Outcome {
         // One stretch per snapshot; the records after the last one only decode, in block runs.
+        // Consecutive stretches are grouped to about `jobRecordsTarget` records, so each worker
+        // loads its start snapshot once and compares every snapshot it passes.
         var jobs: [(first: UInt64, last: UInt64, compare: Bool)] = []
         var first: UInt64 = 1
-        for sequence in snapshots where sequence >= first && sequence <= lastSequence {
+        for (index, sequence) in snapshots.enumerated() where sequence >= first && sequence <= lastSequence {
+            let next = index + 1 < snapshots.count ? snapshots[index + 1] : UInt64.max
+            guard sequence - first + 1 >= EventScan.jobRecordsTarget || next > lastSequence else { continue }
             jobs.append((first, sequence, true))
             first = sequence + 1
         }
@@ -73,6 +77,7 @@ struct SnapshotIntervals {
         }
         var expected = foldFrom
         var broken = false
+        let snapshotSet = Set(snapshots)
         do {
             try scan.read(LogJob(firstSequence: foldFrom, lastSequence: last)) { sequence, time, payload in
                 if sequence != expected {
@@ -103,6 +108,9 @@ struct SnapshotIntervals {
                     }
                     broken = true
                 }
+                if counted, sequence < last, !broken, snapshotSet.contains(sequence) {
+                    outcome.problems += compareSnapshot(sequence, projection, store: store, directory: directory)
+                }
                 return true
             }
         } catch {
@@ -110,22 +118,27 @@ struct SnapshotIntervals {
             return outcome
         }
         guard compare, !broken else { return outcome }
-        do {
-            let snapshot = try store.load(sequence: last)
-            if snapshot != projection {
-                outcome.problems.append(
-                    VerifyProblem(
-                        file: directory.snapshotFile(last), offset: nil, sequence: last,
-                        problem: "snapshot differs from the fold of the log up to sequence \(last)"))
-            }
-        } catch let error as SnapshotError {
-            outcome.problems.append(
-                VerifyProblem(file: directory.snapshotFile(last), offset: nil, sequence: last, problem: error.reason))
-        } catch {
-            outcome.problems.append(
-                VerifyProblem(
-                    file: directory.snapshotFile(last), offset: nil, sequence: last, problem: "cannot read: \(error)"))
-        }
+        outcome.problems += compareSnapshot(last, projection, store: store, directory: directory)
         return outcome
+    }
+
+    /// The problem with the snapshot at `sequence`, if it does not load or differs from `fold`.
+    private static func compareSnapshot(
+        _ sequence: UInt64, _ fold: Projection, store: SnapshotStore, directory: DataDirectory
+    ) -> [VerifyProblem] {
+        let file = directory.snapshotFile(sequence)
+        do {
+            let snapshot = try store.load(sequence: sequence)
+            guard snapshot != fold else { return [] }
+            return [
+                VerifyProblem(
+                    file: file, offset: nil, sequence: sequence,
+                    problem: "snapshot differs from the fold of the log up to sequence \(sequence)")
+            ]
+        } catch let error as SnapshotError {
+            return [VerifyProblem(file: file, offset: nil, sequence: sequence, problem: error.reason)]
+        } catch {
+            return [VerifyProblem(file: file, offset: nil, sequence: sequence, problem: "cannot read: \(error)")]
+        }
     }
 }
