@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "tunnel-replay", targets: ["tunnel-replay"]),
         .executable(name: "log-bench", targets: ["log-bench"]),
         .executable(name: "loadgen", targets: ["loadgen"]),
+        .executable(name: "registry-bench", targets: ["registry-bench"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "FileStore", targets: ["FileStore"]),
@@ -141,6 +142,17 @@ let package = Package(
             ],
             path: "Tools/loadgen",
             exclude: ["renew.lua", "bench-renews.sh"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "registry-bench",
+            dependencies: [
+                "EventLog",
+                "Registry",
+                "FileStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/registry-bench",
             swiftSettings: swiftSettings
         ),
         .testTarget(
