@@ -121,10 +121,7 @@ extension Projection {
                 leaseIndex.buckets[bucket] = keys
             }
         }
-        taken.sort {
-            ($0.leaseExpiresAtMicroseconds, $0.service.name, $0.service.id)
-                < ($1.leaseExpiresAtMicroseconds, $1.service.name, $1.service.id)
-        }
+        taken.sort(by: Projection.lapsesEarlier)
         return LapsedBatch(leases: taken, complete: complete)
     }
 
@@ -141,6 +138,15 @@ extension Projection {
             indexLease(name: name, id: lease.service.id, entry: &entry)
             live.values[outer].values[inner] = entry
         }
+    }
+
+    /// Lapse order: by expiry, then name, then id (strings compared only on a tie).
+    static func lapsesEarlier(_ left: LiveService, _ right: LiveService) -> Bool {
+        if left.leaseExpiresAtMicroseconds != right.leaseExpiresAtMicroseconds {
+            return left.leaseExpiresAtMicroseconds < right.leaseExpiresAtMicroseconds
+        }
+        if left.service.name != right.service.name { return left.service.name < right.service.name }
+        return left.service.id < right.service.id
     }
 
     /// Those of `leases` (taken by `takeLapsedLeases`) that are still live and out of the index.
@@ -162,10 +168,7 @@ extension Projection {
                 result.append(liveService(name: key.name, id: key.id, entry))
             }
         }
-        return result.sorted {
-            ($0.leaseExpiresAtMicroseconds, $0.service.name, $0.service.id)
-                < ($1.leaseExpiresAtMicroseconds, $1.service.name, $1.service.id)
-        }
+        return result.sorted(by: Projection.lapsesEarlier)
     }
 
     /// The same as `lapsedLeases(at:)` by scanning every lease (the reference tests compare with).
@@ -176,9 +179,6 @@ extension Projection {
                 result.append(liveService(name: name, id: id, entry))
             }
         }
-        return result.sorted {
-            ($0.leaseExpiresAtMicroseconds, $0.service.name, $0.service.id)
-                < ($1.leaseExpiresAtMicroseconds, $1.service.name, $1.service.id)
-        }
+        return result.sorted(by: Projection.lapsesEarlier)
     }
 }
