@@ -121,8 +121,7 @@ extension Projection {
                 leaseIndex.buckets[bucket] = keys
             }
         }
-        taken.sort(by: Projection.lapsesEarlier)
-        return LapsedBatch(leases: taken, complete: complete)
+        return LapsedBatch(leases: Projection.sortedByLapse(taken), complete: complete)
     }
 
     /// Puts leases taken by `takeLapsedLeases` that are still live and not indexed again (their
@@ -140,7 +139,18 @@ extension Projection {
         }
     }
 
+    /// `leases` in lapse order. Sorts positions and reads the leases in place: sorting the
+    /// leases themselves copied every compared lease (five strings retained and released).
+    static func sortedByLapse(_ leases: [LiveService]) -> [LiveService] {
+        leases.withUnsafeBufferPointer { buffer in
+            var order = Array(buffer.indices)
+            order.sort { lapsesEarlier(buffer[$0], buffer[$1]) }
+            return order.map { buffer[$0] }
+        }
+    }
+
     /// Lapse order: by expiry, then name, then id (strings compared only on a tie).
+    @inline(__always)
     static func lapsesEarlier(_ left: LiveService, _ right: LiveService) -> Bool {
         if left.leaseExpiresAtMicroseconds != right.leaseExpiresAtMicroseconds {
             return left.leaseExpiresAtMicroseconds < right.leaseExpiresAtMicroseconds
@@ -168,7 +178,7 @@ extension Projection {
                 result.append(liveService(name: key.name, id: key.id, entry))
             }
         }
-        return result.sorted(by: Projection.lapsesEarlier)
+        return Projection.sortedByLapse(result)
     }
 
     /// The same as `lapsedLeases(at:)` by scanning every lease (the reference tests compare with).
@@ -179,6 +189,6 @@ extension Projection {
                 result.append(liveService(name: name, id: id, entry))
             }
         }
-        return result.sorted(by: Projection.lapsesEarlier)
+        return Projection.sortedByLapse(result)
     }
 }
