@@ -226,7 +226,13 @@ extension Projection {
 
     private mutating func pruneLapsed(at time: Int64) {
         let horizon = time - Projection.reviveWindowMicroseconds
-        for name in Array(lapsed.keys) {
+        // Read first, rewrite only the names with something to forget: this runs inside the fold
+        // every 65,536 records, usually with nothing to prune.
+        var stale: [String] = []
+        for (name, entries) in lapsed where entries.values.contains(where: { $0.lapsedAtMicroseconds < horizon }) {
+            stale.append(name)
+        }
+        for name in stale {
             guard var entries = lapsed.removeValue(forKey: name) else { continue }
             let before = entries.count
             entries = entries.filter { $0.value.lapsedAtMicroseconds >= horizon }
