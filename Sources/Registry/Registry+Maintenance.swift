@@ -114,7 +114,9 @@ extension Registry {
             let batch = projection.takeLapsedLeases(at: now, limit: max(1, configuration.expireBatchMax))
             if !batch.leases.isEmpty {
                 unresolved += batch.leases
-                _ = try await commit(batch.leases.map(expireEvent), asLeader: true)
+                let events = batch.leases.map(expireEvent)
+                await Task.yield()
+                _ = try await commit(events, asLeader: true)
                 appended += batch.leases.count
                 // Leases whose expire folded are gone; the others (renewed meanwhile, or an expire
                 // the fold ignored) return to the index when the sweep ends, not before, so one

@@ -100,6 +100,8 @@ struct RegistryBench {
         // Sweep on the way (a sweeper later than a lease logs a stall and extends every lease).
         clock.set(startMicroseconds + 30_000_000)
         _ = try await registry.sweep()
+        // A running server has answered Gets before: first-call costs are not the storm's.
+        for index in 0..<100 { _ = try await registry.get(name: "tunnel-\(index)") }
         clock.set(startMicroseconds + 46_000_000)
         let sweeping = Task { () -> (Int, UInt64) in
             let started = nanoseconds()
