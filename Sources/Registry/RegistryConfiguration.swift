@@ -7,6 +7,8 @@ public struct RegistryConfiguration: Sendable {
     public var dataDirectory: String
     /// The lease a Register or Renew grants (recorded in every `start` record).
     public var leaseTTLMicroseconds: Int64 = 45_000_000
+    /// The shortest lease accepted (100 ms): sub-second leases serve tests and demos.
+    public static let leaseTTLMicrosecondsMin: Int64 = 100_000
     public var getOrder: GetOrder = .freshest
     /// Get's first tier: services renewed within this long (GOST's 15 s renew period plus 5 s slack).
     public var freshWindowMicroseconds: Int64 = 20_000_000
@@ -45,8 +47,8 @@ public struct RegistryConfiguration: Sendable {
         }
         try check(!dataDirectory.isEmpty, "the data directory must not be empty")
         try check(
-            leaseTTLMicroseconds >= 1_000_000,
-            "lease TTL \(leaseTTLMicroseconds) µs is below 1 s; use at least 1s (GOST renews every 15 s)")
+            leaseTTLMicroseconds >= Self.leaseTTLMicrosecondsMin,
+            "lease TTL \(leaseTTLMicroseconds) µs is below 100 ms; use at least 100ms (GOST renews every 15 s: 45s)")
         try check(freshWindowMicroseconds >= 0, "fresh window \(freshWindowMicroseconds) µs must not be negative")
         try check(
             (1_000...1_000_000).contains(sweepIntervalMicroseconds),

@@ -9,6 +9,7 @@ struct ServerSettings: Sendable {
     var server = PluginServerConfiguration()
     var registry: RegistryConfiguration
     var logLevel: Logger.Level
+    var logFormat: LogFormat
 
     init(_ command: TunnelRegistryCommand) throws(ConfigurationError) {
         server.http = try ListenAddress.parse(command.http, option: "--http")
@@ -45,6 +46,10 @@ struct ServerSettings: Sendable {
             throw ConfigurationError("--log-level \(command.logLevel) is unknown; use one of \(levels)")
         }
         logLevel = level
+        guard let format = LogFormat(rawValue: command.logFormat) else {
+            throw ConfigurationError("--log-format \(command.logFormat) is unknown; use text or json")
+        }
+        logFormat = format
     }
 
     private static func token(_ command: TunnelRegistryCommand) throws(ConfigurationError) -> String? {

@@ -16,7 +16,8 @@ struct TunnelRegistryCommand: AsyncParsableCommand {
             variable TUNNEL_REGISTRY_<OPTION> (upper case, dashes as underscores), e.g. \
             TUNNEL_REGISTRY_DATA_DIR=/var/lib/tunnel-registry; a flag on the command line wins. \
             SIGTERM or SIGINT stops accepting, finishes in-flight requests, writes a snapshot and exits 0.
-            """
+            """,
+        version: TunnelRegistryVersion.text
     )
 
     @Option(name: .customLong("data-dir"), help: "Directory of the event log (DIR/log) and snapshots (DIR/snapshots).")
@@ -57,6 +58,12 @@ struct TunnelRegistryCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
+
+    @Option(
+        name: .customLong("log-format"),
+        help: "Log lines on stderr as text, or json (one object per line, the log's metadata as fields)."
+    )
+    var logFormat = "text"
 
     @Option(
         name: .customLong("get-order"),

@@ -36,7 +36,7 @@ import Glibc
 
         var text = ""
         let wanted = 300 + round * 700
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(120)
         while text.split(separator: "\n").count < wanted && ContinuousClock.now < deadline {
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty { break }

@@ -110,7 +110,6 @@ import Testing
         defer { server.cleanUp() }
         let (status, _) = try await server.waitForExit()
         #expect(status == 0)
-        try await Task.sleep(for: .milliseconds(100))
         let help = server.stdout
         for option in [
             "--data-dir", "--http", "--http-path", "--grpc", "--token", "--token-file", "--tls-cert", "--tls-key",
