@@ -172,10 +172,19 @@ struct GRPCListener: Service {
     let onListening: PluginServer.ListeningHandler
 
     func run() async throws {
+        let listenFailure = Mutex<(any Error)?>(nil)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await server.serve() }
-                let address = try await server.transport.listeningAddress
+                let address: GRPCNIOTransportCore.SocketAddress
+                do {
+                    address = try await server.transport.listeningAddress
+                } catch {
+                    // serve() fails with the reason (the port is taken, say); this error only
+                    // says that there is no address. Let serve()'s error end the group.
+                    listenFailure.withLock { $0 = error }
+                    return
+                }
                 bound.set()
                 if let ipv4 = address.ipv4 {
                     onListening("grpc", "\(ipv4.host):\(ipv4.port)")
@@ -188,6 +197,7 @@ struct GRPCListener: Service {
         } onGracefulShutdown: {
             server.beginGracefulShutdown()
         }
+        if let error = listenFailure.withLock({ $0 }) { throw error }
     }
 }
 

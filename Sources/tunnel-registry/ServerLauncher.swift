@@ -54,7 +54,7 @@ struct ServerLauncher {
         let registryService = RegistryService(
             configuration: registryConfiguration, handle: handle, gate: gate, failure: failure,
             startMetadata: startMetadata, logger: logger)
-        let fronts: [any Service]
+        let fronts: [any ServiceLifecycle.Service]
         do {
             fronts = try server.makeServices()
         } catch {

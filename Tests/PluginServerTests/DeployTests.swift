@@ -6,13 +6,10 @@ import Testing
 @Suite struct DeployTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let systemdAnalyze = "/usr/bin/systemd-analyze"
 
-    /// Whether systemd-analyze is installed (Debian package `systemd`; scripts/install-deps.sh
-    /// installs it). Without it the verify test is reported as skipped, not passed.
-    static var hasSystemdAnalyze: Bool { FileManager.default.isExecutableFile(atPath: systemdAnalyze) }
-
-    @Test(.enabled(if: DeployTests.hasSystemdAnalyze, "systemd-analyze is missing: apt-get install -y systemd"))
+    // Skipped (and reported so) where systemd-analyze is missing; scripts/install-deps.sh
+    // installs it (Debian package `systemd`).
+    @Test(.enabled(if: SystemdAnalyze.isInstalled, "systemd-analyze is missing: apt-get install -y systemd"))
     func unitPassesSystemdAnalyzeVerify() throws {
         // Proves deploy/tunnel-registry.service is a valid unit with no unknown or misspelt
         // settings. ExecStart points at the freshly built binary, since verify checks it exists.
@@ -30,7 +27,7 @@ import Testing
         try unit.replacingOccurrences(of: "/usr/local/bin/tunnel-registry", with: ServerProcess.binaryURL.path)
             .write(toFile: path, atomically: true, encoding: .utf8)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.systemdAnalyze)
+        process.executableURL = URL(fileURLWithPath: SystemdAnalyze.path)
         process.arguments = ["verify", path]
         let output = Pipe()
         process.standardOutput = output
@@ -60,4 +57,11 @@ import Testing
             #expect(server.stdout.contains(option), "\(variable): the server has no \(option)")
         }
     }
+}
+
+/// Where `systemd-analyze` lives, and whether it is there.
+enum SystemdAnalyze {
+    static let path = "/usr/bin/systemd-analyze"
+
+    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: path) }
 }

@@ -3,6 +3,7 @@ import GRPCCore
 import NIOHTTP1
 import PluginServer
 import Registry
+import SwiftProtobuf
 import Testing
 
 /// Details users hit: metrics metadata and docs, the 404 of a renew after a deregister,

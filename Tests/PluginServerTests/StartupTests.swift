@@ -110,19 +110,23 @@ struct ListeningSocket {
     let port: Int
 
     init() throws {
-        fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let socketFD = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(socketFD, $0, length) }
         }
-        guard bound == 0, Glibc.listen(fd, 1) == 0 else { throw ServerProcessError.timeout("bind/listen failed") }
+        guard bound == 0, Glibc.listen(socketFD, 1) == 0 else {
+            _ = Glibc.close(socketFD)
+            throw ServerProcessError.timeout("bind/listen on 127.0.0.1:0 failed")
+        }
         _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
         }
+        fd = socketFD
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 

@@ -6,17 +6,8 @@ import Testing
 
 /// The Registry on a real log in a tiny tmpfs that fills up. Mounting needs root (with
 /// CAP_SYS_ADMIN); elsewhere the suite is reported as skipped, never passed silently.
-@Suite(.enabled(if: DiskFullTests.canMountTmpfs, "mounting a tmpfs needs root with CAP_SYS_ADMIN"))
+@Suite(.enabled(if: TmpfsProbe.canMount, "mounting a tmpfs needs root with CAP_SYS_ADMIN"))
 struct DiskFullTests {
-    /// Whether a tmpfs can be mounted here: tried once on a scratch directory.
-    static let canMountTmpfs: Bool = {
-        guard let directory = try? TemporaryDirectory() else { return false }
-        defer { directory.remove() }
-        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", directory.path]) == 0 else { return false }
-        _ = run("/bin/umount", [directory.path])
-        return true
-    }()
-
     static func run(_ tool: String, _ arguments: [String]) -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
@@ -104,4 +95,17 @@ struct DiskFullTests {
         #expect(ids == Set(acknowledged))
         try await reopened.close()
     }
+}
+
+/// Whether a tmpfs can be mounted here: tried once on a scratch directory.
+enum TmpfsProbe {
+    static let canMount: Bool = {
+        guard let directory = try? TemporaryDirectory() else { return false }
+        defer { directory.remove() }
+        guard DiskFullTests.run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", directory.path]) == 0 else {
+            return false
+        }
+        _ = DiskFullTests.run("/bin/umount", [directory.path])
+        return true
+    }()
 }

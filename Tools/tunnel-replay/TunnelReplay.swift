@@ -13,11 +13,11 @@ struct TunnelReplay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tunnel-replay",
         abstract: "Audit and replay a TunnelRegistry event log (read-only; safe while the server runs).",
-        version: TunnelRegistryVersion.text,
         discussion: """
             Exit codes: 0 ok, 1 findings (verify), 2 usage error or unreadable data directory.
             Times: RFC 3339 (2026-11-26T03:14:00Z) or relative to now (-2h, -15m, -30s, -1d).
             """,
+        version: TunnelRegistryVersion.text,
         subcommands: [
             EventsCommand.self, SessionsCommand.self, StateCommand.self, TimelineCommand.self,
             FlapsCommand.self, NodesCommand.self, StatsCommand.self, VerifyCommand.self,

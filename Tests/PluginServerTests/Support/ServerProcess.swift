@@ -126,7 +126,7 @@ final class ServerProcess: Sendable {
     /// Waits until stdout contains `text`: polls until the deadline (generous, for a busy
     /// machine) or the process's exit, then checks once more after the last output arrived.
     /// A failure says what the server printed last on stdout and stderr.
-    func waitForOutput(_ text: String, seconds: Double = Self.waitSeconds) async throws {
+    func waitForOutput(_ text: String, seconds: Double = ServerProcess.waitSeconds) async throws {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline && process.isRunning {
             if stdout.contains(text) { return }
@@ -153,7 +153,7 @@ final class ServerProcess: Sendable {
 
     /// Waits until the stdout pipe reached its end (the process exited and everything it
     /// wrote was read), at most `seconds`.
-    func waitForStdoutEnd(seconds: Double = Self.waitSeconds) async {
+    func waitForStdoutEnd(seconds: Double = ServerProcess.waitSeconds) async {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while !output.isFinished && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
@@ -169,21 +169,20 @@ final class ServerProcess: Sendable {
     /// Sends `signal` and waits for the process to end; returns its exit status (or the
     /// signal number when it died of a signal).
     @discardableResult
-    func stop(signal: Int32 = SIGTERM, seconds: Double = Self.waitSeconds) async throws -> (status: Int32, bySignal: Bool) {
+    func stop(signal: Int32 = SIGTERM, seconds: Double = ServerProcess.waitSeconds) async throws -> (status: Int32, bySignal: Bool) {
         if process.isRunning { kill(process.processIdentifier, signal) }
         return try await waitForExit(seconds: seconds)
     }
 
     /// Waits for the process to end on its own, and for its stdout to be read to the end.
-    func waitForExit(seconds: Double = Self.waitSeconds) async throws -> (status: Int32, bySignal: Bool) {
+    func waitForExit(seconds: Double = ServerProcess.waitSeconds) async throws -> (status: Int32, bySignal: Bool) {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while process.isRunning && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
         if process.isRunning {
-            Issue.record(
-                "server still running \(seconds) s after it was asked to exit; last stderr lines:\n"
-                    + Self.lastLines(stderr))
+            let lines = Self.lastLines(stderr)
+            Issue.record("server still running \(seconds) s after it was asked to exit; last stderr lines:\n\(lines)")
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             throw ServerProcessError.timeout("exit")
