@@ -10,8 +10,7 @@ enum PortHolder {
     static func describe(port: Int) -> String? {
         let inodes = listeningInodes(port: port)
         guard !inodes.isEmpty, let pid = process(holdingAnyOf: inodes) else { return nil }
-        let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let comm = readProcFile("/proc/\(pid)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines)
         return "pid \(pid)" + (comm.map { " (\($0))" } ?? "")
     }
 
@@ -20,7 +19,7 @@ enum PortHolder {
         var inodes = Set<String>()
         let portHex = String(format: "%04X", port)
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = readProcFile(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
                 guard fields.count > 9, fields[3] == "0A", fields[1].hasSuffix(":" + portHex) else { continue }
@@ -28,6 +27,14 @@ enum PortHolder {
             }
         }
         return inodes
+    }
+
+    /// A /proc file read to its end (they report a size of 0, so read until EOF).
+    static func readProcFile(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.readToEnd() else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The first process with a descriptor on one of `inodes`.

@@ -30,6 +30,11 @@ import Glibc
         child.executableURL = URL(fileURLWithPath: executable)
         child.arguments = ["crash-child", "--dir", directory.path, "--appenders", "4"]
         let output = Pipe()
+        // Close-on-exec, so the child of the other round does not inherit the write end and
+        // hold back this pipe's EOF.
+        for fd in [output.fileHandleForReading.fileDescriptor, output.fileHandleForWriting.fileDescriptor] {
+            _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+        }
         child.standardOutput = output
         child.standardError = FileHandle.nullDevice
         try child.run()

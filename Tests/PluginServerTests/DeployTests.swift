@@ -29,7 +29,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: SystemdAnalyze.path)
         process.arguments = ["verify", path]
-        let output = Pipe()
+        let output = Pipe.closedOnExec()
         process.standardOutput = output
         process.standardError = output
         try process.run()

@@ -94,7 +94,7 @@ import Glibc
         let process = Process()
         process.executableURL = ServerProcess.binaryURL.deletingLastPathComponent().appendingPathComponent(executable)
         process.arguments = ["--version"]
-        let pipe = Pipe()
+        let pipe = Pipe.closedOnExec()
         process.standardOutput = pipe
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

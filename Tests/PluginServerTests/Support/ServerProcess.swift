@@ -81,7 +81,7 @@ final class ServerProcess: Sendable {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TUNNEL_REGISTRY_") }
         env.merge(environment) { _, new in new }
         process.environment = env
-        let stdoutPipe = Pipe()
+        let stdoutPipe = Pipe.closedOnExec()
         process.standardOutput = stdoutPipe
         let stderrPath = dataDirectory + ".stderr.log"
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
@@ -91,14 +91,16 @@ final class ServerProcess: Sendable {
         self.output = output
         self.process = process
         try process.run()
-        stdoutPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                output.finish()
-                return
+        // A thread of its own reads to EOF (blocking reads), so the end of the output is never
+        // missed, however early the process exits.
+        let reading = stdoutPipe.fileHandleForReading
+        Thread.detachNewThread {
+            while true {
+                let data = reading.availableData
+                if data.isEmpty { break }
+                output.append(String(decoding: data, as: UTF8.self))
             }
-            output.append(String(decoding: data, as: UTF8.self))
+            output.finish()
         }
     }
 
@@ -227,4 +229,17 @@ final class OutputBuffer: Sendable {
     var text: String { storage.withLock { $0.0 } }
 
     var isFinished: Bool { storage.withLock { $0.1 } }
+}
+
+extension Pipe {
+    /// A pipe whose two ends are closed on exec, so processes other tests start meanwhile do not
+    /// inherit its write end (which would hold back EOF until they exit). The child it is given
+    /// to as stdout gets its own copy all the same.
+    static func closedOnExec() -> Pipe {
+        let pipe = Pipe()
+        for fd in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
+            _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+        }
+        return pipe
+    }
 }
