@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PREFIX=${1:-/usr/local}
 bash scripts/install-deps.sh
-# shellcheck source=scripts/release-build.sh
-source scripts/release-build.sh
+# shellcheck source=scripts/swiftpm.sh
+source scripts/swiftpm.sh
 release_build tunnel-registry tunnel-replay
 install -d "$PREFIX/bin"
 for executable in tunnel-registry tunnel-replay; do

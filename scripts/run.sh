@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-# shellcheck source=scripts/release-build.sh
-source scripts/release-build.sh
+# shellcheck source=scripts/swiftpm.sh
+source scripts/swiftpm.sh
 release_build tunnel-registry
 exec "$RELEASE_BIN/tunnel-registry" "$@"

@@ -1,8 +1,9 @@
+import Foundation
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Logging
 
 /// `--log-format json`: one JSON object per line on stderr, with `time` (RFC 3339 UTC,
 /// microseconds), `level`, `label`, `message`, and the logger's metadata as further fields
@@ -28,13 +29,22 @@ struct JSONLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         let line = Self.line(
-            time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: merged)
+            time: Date(),
+            level: event.level,
+            label: label,
+            message: "\(event.message)",
+            metadata: merged
+        )
         FileHandle.standardError.write(Data(line.utf8))
     }
 
     /// One log line, newline included.
     static func line(
-        time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
+        time: Date,
+        level: Logger.Level,
+        label: String,
+        message: String,
+        metadata: Logger.Metadata
     ) -> String {
         var out = "{\"time\":" + quote(timestamp(time)) + ",\"level\":" + quote(level.rawValue)
         out += ",\"label\":" + quote(label) + ",\"message\":" + quote(message)

@@ -1,7 +1,8 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 
 /// Finds which process listens on a TCP port, from `/proc/net/tcp{,6}` and `/proc/PID/fd`
 /// (Linux; a process of another user is found only when we may read its descriptors).
@@ -46,7 +47,9 @@ enum PortHolder {
             let fdDirectory = "/proc/\(entry)/fd"
             guard let descriptors = try? FileManager.default.contentsOfDirectory(atPath: fdDirectory) else { continue }
             for descriptor in descriptors {
-                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: fdDirectory + "/" + descriptor),
+                if let target = try? FileManager.default.destinationOfSymbolicLink(
+                    atPath: fdDirectory + "/" + descriptor
+                ),
                     targets.contains(target)
                 {
                     return pid

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import EventLog
 import Foundation
 import Logging
@@ -11,6 +8,10 @@ import Registry
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Boots logging and metrics, checks the data directory, binds both listeners, then opens the
 /// registry and runs until SIGTERM/SIGINT. Start-up in that order, so that "ready" means both
@@ -33,7 +34,10 @@ struct ServerLauncher {
         let handle = RegistryHandle()
         let gate = ListenerGate(expected: [settings.server.http, settings.server.grpc].compactMap { $0 }.count)
         let server = PluginServer(
-            configuration: settings.server, registry: handle, metrics: ServerMetrics(), prometheus: prometheus,
+            configuration: settings.server,
+            registry: handle,
+            metrics: ServerMetrics(),
+            prometheus: prometheus,
             logger: logger,
             onListening: { front, address in
                 Self.announce("\(front) listening on \(address)")
@@ -52,19 +56,27 @@ struct ServerLauncher {
             "tls": "\(settings.server.tls == nil ? "off" : "on")",
         ]
         let registryService = RegistryService(
-            configuration: registryConfiguration, handle: handle, gate: gate, failure: failure,
-            startMetadata: startMetadata, logger: logger)
+            configuration: registryConfiguration,
+            handle: handle,
+            gate: gate,
+            failure: failure,
+            startMetadata: startMetadata,
+            logger: logger
+        )
         let fronts: [any ServiceLifecycle.Service]
         do {
             fronts = try server.makeServices()
         } catch {
             failure.report("\(error)")
         }
-        let services = [ServiceGroupConfiguration.ServiceConfiguration(service: registryService, serviceName: "registry")]
+        let services =
+            [ServiceGroupConfiguration.ServiceConfiguration(service: registryService, serviceName: "registry")]
             + fronts.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+                services: services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
             )
         )
         try await group.run()
@@ -75,18 +87,26 @@ struct ServerLauncher {
     /// else is started or printed.
     private func checkDataDirectory(_ configuration: RegistryConfiguration, failure: StartupFailure) {
         do {
-            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: configuration.dataDirectory,
+                withIntermediateDirectories: true
+            )
         } catch {
             failure.report(
                 "cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription); "
-                    + "check the path and its permissions, or pass another --data-dir")
+                    + "check the path and its permissions, or pass another --data-dir"
+            )
         }
         do {
             try LogDirectoryLock.check(directory: configuration.logDirectory)
         } catch {
             failure.report(
                 StartupFailure.open(
-                    dataDirectory: configuration.dataDirectory, logDirectory: configuration.logDirectory, error: error))
+                    dataDirectory: configuration.dataDirectory,
+                    logDirectory: configuration.logDirectory,
+                    error: error
+                )
+            )
         }
     }
 
@@ -145,7 +165,11 @@ struct RegistryService: ServiceLifecycle.Service {
         } catch {
             failure.report(
                 StartupFailure.open(
-                    dataDirectory: configuration.dataDirectory, logDirectory: configuration.logDirectory, error: error))
+                    dataDirectory: configuration.dataDirectory,
+                    logDirectory: configuration.logDirectory,
+                    error: error
+                )
+            )
         }
         handle.set(registry)
         ServerLauncher.announce("ready after replay in \(ContinuousClock.now - start)")

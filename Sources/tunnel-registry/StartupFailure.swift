@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import EventLog
 import Logging
 import NIOCore
 import PluginServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A start-up failure said in one log line, then exit 1. Nothing has been opened for writing
 /// when it is reported (the registry opens only after both listeners are bound), so there is

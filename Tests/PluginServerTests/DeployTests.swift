@@ -13,11 +13,15 @@ import Testing
     func unitPassesSystemdAnalyzeVerify() throws {
         // Proves deploy/tunnel-registry.service is a valid unit with no unknown or misspelt
         // settings. ExecStart points at the freshly built binary, since verify checks it exists.
-        let unit = try String(contentsOf: Self.root.appendingPathComponent("deploy/tunnel-registry.service"), encoding: .utf8)
+        let unit = try String(
+            contentsOf: Self.root.appendingPathComponent("deploy/tunnel-registry.service"),
+            encoding: .utf8
+        )
         #expect(unit.contains("ExecStart=/usr/local/bin/tunnel-registry\n"))
-        for setting in ["User=tunnel-registry", "StateDirectory=tunnel-registry", "Restart=on-failure", "KillSignal=SIGTERM",
-            "NoNewPrivileges=yes", "ProtectSystem=strict"]
-        {
+        for setting in [
+            "User=tunnel-registry", "StateDirectory=tunnel-registry", "Restart=on-failure", "KillSignal=SIGTERM",
+            "NoNewPrivileges=yes", "ProtectSystem=strict",
+        ] {
             #expect(unit.contains(setting + "\n"), "the unit lacks \(setting)")
         }
         #expect(!unit.contains("ExecReload"), "the server has no reload; a restart applies new settings")
@@ -42,7 +46,10 @@ import Testing
     @Test func environmentExampleSetsOnlyKnownVariables() async throws {
         // Proves every TUNNEL_REGISTRY_* in deploy/tunnel-registry.env names an option the server
         // reads: the server started with that environment prints it in its help.
-        let text = try String(contentsOf: Self.root.appendingPathComponent("deploy/tunnel-registry.env"), encoding: .utf8)
+        let text = try String(
+            contentsOf: Self.root.appendingPathComponent("deploy/tunnel-registry.env"),
+            encoding: .utf8
+        )
         let variables = text.split(separator: "\n").compactMap { line -> String? in
             let trimmed = line.drop { $0 == "#" }
             guard trimmed.hasPrefix("TUNNEL_REGISTRY_"), let equals = trimmed.firstIndex(of: "=") else { return nil }
@@ -53,7 +60,9 @@ import Testing
         defer { server.cleanUp() }
         _ = try await server.waitForExit()
         for variable in variables {
-            let option = "--" + variable.dropFirst("TUNNEL_REGISTRY_".count).lowercased().replacingOccurrences(of: "_", with: "-")
+            let option =
+                "--"
+                + variable.dropFirst("TUNNEL_REGISTRY_".count).lowercased().replacingOccurrences(of: "_", with: "-")
             #expect(server.stdout.contains(option), "\(variable): the server has no \(option)")
         }
     }

@@ -113,7 +113,8 @@ import Testing
         let help = server.stdout
         for option in [
             "--data-dir", "--http", "--http-path", "--grpc", "--token", "--token-file", "--tls-cert", "--tls-key",
-            "--lease-ttl", "--fsync", "--segment-size", "--log-level", "--allow-unauthenticated", "--get-order",
+            "--lease-ttl", "--fsync", "--segment-size", "--log-level", "--log-format", "--version",
+            "--allow-unauthenticated", "--get-order",
             "./data", "127.0.0.1:8080", "127.0.0.1:8000", "45s", "/sd", "TUNNEL_REGISTRY_",
         ] {
             #expect(help.contains(option), "help lacks \(option)")

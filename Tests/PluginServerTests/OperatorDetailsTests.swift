@@ -26,12 +26,18 @@ import Testing
         _ = try await http.get(name: "t")
         let text = try await http.send(.GET, at: "/metrics").body
         let lines = text.split(separator: "\n")
-        let typed = Set(lines.filter { $0.hasPrefix("# TYPE ") }.compactMap { $0.split(separator: " ").dropFirst(2).first })
-        let helped = Set(lines.filter { $0.hasPrefix("# HELP ") }.compactMap { $0.split(separator: " ").dropFirst(2).first })
+        let typed = Set(
+            lines.filter { $0.hasPrefix("# TYPE ") }.compactMap { $0.split(separator: " ").dropFirst(2).first }
+        )
+        let helped = Set(
+            lines.filter { $0.hasPrefix("# HELP ") }.compactMap { $0.split(separator: " ").dropFirst(2).first }
+        )
         #expect(typed.count >= 8, "too few families: \(typed)")
         for line in lines where !line.hasPrefix("#") {
             let series = line.prefix { $0 != "{" && $0 != " " }
-            let family = typed.first { series == $0 || series == $0 + "_bucket" || series == $0 + "_sum" || series == $0 + "_count" }
+            let family = typed.first {
+                series == $0 || series == $0 + "_bucket" || series == $0 + "_sum" || series == $0 + "_count"
+            }
             #expect(family != nil, "\(series) has no # TYPE line")
         }
         #expect(typed == helped, "families without # HELP: \(typed.subtracting(helped))")
@@ -53,9 +59,12 @@ import Testing
         #expect(reply.status == 404)
         #expect(
             reply.error?.hasPrefix("not registered (never registered, deregistered or expired and forgotten)") == true,
-            "\(reply.body)")
+            "\(reply.body)"
+        )
         try await withSDClient(port: server.grpcPort) { sd in
-            _ = try await sd.register(.with { $0.service = protoService(id: "g", name: "t", network: "tcp", address: ":80") })
+            _ = try await sd.register(
+                .with { $0.service = protoService(id: "g", name: "t", network: "tcp", address: ":80") }
+            )
             _ = try await sd.deregister(.with { $0.service = protoService(id: "g", name: "t") })
             #expect(try await sd.renew(.with { $0.service = protoService(id: "g", name: "t") }).ok == false)
         }
@@ -95,7 +104,9 @@ import Testing
         #expect(refused.error == expected)
         try await withSDClient(port: server.grpcPort) { sd in
             do {
-                _ = try await sd.register(.with { $0.service = protoService(id: over, name: "t", network: "tcp", address: ":80") })
+                _ = try await sd.register(
+                    .with { $0.service = protoService(id: over, name: "t", network: "tcp", address: ":80") }
+                )
                 Issue.record("gRPC accepted an id over the limit")
             } catch let error as RPCError {
                 #expect(error.code == .invalidArgument)

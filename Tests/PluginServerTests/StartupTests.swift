@@ -21,7 +21,9 @@ import Glibc
         #expect(http.lowerBound < ready.lowerBound && grpc.lowerBound < ready.lowerBound, "stdout: \(stdout)")
         #expect(try await server.stop().status == 0)
         let all = server.stdout + server.stderr
-        for line in ["http listening on", "grpc listening on", "ready after replay", "stopped", "opening the data directory"] {
+        for line in [
+            "http listening on", "grpc listening on", "ready after replay", "stopped", "opening the data directory",
+        ] {
             #expect(all.components(separatedBy: line).count == 2, "\"\(line)\" is not printed exactly once:\n\(all)")
         }
         #expect(!all.contains("Server started"), "framework start-up echo:\n\(all)")
@@ -36,7 +38,10 @@ import Glibc
         let taken = "127.0.0.1:\(socket.port)"
         let other = option == "--http" ? "--grpc" : "--http"
         let server = try await ServerProcess.start(
-            arguments: [option, taken, other, "127.0.0.1:0"], defaultListeners: false, waitForReady: false)
+            arguments: [option, taken, other, "127.0.0.1:0"],
+            defaultListeners: false,
+            waitForReady: false
+        )
         defer { server.cleanUp() }
         let (status, _) = try await server.waitForExit()
         #expect(status == 1)
@@ -46,7 +51,8 @@ import Glibc
         #expect(server.stderr.contains("already in use"))
         #expect(server.stderr.contains("pid \(getpid())"), "the holder is not named:\n\(server.stderr)")
         #expect(!server.stdout.contains("ready"), "stdout:\n\(server.stdout)")
-        let snapshots = (try? FileManager.default.contentsOfDirectory(atPath: server.dataDirectory + "/snapshots")) ?? []
+        let snapshots =
+            (try? FileManager.default.contentsOfDirectory(atPath: server.dataDirectory + "/snapshots")) ?? []
         #expect(snapshots.isEmpty, "a snapshot was written: \(snapshots)")
     }
 
@@ -72,7 +78,9 @@ import Glibc
         // Proves --log-format json (or its variable) writes one JSON object per stderr line,
         // with time, level, message and the logger's metadata as fields.
         let server = try await ServerProcess.start(
-            arguments: arguments + ["--lease-ttl", "30s"], environment: environment)
+            arguments: arguments + ["--lease-ttl", "30s"],
+            environment: environment
+        )
         defer { server.cleanUp() }
         #expect(try await server.stop().status == 0)
         let lines = server.stderr.split(separator: "\n")

@@ -4,7 +4,8 @@
 public enum MetricsHelp {
     /// Help text by metric family name.
     public static let text: [String: String] = [
-        "tunnel_registry_events_total": "Accepted register, renew and deregister calls, by kind (each one event in the log).",
+        "tunnel_registry_events_total":
+            "Accepted register, renew and deregister calls, by kind (each one event in the log).",
         "tunnel_registry_renew_not_found_total": "Renews of services not registered (answered 404 / ok: false).",
         "tunnel_registry_commit_duration_seconds": "Time for a write to become durable (log append and fsync).",
         "tunnel_registry_live_services": "Unexpired services, updated at each scrape.",
@@ -12,7 +13,8 @@ public enum MetricsHelp {
         "tunnel_registry_request_duration_seconds": "Request latency by front (http, grpc) and call.",
         "tunnel_registry_rejected_requests_total": "Requests refused as invalid (never logged as events).",
         "tunnel_registry_unavailable_total": "Writes answered 503 / UNAVAILABLE (log not writable, or not ready).",
-        "tunnel_registry_log_records_total": "Records folded into the registry while serving, by kind (expire, start, stall included).",
+        "tunnel_registry_log_records_total":
+            "Records folded into the registry while serving, by kind (expire, start, stall included).",
         "tunnel_registry_snapshots_total": "Snapshots written and failed, by result.",
     ]
 

@@ -1,7 +1,8 @@
 /// Polls `condition` until it holds or `seconds` have passed, then checks once more, so a busy
 /// machine slows a test down instead of failing it. Returns whether the condition held.
 func eventually(
-    seconds: Double = ServerProcess.waitSeconds, every interval: Duration = .milliseconds(20),
+    seconds: Double = ServerProcess.waitSeconds,
+    every interval: Duration = .milliseconds(20),
     _ condition: () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
