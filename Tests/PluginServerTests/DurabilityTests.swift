@@ -25,7 +25,8 @@ import Testing
     }
 
     @Test func restartKeepsLeases() async throws {
-        // Proves services survive a clean restart on the same data directory with fresh leases.
+        // Proves services survive a clean restart on the same data directory. (That restored
+        // leases get a fresh TTL is proved on an injected clock in RegistryActorTests.)
         let first = try await ServerProcess.start(arguments: ["--lease-ttl", "120s"])
         let directory = first.dataDirectory
         let http = HTTPCalls(base: first.httpBase)
