@@ -7,7 +7,8 @@
 # recompiled: SwiftProtobuf (two default traits, which the gRPC packages enable) and, before
 # Package.swift turned its traits off, Hummingbird. So these scripts run SwiftPM with a fixed
 # environment. Direct `swift build` calls from a shell plan again once, the next script
-# call too; stick to the scripts (or to one shell) to avoid that.
+# call too; stick to the scripts (or to one shell) to avoid that. `swift build` and `swift
+# test` also plan anew each time they alternate, even with the same flags.
 #
 #   swiftpm ARGS...             `swift ARGS...` with only PATH and HOME set
 #   release_build PRODUCT...    builds the products in release mode; sets RELEASE_BIN
