@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "loadgen", targets: ["loadgen"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Registry", targets: ["Registry"]),
+        .library(name: "FileStore", targets: ["FileStore"]),
         .library(name: "PluginServer", targets: ["PluginServer"]),
     ],
     dependencies: [
@@ -58,10 +59,17 @@ let package = Package(
         .target(
             name: "Registry",
             dependencies: [
-                "EventLog",
-                "CZstd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FileStore",
+            dependencies: [
+                "EventLog",
+                "Registry",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -69,7 +77,6 @@ let package = Package(
             name: "PluginServer",
             dependencies: [
                 "Registry",
-                "EventLog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -91,6 +98,9 @@ let package = Package(
             name: "tunnel-registry",
             dependencies: [
                 "PluginServer",
+                "FileStore",
+                "Registry",
+                "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -100,6 +110,7 @@ let package = Package(
             name: "tunnel-replay",
             dependencies: [
                 "Registry",
+                "FileStore",
                 "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,6 +123,7 @@ let package = Package(
             dependencies: [
                 "EventLog",
                 "Registry",
+                "FileStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -122,6 +134,7 @@ let package = Package(
             name: "loadgen",
             dependencies: [
                 "PluginServer",
+                "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -140,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RegistryTests",
-            dependencies: ["Registry", "EventLog"],
+            dependencies: ["Registry", "FileStore", "EventLog"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -157,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TunnelReplayTests",
-            dependencies: ["Registry", "EventLog", "tunnel-replay"],
+            dependencies: ["Registry", "FileStore", "EventLog", "tunnel-replay"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import EventLog
+import FileStore
 import Foundation
 import Logging
 import Metrics
@@ -51,12 +52,13 @@ struct ServerLauncher {
             "version": "\(TunnelRegistryVersion.text)",
             "data.dir": "\(registryConfiguration.dataDirectory)",
             "lease.ttl.us": "\(registryConfiguration.leaseTTLMicroseconds)",
-            "fsync": "\(registryConfiguration.fsync)",
+            "fsync": "\(settings.localLog.fsync)",
             "token": "\(settings.server.token == nil ? "none" : "set")",
             "tls": "\(settings.server.tls == nil ? "off" : "on")",
         ]
         let registryService = RegistryService(
             configuration: registryConfiguration,
+            localLog: settings.localLog,
             handle: handle,
             gate: gate,
             failure: failure,
@@ -144,6 +146,7 @@ final class ListenerGate: Sendable {
 /// snapshot, fsync).
 struct RegistryService: ServiceLifecycle.Service {
     let configuration: RegistryConfiguration
+    let localLog: LocalLogOptions
     let handle: RegistryHandle
     let gate: ListenerGate
     let failure: StartupFailure
@@ -161,7 +164,7 @@ struct RegistryService: ServiceLifecycle.Service {
         let start = ContinuousClock.now
         let registry: Registry
         do {
-            registry = try await Registry.open(configuration, logger: logger)
+            registry = try await Registry.open(configuration, localLog: localLog, logger: logger)
         } catch {
             failure.report(
                 StartupFailure.open(

@@ -1,4 +1,3 @@
-import EventLog
 import Foundation
 import Testing
 
@@ -96,19 +95,26 @@ import Glibc
         #expect(opening["level"] as? String == "info")
     }
 
-    @Test(arguments: ["tunnel-registry", "tunnel-replay"])
-    func versionFlagPrintsTheVersion(executable: String) throws {
-        // Proves --version on both executables prints the version and exits 0.
-        let process = Process()
-        process.executableURL = ServerProcess.binaryURL.deletingLastPathComponent().appendingPathComponent(executable)
-        process.arguments = ["--version"]
-        let pipe = Pipe.closedOnExec()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == TunnelRegistryVersion.text)
+    @Test func versionFlagPrintsTheVersionOnBothExecutables() throws {
+        // Proves --version on tunnel-registry and tunnel-replay exits 0 and prints one and the
+        // same version (MAJOR.MINOR.PATCH).
+        var versions: [String] = []
+        for executable in ["tunnel-registry", "tunnel-replay"] {
+            let process = Process()
+            process.executableURL = ServerProcess.binaryURL.deletingLastPathComponent()
+                .appendingPathComponent(executable)
+            process.arguments = ["--version"]
+            let pipe = Pipe.closedOnExec()
+            process.standardOutput = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(executable) --version")
+            versions.append(output.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let parts = versions[0].split(separator: ".")
+        #expect(parts.count == 3 && parts.allSatisfy { Int($0) != nil }, "not a version: \(versions[0])")
+        #expect(versions[0] == versions[1], "\(versions)")
     }
 }
 

@@ -1,4 +1,5 @@
 import EventLog
+import FileStore
 import Synchronization
 import Testing
 
@@ -16,9 +17,9 @@ final class DelayingStore: RegistryEventStore {
         self.inner = inner
     }
 
-    func append(_ payloads: [[UInt8]]) async throws -> LogPosition {
+    func append(_ payloads: [[UInt8]]) async throws -> StorePosition {
         let position = try await inner.append(payloads)
-        let first = try EventCodec.decode(LogRecord(sequence: 1, timestampMicroseconds: 0, payload: payloads[0]))
+        let first = try EventCodec.decode(StoreRecord(sequence: 1, timeMicroseconds: 0, payload: payloads[0]))
         if first.service.id == "slow" {
             slowAppended.fire()
             await fastAppended.wait()
@@ -27,11 +28,11 @@ final class DelayingStore: RegistryEventStore {
         return position
     }
 
-    func read(fromSequence sequence: UInt64, _ body: (LogRecord) throws -> Void) throws {
-        try inner.read(fromSequence: sequence, body)
+    func read(fromSequence sequence: UInt64, _ body: (StoreRecord) throws -> Void) async throws {
+        try await inner.read(fromSequence: sequence, body)
     }
 
-    var durableSequence: UInt64 { inner.durableSequence }
+    func durableSequence() async throws -> UInt64 { try await inner.durableSequence() }
 
     func recover() async throws { try await inner.recover() }
 
@@ -45,7 +46,8 @@ final class DelayingStore: RegistryEventStore {
         let harness = try Harness()
         defer { harness.directory.remove() }
         let store = DelayingStore(inner: harness.store)
-        let registry = try await Registry.open(harness.configuration, store: store, logger: quietLogger)
+        let registry = try await Registry.open(
+            harness.configuration, store: store, snapshots: harness.snapshots, logger: quietLogger)
         async let slow: Void = registry.register(service("slow"), peer: peerV4)
         await store.slowAppended.wait()
         try await registry.register(service("fast"), peer: peerV4)
