@@ -156,7 +156,7 @@ struct Verifier {
             fold.projection.apply(event)
             if !fold.broken, let snapshot = fold.snapshots[event.sequence] {
                 fold.compared.insert(event.sequence)
-                if snapshot != fold.projection {
+                if !snapshot.isSnapshot(of: fold.projection) {
                     summary.problems.append(
                         VerifyProblem(
                             file: directory.snapshotFile(event.sequence),
