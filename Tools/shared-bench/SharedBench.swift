@@ -1,0 +1,1 @@
+@main enum SharedBench { static func main() {} }
