@@ -154,6 +154,7 @@ let package = Package(
                 "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tools/shared-bench",
             swiftSettings: swiftSettings

@@ -17,6 +17,7 @@ actor ConnectionSlot {
     }
 
     /// Runs `operation` on the connection, connecting first when needed, all within `seconds`.
+    @discardableResult
     func run<T: Sendable>(
         _ what: String, seconds: Double, _ operation: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(SharedLogError) -> T {

@@ -1,5 +1,6 @@
 /// Runs `body`, giving up after `seconds`: then `onTimeout` runs (it closes the connection the
 /// body waits on, so the body ends too) and a `timeout` error naming `what` is thrown.
+@discardableResult
 func withTimeout<T: Sendable>(
     seconds: Double, what: @autoclosure () -> String, onTimeout: @Sendable () -> Void = {},
     _ body: @escaping @Sendable () async throws -> T

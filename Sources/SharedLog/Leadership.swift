@@ -39,6 +39,7 @@ final class Leadership: Sendable {
 
     /// Runs `operation` on the leader's connection; throws `notLeader` when not leading. A
     /// failure that closed the connection gives the leadership up at once.
+    @discardableResult
     func withLeaderConnection<T: Sendable>(
         _ what: String, seconds: Double, _ operation: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(SharedLogError) -> T {
@@ -89,7 +90,7 @@ final class Leadership: Sendable {
                     take(connection)
                 }
             } catch {
-                metrics.databaseErrors.increment()
+                metrics.databaseError()
                 resign(connection, reason: "\(connector.describe(error, while: "checking the leader session"))")
             }
             return
@@ -102,7 +103,7 @@ final class Leadership: Sendable {
             state.withLock { $0.connection = connection }
             if try await tryLock(connection) { take(connection) }
         } catch {
-            metrics.databaseErrors.increment()
+            metrics.databaseError()
             logger.debug("cannot try the sweeper lock", metadata: ["error": "\(connector.describe(error, while: "connecting"))"])
         }
     }
@@ -136,7 +137,7 @@ final class Leadership: Sendable {
             return true
         }
         guard taken else { return }
-        metrics.leader.record(1)
+        metrics.leading(true)
         logger.info("this instance leads the sweeper", metadata: ["instance": "\(connector.instance)"])
     }
 
@@ -151,7 +152,7 @@ final class Leadership: Sendable {
         guard let wasLeader else { return }
         connection.close().whenComplete { _ in }
         if wasLeader {
-            metrics.leader.record(0)
+            metrics.leading(false)
             logger.warning(
                 "this instance no longer leads the sweeper", metadata: ["instance": "\(connector.instance)", "reason": "\(reason)"])
         }

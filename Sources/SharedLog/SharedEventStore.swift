@@ -3,7 +3,7 @@ import PostgresNIO
 import Synchronization
 
 /// The Registry's event store on PostgreSQL: one shared, dense, commit-ordered log for every
-/// instance of a cluster (docs/CLUSTER.md; tables in docs/FORMAT.md). Appends of one process
+/// instance of a cluster (README.md, "Cluster mode"; tables in docs/FORMAT.md). Appends of one process
 /// share one statement (group commit) and answer within the configured write timeout; the tail
 /// delivers what every instance commits; one instance leads the sweeper and, while it leads,
 /// merges old rows densely. Open with `open(_:logger:)`, end with `close()`.
@@ -15,6 +15,7 @@ public final class SharedEventStore: Sendable {
     private let writer: ConnectionSlot
     let reader: ConnectionSlot
     private let committer: GroupCommitter
+    let merger: Merger
     private let background: Mutex<[Task<Void, Never>]>
     let logger: Logger
 
@@ -45,11 +46,14 @@ public final class SharedEventStore: Sendable {
                 }
                 return position
             } catch {
-                metrics.databaseErrors.increment()
+                metrics.databaseError()
                 throw error
             }
         }
         background = Mutex([])
+        merger = Merger(
+            slot: ConnectionSlot(connector: connector, role: "merger"), configuration: configuration,
+            statementSeconds: configuration.statementTimeoutSeconds, logger: logger)
     }
 
     /// Connects, creates or migrates the schema, and starts the leadership and merger tasks.
@@ -69,7 +73,7 @@ public final class SharedEventStore: Sendable {
             await store.writer.close()
             throw error
         }
-        store.metrics.leader.record(0)
+        store.metrics.leading(false)
         store.startBackground()
         return store
     }
@@ -80,7 +84,7 @@ public final class SharedEventStore: Sendable {
             let leadership = leadership
             tasks.append(Task { await leadership.run() })
             if configuration.mergeIntervalSeconds > 0 {
-                let merger = makeMerger()
+                let merger = merger
                 let seconds = configuration.mergeIntervalSeconds
                 let logger = logger
                 let metrics = metrics
@@ -97,7 +101,7 @@ public final class SharedEventStore: Sendable {
                                         metadata: ["merge.rows": "\(pass.rowsRemoved)", "merge.records": "\(pass.records)"])
                                 }
                             } catch {
-                                metrics.databaseErrors.increment()
+                                metrics.databaseError()
                                 logger.warning("merging batch rows failed", metadata: ["error": "\(error)"])
                             }
                         }
@@ -105,12 +109,6 @@ public final class SharedEventStore: Sendable {
             }
         }
         background.withLock { $0 = tasks }
-    }
-
-    func makeMerger() -> Merger {
-        Merger(
-            slot: ConnectionSlot(connector: connector, role: "merger"), configuration: configuration,
-            statementSeconds: configuration.statementTimeoutSeconds, logger: logger)
     }
 
     /// Appends the payloads as one commit with contiguous sequences (sharing a statement with
@@ -133,7 +131,7 @@ public final class SharedEventStore: Sendable {
                 "appending \(payloads.count) records as leader", seconds: configuration.writeTimeoutSeconds
             ) { connection in try await LogQueries.runAppend(query, on: connection, logger: logger) }
         } catch {
-            metrics.databaseErrors.increment()
+            metrics.databaseError()
             throw error
         }
         guard let position else {
@@ -184,6 +182,12 @@ public final class SharedEventStore: Sendable {
         ).stream(after: sequence)
     }
 
+    /// Runs the merger now, whatever the leadership (tools and benchmarks); returns the records
+    /// rewritten into dense rows (0: nothing qualified).
+    public func mergeNow() async throws -> Int {
+        try await merger.mergeOnce().records
+    }
+
     /// Stops the background tasks, gives the leadership up, fails queued appends, closes connections.
     public func close() async throws {
         let tasks = background.withLock { tasks in
@@ -195,5 +199,6 @@ public final class SharedEventStore: Sendable {
         committer.close()
         await writer.close()
         await reader.close()
+        await merger.slot.close()
     }
 }

@@ -2,7 +2,7 @@
 /// are needed; the rest have defaults that suit production and are shortened by tests.
 public struct SharedLogConfiguration: Sendable {
     /// `postgres://user:password@host:5432/database?sslmode=disable|prefer|require|verify-ca|verify-full`
-    /// (see docs/CLUSTER.md); `sslrootcert=FILE` adds a CA for the verifying modes.
+    /// (README.md, "Cluster mode"); `sslrootcert=FILE` adds a CA for the verifying modes.
     public var url: String
     /// This instance's name, sent to PostgreSQL as `application_name` (the Registry records it in events).
     public var instance: String

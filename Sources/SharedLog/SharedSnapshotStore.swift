@@ -26,7 +26,7 @@ public final class SharedSnapshotStore: Sendable {
                 return true
             }
         } catch {
-            store.metrics.databaseErrors.increment()
+            store.metrics.databaseError()
             throw error
         }
         return blob.count

@@ -45,7 +45,7 @@ struct Tail: Sendable {
                 }
             } catch {
                 if Task.isCancelled { break }
-                metrics.databaseErrors.increment()
+                metrics.databaseError()
                 logger.warning(
                     "shared log tail lost its connection; reconnecting",
                     metadata: ["error": "\(connector.describe(error, while: "following the log"))"])
@@ -102,12 +102,12 @@ struct Tail: Sendable {
                 cursor.last = newest.sequence
                 continuation.yield(records)
                 let nowMicroseconds = Int64(Date().timeIntervalSince1970 * 1_000_000)
-                metrics.tailLagSeconds.record(Double(max(0, nowMicroseconds - newest.timeMicroseconds)) / 1e6)
+                metrics.tailLag(seconds: Double(max(0, nowMicroseconds - newest.timeMicroseconds)) / 1e6)
             }
-            if let head { metrics.tailLagRecords.record(Double(head >= cursor.last ? head - cursor.last : 0)) }
+            if let head { metrics.tailLag(records: head >= cursor.last ? head - cursor.last : 0) }
             if let problem {
                 if case .gap(let expected, let found) = problem {
-                    metrics.databaseErrors.increment()
+                    metrics.databaseError()
                     logger.error(
                         "GAP in the shared log: sequence \(expected) missing, next row starts at \(found); reading again",
                         metadata: ["log.expected": "\(expected)", "log.found": "\(found)"])
@@ -117,8 +117,8 @@ struct Tail: Sendable {
             }
             if rows.count < LogQueries.readRowsMax {
                 if records.isEmpty {
-                    metrics.tailLagSeconds.record(0)
-                    metrics.tailLagRecords.record(0)
+                    metrics.tailLag(seconds: 0)
+                    metrics.tailLag(records: 0)
                 }
                 return
             }

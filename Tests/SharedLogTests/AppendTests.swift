@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import SharedLog
@@ -16,7 +15,7 @@ import Testing
         // with no gap or overlap, each caller's payloads are contiguous, commit times never go back.
         try await withPostgres { server in
             try await withStores(server, ["a", "b", "c"]) { stores in
-                let acknowledged = Mutex<[Acknowledged]>([])
+                let acknowledged = Locked<[Acknowledged]>([])
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for (storeIndex, store) in stores.enumerated() {
                         for task in 0..<64 {
@@ -25,7 +24,7 @@ import Testing
                                     let writer = "s\(storeIndex)t\(task)"
                                     let payloads = (0...(round % 3)).map { payload(writer, round * 10 + $0) }
                                     let position = try await store.append(payloads)
-                                    acknowledged.withLock {
+                                    acknowledged.update {
                                         $0.append(Acknowledged(position: position, payloads: payloads))
                                     }
                                 }
@@ -34,7 +33,7 @@ import Testing
                     }
                     try await group.waitForAll()
                 }
-                let acks = acknowledged.withLock { $0 }
+                let acks = acknowledged.value
                 let total = acks.reduce(0) { $0 + $1.payloads.count }
                 let records = try await allRecords(stores[0])
                 #expect(records.map(\.sequence) == Array(1...UInt64(total)))

@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import SharedLog
@@ -11,32 +10,28 @@ import Testing
         // store reconnects by itself, and every acknowledged record is in the log at its sequence.
         try await withPostgres { server in
             try await withStores(server, ["a", "b"]) { stores in
-                let acknowledged = Mutex<[UInt64: [UInt8]]>([:])
-                let slowestFailure = Mutex<Duration>(.zero)
-                let failures = Atomic<Int>(0)
-                let successesAfterRestart = Atomic<Int>(0)
-                let restarted = Atomic<Bool>(false)
-                let stop = Atomic<Bool>(false)
+                let acknowledged = Locked<[UInt64: [UInt8]]>([:])
+                let slowestFailure = Locked<Duration>(.zero)
+                let successesAfterRestart = Locked<Int>(0)
+                let restarted = Locked<Bool>(false)
+                let stop = Locked<Bool>(false)
                 let writers = Task {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         for task in 0..<16 {
                             let store = stores[task % 2]
                             group.addTask {
                                 var index = 0
-                                while !stop.load(ordering: .relaxed) {
+                                while !stop.value {
                                     index += 1
                                     let bytes = payload("w\(task)", index)
                                     let start = ContinuousClock.now
                                     do {
                                         let position = try await store.append([bytes])
-                                        acknowledged.withLock { $0[position.sequence] = bytes }
-                                        if restarted.load(ordering: .relaxed) {
-                                            successesAfterRestart.add(1, ordering: .relaxed)
-                                        }
+                                        acknowledged.update { $0[position.sequence] = bytes }
+                                        if restarted.value { successesAfterRestart.update { $0 += 1 } }
                                     } catch {
-                                        failures.add(1, ordering: .relaxed)
                                         let took = ContinuousClock.now - start
-                                        slowestFailure.withLock { $0 = max($0, took) }
+                                        slowestFailure.update { $0 = max($0, took) }
                                         try await Task.sleep(for: .milliseconds(20))
                                     }
                                 }
@@ -45,15 +40,15 @@ import Testing
                         try await group.waitForAll()
                     }
                 }
-                #expect(await eventually { acknowledged.withLock { $0.count } >= 200 })
+                #expect(await eventually { acknowledged.value.count >= 200 })
                 try await server.restart(immediate: true)
-                restarted.store(true, ordering: .relaxed)
-                #expect(await eventually { successesAfterRestart.load(ordering: .relaxed) >= 200 })
-                stop.store(true, ordering: .relaxed)
+                restarted.update { $0 = true }
+                #expect(await eventually { successesAfterRestart.value >= 200 })
+                stop.update { $0 = true }
                 try await writers.value
-                let slowest = slowestFailure.withLock { $0 }
+                let slowest = slowestFailure.value
                 #expect(slowest <= .seconds(2), "a failed append took \(slowest)")
-                let acks = acknowledged.withLock { $0 }
+                let acks = acknowledged.value
                 let records = try await allRecords(stores[0])
                 #expect(records.map(\.sequence) == Array(1...UInt64(records.count)))
                 let bySequence = Dictionary(uniqueKeysWithValues: records.map { ($0.sequence, $0.payload) })

@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import SharedLog
@@ -10,20 +9,20 @@ import Testing
         try await withPostgres { server in
             try await withStores(server, ["a", "b"]) { stores in
                 let (writer, follower) = (stores[0], stores[1])
-                let expected = Mutex<[UInt64: [UInt8]]>([:])
+                let expected = Locked<[UInt64: [UInt8]]>([:])
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for task in 0..<16 {
                         group.addTask {
                             for round in 0..<20 {
                                 let bytes = payload("a\(task)", round)
                                 let position = try await writer.append([bytes])
-                                expected.withLock { $0[position.sequence] = bytes }
+                                expected.update { $0[position.sequence] = bytes }
                             }
                         }
                     }
                     try await group.waitForAll()
                 }
-                let wanted = expected.withLock { $0 }
+                let wanted = expected.value
                 var delivered: [StoreRecord] = []
                 for try await batch in follower.records(after: 0) {
                     delivered.append(contentsOf: batch)

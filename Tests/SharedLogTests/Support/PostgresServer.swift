@@ -107,10 +107,16 @@ final class PostgresServer: Sendable {
     /// The data directory every server copies: initdb once, a pg_hba.conf with the password role.
     private actor Template {
         static let shared = Template()
-        private var created: String?
+        private var creating: Task<String, any Error>?
 
         func path() async throws -> String {
-            if let created { return created }
+            if let creating { return try await creating.value }
+            let task = Task { try await Self.create() }
+            creating = task
+            return try await task.value
+        }
+
+        private static func create() async throws -> String {
             let root = try makeTemporaryDirectory(prefix: "pg-template")
             try await run("/bin/chown", ["postgres:postgres", root])
             let data = root + "/data"
@@ -134,7 +140,6 @@ final class PostgresServer: Sendable {
             try await runAsPostgres("\(binDirectory)/pg_ctl", control + ["-m", "fast", "stop"])
             templateRoot.withLock { $0 = root }
             atexit { if let root = templateRoot.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: root) } }
-            created = data
             return data
         }
     }
@@ -148,34 +153,46 @@ final class PostgresServer: Sendable {
     }
 
     /// Runs a program to its end without blocking a thread of the concurrency pool; throws with
-    /// its output when it exits non-zero.
+    /// its output when it exits non-zero. posix_spawn and waitpid, not Foundation's Process: a
+    /// server started by pg_ctl inherits descriptors, and Process waits for those to close.
+    /// Output goes to a file for the same reason (a pipe would never reach its end).
     @discardableResult
     private static func run(_ executable: String, _ arguments: [String]) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        let text = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-                return
-            }
+        let outputPath = NSTemporaryDirectory() + "pg-harness-\(UInt64.random(in: 0...UInt64.max)).out"
+        defer { unlink(outputPath) }
+        let pid = try spawn(executable, arguments, outputPath: outputPath)
+        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
             DispatchQueue.global().async {
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                continuation.resume(returning: status)
             }
         }
-        guard process.terminationStatus == 0 else {
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let exited = (status & 0x7F) == 0
+        let code = (status >> 8) & 0xFF
+        guard exited && code == 0 else {
             throw HarnessError(
-                description: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+                description: "\(executable) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private static func spawn(_ executable: String, _ arguments: [String], outputPath: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard result == 0 else {
+            throw HarnessError(description: "cannot start \(executable): \(String(cString: strerror(result)))")
+        }
+        return pid
     }
 }
 

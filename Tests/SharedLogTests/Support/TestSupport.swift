@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import SharedLog
@@ -70,3 +71,14 @@ func withStores<T>(
 let needsPostgres = Testing.ConditionTrait.enabled(
     if: PostgresServer.isAvailable,
     "PostgreSQL binaries missing in \(PostgresServer.binDirectory): apt-get install -y postgresql")
+
+/// A value shared by concurrent test tasks, behind a lock.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    var value: Value { mutex.withLock { $0 } }
+
+    func update<T: Sendable>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
+}
