@@ -26,7 +26,7 @@ actor ConnectionSlot {
         let connection = try await current(seconds: seconds)
         let left = seconds - (ContinuousClock.now - start).secondsValue
         do {
-            return try await withTimeout(seconds: left, what: label, onTimeout: { connection.close().whenComplete { _ in } }) {
+            return try await withTimeout(seconds: left, what: label, onTimeout: { connection.closeInBackground() }) {
                 try await operation(connection)
             }
         } catch {
@@ -38,7 +38,10 @@ actor ConnectionSlot {
     /// Closes the connection; later operations fail.
     func close() async {
         closed = true
-        connecting?.cancel()
+        if let connecting {
+            self.connecting = nil
+            Task { try? await connecting.value.close() }
+        }
         if let connection {
             self.connection = nil
             try? await connection.close()
@@ -73,7 +76,7 @@ actor ConnectionSlot {
 
     private func drop(_ connection: PostgresConnection) {
         if self.connection === connection { self.connection = nil }
-        connection.close().whenComplete { _ in }
+        connection.closeInBackground()
     }
 }
 

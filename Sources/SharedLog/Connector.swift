@@ -37,11 +37,14 @@ struct Connector: Sendable {
         let configuration = configuration
         let logger = logger
         let id = Self.nextID.add(1, ordering: .relaxed).newValue
+        let attempt = Task { try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger) }
         do {
             return try await withTimeout(seconds: connectTimeoutSeconds + 0.5, what: "\(url.label): connecting") {
-                try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
+                try await attempt.value
             }
         } catch {
+            // A connection that arrives after the deadline is closed, not leaked.
+            Task { try? await attempt.value.close() }
             throw describe(error, while: "connecting")
         }
     }
@@ -49,5 +52,13 @@ struct Connector: Sendable {
     /// Turns any error of postgres-nio or NIO into one line naming host and database.
     func describe(_ error: any Error, while doing: String) -> SharedLogError {
         ErrorText.describe(error, url: url, doing: doing)
+    }
+}
+
+extension PostgresConnection {
+    /// Starts closing without waiting; the connection stays referenced until it is closed
+    /// (postgres-nio requires a connection to be closed before it is released).
+    func closeInBackground() {
+        close().whenComplete { _ in withExtendedLifetime(self) {} }
     }
 }

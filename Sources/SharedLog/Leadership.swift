@@ -14,6 +14,7 @@ final class Leadership: Sendable {
         var held = false
     }
 
+    private static let closing = "the store is closing"
     private let state = Mutex(State())
     private let connector: Connector
     private let checkSeconds: Double
@@ -54,13 +55,16 @@ final class Leadership: Sendable {
         do {
             return try await withTimeout(
                 seconds: seconds, what: "\(connector.url.label): \(what)",
-                onTimeout: { connection.close().whenComplete { _ in } }
+                onTimeout: { connection.closeInBackground() }
             ) { try await operation(connection) }
         } catch {
-            if connection.isClosed || (error as? SharedLogError)?.kind == .timeout {
-                resign(connection, reason: "\(error)")
+            let described = connector.describe(error, while: what)
+            // Only a statement error on a healthy session keeps the leadership; anything that
+            // may have cost the session (and with it the lock) gives it up now.
+            if connection.isClosed || described.kind != .database {
+                resign(connection, reason: described.description)
             }
-            throw connector.describe(error, while: what)
+            throw described
         }
     }
 
@@ -76,7 +80,7 @@ final class Leadership: Sendable {
             try? await Task.sleep(for: .seconds(checkSeconds))
         }
         if let connection = state.withLock({ $0.connection }) {
-            resign(connection, reason: "the store is closing")
+            resign(connection, reason: Self.closing)
         }
     }
 
@@ -91,7 +95,7 @@ final class Leadership: Sendable {
                 }
             } catch {
                 metrics.databaseError()
-                resign(connection, reason: "\(connector.describe(error, while: "checking the leader session"))")
+                resign(connection, reason: connector.describe(error, while: "checking the leader session").description)
             }
             return
         }
@@ -111,7 +115,7 @@ final class Leadership: Sendable {
     private func tryLock(_ connection: PostgresConnection) async throws -> Bool {
         let logger = logger
         return try await withTimeout(
-            seconds: statementSeconds, what: "pg_try_advisory_lock", onTimeout: { connection.close().whenComplete { _ in } }
+            seconds: statementSeconds, what: "pg_try_advisory_lock", onTimeout: { connection.closeInBackground() }
         ) {
             let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Schema.leaderLockKey))", logger: logger)
             var held = false
@@ -123,7 +127,7 @@ final class Leadership: Sendable {
     private func check(_ connection: PostgresConnection, _ sql: String) async throws {
         let logger = logger
         try await withTimeout(
-            seconds: statementSeconds, what: "leader session check", onTimeout: { connection.close().whenComplete { _ in } }
+            seconds: statementSeconds, what: "leader session check", onTimeout: { connection.closeInBackground() }
         ) {
             try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
             return true
@@ -150,11 +154,12 @@ final class Leadership: Sendable {
             return held
         }
         guard let wasLeader else { return }
-        connection.close().whenComplete { _ in }
+        connection.closeInBackground()
         if wasLeader {
             metrics.leading(false)
-            logger.warning(
-                "this instance no longer leads the sweeper", metadata: ["instance": "\(connector.instance)", "reason": "\(reason)"])
+            logger.log(
+                level: reason == Self.closing ? .info : .warning, "this instance no longer leads the sweeper",
+                metadata: ["instance": "\(connector.instance)", "reason": "\(reason)"])
         }
     }
 }

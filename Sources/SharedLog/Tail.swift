@@ -35,7 +35,7 @@ struct Tail: Sendable {
         while !Task.isCancelled {
             do {
                 let connection = try await connector.connect()
-                defer { connection.close().whenComplete { _ in } }
+                defer { connection.closeInBackground() }
                 backoffSeconds = 0.1
                 try await follow(connection, cursor, continuation)
             } catch let error as ReadProblem {
@@ -95,7 +95,7 @@ struct Tail: Sendable {
             let logger = logger
             let (rows, head) = try await withTimeout(
                 seconds: statementSeconds, what: "\(connector.url.label): reading the log",
-                onTimeout: { connection.close().whenComplete { _ in } }
+                onTimeout: { connection.closeInBackground() }
             ) { try await LogQueries.rows(after: last, on: connection, logger: logger) }
             let (records, problem) = recordsAfter(last, in: rows)
             if let newest = records.last {
