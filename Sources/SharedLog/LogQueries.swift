@@ -16,6 +16,8 @@ struct BatchRow: Sendable {
 enum LogQueries {
     /// Rows a read takes at once.
     static let readRowsMax = 256
+    /// Sequences a read's rows start within (bounds a page of dense rows).
+    static let readWindow: UInt64 = 65_536
 
     /// Bumps the head by `count` and inserts the row in one statement, so sequences are dense and
     /// follow commit order, and the commit time (the database's clock) never goes back. With
@@ -56,30 +58,39 @@ enum LogQueries {
     }
 
     /// Rows holding sequences after `last`, in order: the row that covers `last + 1` (a dense
-    /// row written by the merger may start before it) and the ones after; at most `limit`.
+    /// row written by the merger may start before it) and the ones after, at most `limit` rows
+    /// starting within `window` sequences (so a page of dense rows stays bounded in memory);
+    /// and the head, read in the same snapshot (every sequence up to it is in some row).
     static func rows(
-        after last: UInt64, limit: Int = readRowsMax, on connection: PostgresConnection, logger: Logger
-    ) async throws -> (rows: [BatchRow], head: UInt64?) {
+        after last: UInt64, limit: Int = readRowsMax, window: UInt64 = readWindow, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (rows: [BatchRow], head: UInt64) {
         let next = Int64(last + 1)
+        let until = Int64(last + window)
         let query: PostgresQuery = """
-            SELECT first_seq, count, committed_at, frame, (SELECT last_seq FROM tunnel_registry.log_head)
-            FROM tunnel_registry.log_batch
-            WHERE first_seq >= coalesce(
-                (SELECT max(first_seq) FROM tunnel_registry.log_batch WHERE first_seq <= \(next)), 0)
-            ORDER BY first_seq
-            LIMIT \(Int64(limit))
+            SELECT head.last_seq, batch.first_seq, batch.count, batch.committed_at, batch.frame
+            FROM tunnel_registry.log_head AS head
+            LEFT JOIN LATERAL (
+                SELECT first_seq, count, committed_at, frame FROM tunnel_registry.log_batch
+                WHERE first_seq >= coalesce(
+                        (SELECT max(first_seq) FROM tunnel_registry.log_batch WHERE first_seq <= \(next)), 0)
+                  AND first_seq <= \(until)
+                ORDER BY first_seq
+                LIMIT \(Int64(limit))) AS batch ON true
+            ORDER BY batch.first_seq
             """
         let stream = try await connection.query(query, logger: logger)
         var rows: [BatchRow] = []
-        var head: UInt64?
-        for try await (first, count, committedAt, frame, last) in stream.decode(
-            (Int64, Int32, Int64, ByteBuffer, Int64).self)
+        var head: UInt64 = 0
+        for try await (lastSeq, first, count, committedAt, frame) in stream.decode(
+            (Int64, Int64?, Int32?, Int64?, ByteBuffer?).self)
         {
+            head = UInt64(lastSeq)
+            guard let first, let count, let committedAt, let frame else { continue }
             rows.append(
                 BatchRow(
                     firstSequence: UInt64(first), count: Int(count), committedAt: committedAt,
                     frame: Array(frame.readableBytesView)))
-            head = UInt64(last)
         }
         return (rows, head)
     }
@@ -131,7 +142,7 @@ enum ReadProblem: Error {
 
 /// Decodes rows into the records after `last`: skips those at or before `last` (a dense row may
 /// start earlier), stops at a gap (what came before is returned with the problem).
-func recordsAfter(_ last: UInt64, in rows: [BatchRow]) -> (records: [StoreRecord], problem: ReadProblem?) {
+func recordsAfter(_ last: UInt64, in rows: [BatchRow], head: UInt64? = nil) -> (records: [StoreRecord], problem: ReadProblem?) {
     var records: [StoreRecord] = []
     var next = last + 1
     for row in rows where row.lastSequence >= next {
@@ -146,6 +157,10 @@ func recordsAfter(_ last: UInt64, in rows: [BatchRow]) -> (records: [StoreRecord
             records.append(contentsOf: decoded.records[skip...])
             next = row.lastSequence + 1
         }
+    }
+    if let head, records.isEmpty, head >= next {
+        // The head says sequence `next` is committed, yet no row holds it.
+        return (records, .gap(expected: next, found: rows.first { $0.firstSequence > next }?.firstSequence ?? head + 1))
     }
     return (records, nil)
 }

@@ -9,10 +9,10 @@ enum LogReading {
         var last = last
         while true {
             let position = last
-            let (rows, _) = try await slot.run("reading the log after sequence \(position)", seconds: seconds) {
+            let (rows, head) = try await slot.run("reading the log after sequence \(position)", seconds: seconds) {
                 connection in try await LogQueries.rows(after: position, on: connection, logger: logger)
             }
-            let (records, problem) = recordsAfter(position, in: rows)
+            let (records, problem) = recordsAfter(position, in: rows, head: head)
             for record in records { try body(record) }
             if let newest = records.last { last = newest.sequence }
             if let problem {
@@ -23,7 +23,7 @@ enum LogReading {
                 }
                 throw problem.error(label: slot.connector.url.label)
             }
-            if rows.count < LogQueries.readRowsMax { return }
+            if last >= head { return }
         }
     }
 }

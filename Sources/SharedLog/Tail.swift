@@ -97,14 +97,14 @@ struct Tail: Sendable {
                 seconds: statementSeconds, what: "\(connector.url.label): reading the log",
                 onTimeout: { connection.closeInBackground() }
             ) { try await LogQueries.rows(after: last, on: connection, logger: logger) }
-            let (records, problem) = recordsAfter(last, in: rows)
+            let (records, problem) = recordsAfter(last, in: rows, head: head)
             if let newest = records.last {
                 cursor.last = newest.sequence
                 continuation.yield(records)
                 let nowMicroseconds = Int64(Date().timeIntervalSince1970 * 1_000_000)
                 metrics.tailLag(seconds: Double(max(0, nowMicroseconds - newest.timeMicroseconds)) / 1e6)
             }
-            if let head { metrics.tailLag(records: head >= cursor.last ? head - cursor.last : 0) }
+            metrics.tailLag(records: head >= cursor.last ? head - cursor.last : 0)
             if let problem {
                 if case .gap(let expected, let found) = problem {
                     metrics.databaseError()
@@ -115,11 +115,8 @@ struct Tail: Sendable {
                 }
                 throw problem
             }
-            if rows.count < LogQueries.readRowsMax {
-                if records.isEmpty {
-                    metrics.tailLag(seconds: 0)
-                    metrics.tailLag(records: 0)
-                }
+            if cursor.last >= head {
+                if records.isEmpty { metrics.tailLag(seconds: 0) }
                 return
             }
         }

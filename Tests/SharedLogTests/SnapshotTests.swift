@@ -8,9 +8,15 @@ import Testing
         // The leader's snapshots load by sequence; only 3 stay; a damaged newest falls back to the next one.
         try await withPostgres { server in
             try await withStores(server, ["a", "b"]) { stores in
-                #expect(await eventually { await stores[0].leadsSweeper() })
-                let leader = SharedSnapshotStore(store: stores[0])
-                let follower = SharedSnapshotStore(store: stores[1])
+                #expect(
+                    await eventually {
+                        let first = await stores[0].leadsSweeper()
+                        let second = await stores[1].leadsSweeper()
+                        return first || second
+                    })
+                let leaderIndex = await stores[0].leadsSweeper() ? 0 : 1
+                let leader = SharedSnapshotStore(store: stores[leaderIndex])
+                let follower = SharedSnapshotStore(store: stores[1 - leaderIndex])
                 #expect(try await follower.write(plain: [9], sequence: 1, keep: 3) == 0)
                 for sequence in [10, 20, 30, 40] as [UInt64] {
                     let bytes = try await leader.write(
@@ -21,15 +27,16 @@ import Testing
                     "SELECT string_agg(seq::text, ',' ORDER BY seq) FROM tunnel_registry.snapshot", database: "registry")
                 #expect(kept == "20,30,40")
                 let newest = await follower.loadNewest(atOrBefore: 35, logger: testLogger) { $0 }
-                #expect(newest == Array(repeating: 30, count: 1_000))
+                #expect(newest.map(Set.init) == [30] && newest?.count == 1_000)
                 try await server.psql(
                     "UPDATE tunnel_registry.snapshot SET blob = overlay(blob placing '\\xff'::bytea from 12) WHERE seq = 40",
                     database: "registry")
                 let fallback = await follower.loadNewest(atOrBefore: 100, logger: testLogger) { $0 }
-                #expect(fallback == Array(repeating: 30, count: 1_000))
+                #expect(fallback.map(Set.init) == [30] && fallback?.count == 1_000)
                 let reader = try await SharedLogReader.open(url: server.url(database: "registry"), logger: testLogger)
                 #expect(try await reader.snapshots().map(\.sequence) == [40, 30, 20])
-                #expect(try await reader.snapshotBytes(atSequence: 20) == Array(repeating: 20, count: 1_000))
+                let oldest = try await reader.snapshotBytes(atSequence: 20)
+                #expect(Set(oldest) == [20] && oldest.count == 1_000)
                 await reader.close()
             }
         }

@@ -108,16 +108,23 @@ struct SharedBench: AsyncParsableCommand {
         let writer = try await SharedEventStore.open(configuration(url, "writer"), logger: logger)
         let follower = try await SharedEventStore.open(configuration(url, "follower"), logger: logger)
         let total = Int(Double(rate) * lagSeconds)
+        // Warm-up: the follower's tail is connected and listening before the timed appends start.
+        let warmUp = try await writer.append([Array("warm-up".utf8)]).sequence
+        let (ready, readySignal) = AsyncStream<Void>.makeStream()
         let reading = Task {
             var lags: [Double] = []
             lags.reserveCapacity(total)
             for try await batch in follower.records(after: 0) {
                 let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-                for record in batch { lags.append(Double(now - record.timeMicroseconds) / 1_000) }
+                for record in batch where record.sequence > warmUp {
+                    lags.append(Double(now - record.timeMicroseconds) / 1_000)
+                }
+                if batch.last?.sequence == warmUp { readySignal.yield() }
                 if lags.count >= total { break }
             }
             return lags
         }
+        for await _ in ready { break }
         var workload = ReferenceWorkload(seed: 0xBEEF)
         let events = workload.events(min(total, 50_000))
         let tickMilliseconds = 5
