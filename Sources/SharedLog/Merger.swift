@@ -19,8 +19,6 @@ struct Merger: Sendable {
         var records = 0
     }
 
-    /// Rows a pass looks at.
-    static let candidateRowsMax = 8_192
 
     /// Merges every qualifying run among the oldest small rows; returns what it did.
     func mergeOnce() async throws(SharedLogError) -> Pass {
@@ -33,7 +31,7 @@ struct Merger: Sendable {
                 SELECT first_seq, count, committed_at, frame FROM tunnel_registry.log_batch
                 WHERE count < \(small)
                   AND committed_at < (extract(epoch FROM clock_timestamp()) * 1000000)::bigint - \(age)
-                ORDER BY first_seq LIMIT \(Int64(Self.candidateRowsMax))
+                ORDER BY first_seq LIMIT \(Int64(max(configuration.mergeRecordsMax, 65_536)))
                 """, logger: logger)
             var found: [BatchRow] = []
             for try await (first, count, committedAt, frame) in rows.decode((Int64, Int32, Int64, ByteBuffer).self) {

@@ -20,12 +20,16 @@ struct SharedBench: AsyncParsableCommand {
     @Option(help: "Concurrent appenders of the durable-append phase.") var appenders = 64
     @Option(help: "Seconds of each tail-lag phase.") var lagSeconds = 10.0
     @Option(help: "Paced rates (events/s) of the tail-lag phases.") var lagRates: [Int] = [1_000, 10_000]
+    @Option(help: "zstd level of merged rows (default: the configuration's).") var mergeLevel: Int?
+    @Option(help: "Most records per merged row (default: the configuration's).") var mergeRecords: Int?
+    @Flag(help: "Measure bytes per event only.") var sizeOnly = false
 
     func run() async throws {
         var logger = Logger(label: "shared-bench") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
         let admin = try BenchDatabase(url: postgres)
         try await measureBytes(admin, logger: logger)
+        if sizeOnly { return }
         try await measureAppends(admin, logger: logger)
         for rate in lagRates { try await measureLag(admin, rate: rate, logger: logger) }
     }
@@ -42,6 +46,8 @@ struct SharedBench: AsyncParsableCommand {
         let url = try await admin.create("size", settings: ["synchronous_commit": "off"])
         var config = configuration(url, "size")
         config.mergeAgeSeconds = 0
+        if let mergeLevel { config.mergeCompressionLevel = mergeLevel }
+        if let mergeRecords { config.mergeRecordsMax = mergeRecords }
         let store = try await SharedEventStore.open(config, logger: logger)
         var workload = ReferenceWorkload()
         let events = workload.events(sizeEvents)
@@ -64,7 +70,7 @@ struct SharedBench: AsyncParsableCommand {
         let dense = try await admin.scalar("SELECT pg_total_relation_size('tunnel_registry.log_batch')", in: "size")
         let rows = try await admin.scalar("SELECT count(*) FROM tunnel_registry.log_batch", in: "size")
         print(
-            "after merging (\(merged) records into \(rows) rows, \(format(seconds(ContinuousClock.now - mergeStart), 1)) s, "
+            "after merging at zstd level \(config.mergeCompressionLevel) (\(merged) records into \(rows) rows, \(format(seconds(ContinuousClock.now - mergeStart), 1)) s, "
                 + "VACUUM FULL): \(format(Double(dense) / Double(events.count), 2)) bytes/event")
         try await store.close()
         try await admin.drop("size")
