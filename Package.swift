@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "shared-bench", targets: ["shared-bench"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Registry", targets: ["Registry"]),
+        .library(name: "FileStore", targets: ["FileStore"]),
         .library(name: "PluginServer", targets: ["PluginServer"]),
         .library(name: "SharedLog", targets: ["SharedLog"]),
     ],
@@ -58,10 +59,17 @@ let package = Package(
         .target(
             name: "Registry",
             dependencies: [
-                "EventLog",
-                "CZstd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FileStore",
+            dependencies: [
+                "EventLog",
+                "Registry",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -69,7 +77,6 @@ let package = Package(
             name: "PluginServer",
             dependencies: [
                 "Registry",
-                "EventLog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -105,6 +112,9 @@ let package = Package(
             name: "tunnel-registry",
             dependencies: [
                 "PluginServer",
+                "FileStore",
+                "Registry",
+                "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -114,6 +124,7 @@ let package = Package(
             name: "tunnel-replay",
             dependencies: [
                 "Registry",
+                "FileStore",
                 "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -126,6 +137,7 @@ let package = Package(
             dependencies: [
                 "EventLog",
                 "Registry",
+                "FileStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -136,6 +148,7 @@ let package = Package(
             name: "loadgen",
             dependencies: [
                 "PluginServer",
+                "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -166,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RegistryTests",
-            dependencies: ["Registry", "EventLog"],
+            dependencies: ["Registry", "FileStore", "EventLog"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -195,7 +208,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TunnelReplayTests",
-            dependencies: ["Registry", "EventLog", "tunnel-replay"],
+            dependencies: ["Registry", "FileStore", "EventLog", "tunnel-replay"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,5 +1,3 @@
-import EventLog
-
 /// A payload the codec cannot read: which record, where in it, and why.
 public struct EventDecodingError: Error, Equatable, CustomStringConvertible {
     public var sequence: UInt64
@@ -15,9 +13,10 @@ public struct EventDecodingError: Error, Equatable, CustomStringConvertible {
 /// The versioned binary codec between `RegistryEvent` and log record payloads.
 ///
 /// Version 1 layout (sequence and time come from the log record, not the payload):
-/// `version(1) kind(1) id name node network address peer flags(1) [lapsedAt] [leaseTTL]`,
-/// strings as a LEB128 length then UTF-8 bytes, optional instants as zigzag varints, present
-/// when `flags` bit 0 (lapsedAt) or bit 1 (leaseTTL) is set. The fields that repeat together
+/// `version(1) kind(1) id name node network address peer flags(1) [lapsedAt] [leaseTTL]
+/// [renewSequence] [instance]`, strings as a LEB128 length then UTF-8 bytes, optional instants as
+/// zigzag varints, present when `flags` bit 0 (lapsedAt) or bit 1 (leaseTTL) is set; bit 2 adds
+/// the expire's renew sequence (varint), bit 3 the logging instance (string, cluster mode). The fields that repeat together
 /// on every renew of a connector (kind, id, name, node) come first and contiguous, so the
 /// log's zstd stream turns a renew into a short back-reference.
 public enum EventCodec {
@@ -28,6 +27,9 @@ public enum EventCodec {
 
     private static let lapsedFlag: UInt8 = 1
     private static let leaseTTLFlag: UInt8 = 2
+    private static let renewSequenceFlag: UInt8 = 4
+    private static let instanceFlag: UInt8 = 8
+    private static let knownFlags: UInt8 = lapsedFlag | leaseTTLFlag | renewSequenceFlag | instanceFlag
 
     /// The payload for an event (sequence and time come from the log, not the payload).
     public static func encode(_ event: RegistryEvent) -> [UInt8] {
@@ -43,18 +45,29 @@ public enum EventCodec {
         var flags: UInt8 = 0
         if event.lapsedAtMicroseconds != nil { flags |= lapsedFlag }
         if event.leaseTTLMicroseconds != nil { flags |= leaseTTLFlag }
+        if event.renewSequence != nil { flags |= renewSequenceFlag }
+        if !event.instance.isEmpty { flags |= instanceFlag }
         writer.writeByte(flags)
         if let lapsed = event.lapsedAtMicroseconds { writer.writeSignedVarint(lapsed) }
         if let ttl = event.leaseTTLMicroseconds { writer.writeSignedVarint(ttl) }
+        if let renewSequence = event.renewSequence { writer.writeVarint(renewSequence) }
+        if !event.instance.isEmpty { writer.writeString(event.instance) }
         return writer.bytes
     }
 
     /// The event a log record holds. Throws on an unknown version or a malformed payload.
-    public static func decode(_ record: LogRecord) throws -> RegistryEvent {
+    public static func decode(_ record: StoreRecord) throws(EventDecodingError) -> RegistryEvent {
+        try decode(payload: record.payload, sequence: record.sequence, timeMicroseconds: record.timeMicroseconds)
+    }
+
+    /// The event a payload holds, stamped with the record's sequence and commit time.
+    public static func decode(payload: [UInt8], sequence: UInt64, timeMicroseconds: Int64) throws(EventDecodingError)
+        -> RegistryEvent
+    {
         do {
-            return try decode(record.payload, sequence: record.sequence, time: record.timestampMicroseconds)
+            return try decode(payload, sequence: sequence, time: timeMicroseconds)
         } catch {
-            throw EventDecodingError(sequence: record.sequence, offset: error.offset, reason: error.reason)
+            throw EventDecodingError(sequence: sequence, offset: error.offset, reason: error.reason)
         }
     }
 
@@ -79,18 +92,21 @@ public enum EventCodec {
         let peer = try reader.readString(maxBytes: fieldBytesMax, field: "peer")
         let flagsOffset = reader.offset
         let flags = try reader.readByte()
-        guard flags & ~(lapsedFlag | leaseTTLFlag) == 0 else {
+        guard flags & ~knownFlags == 0 else {
             throw ByteReaderError(offset: flagsOffset, reason: "unknown flags 0x\(String(flags, radix: 16))")
         }
         let lapsed = flags & lapsedFlag != 0 ? try reader.readSignedVarint() : nil
         let ttl = flags & leaseTTLFlag != 0 ? try reader.readSignedVarint() : nil
+        let renewSequence = flags & renewSequenceFlag != 0 ? try reader.readVarint() : nil
+        let instance = flags & instanceFlag != 0 ? try reader.readString(maxBytes: fieldBytesMax, field: "instance") : ""
         guard reader.remaining == 0 else {
             throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")
         }
         return RegistryEvent(
             sequence: sequence, timeMicroseconds: time, kind: kind,
             service: Service(id: id, name: name, node: node, network: network, address: address),
-            peer: peer, lapsedAtMicroseconds: lapsed, leaseTTLMicroseconds: ttl)
+            peer: peer, lapsedAtMicroseconds: lapsed, leaseTTLMicroseconds: ttl, renewSequence: renewSequence,
+            instance: instance)
     }
 
     private static func code(of kind: EventKind) -> UInt8 {

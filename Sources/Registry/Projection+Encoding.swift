@@ -1,10 +1,23 @@
-/// The byte form of a projection inside a snapshot (before compression): version 1 is
-/// `version(1) lastSequence lastTime leaseTTL liveCount {service registered lastRenew expires}
-/// lapsedCount {service registered lapsedAt}`, integers as varints (instants zigzag), each
-/// service as five length-prefixed strings (id name node network address), entries sorted by
-/// name then id so equal projections give equal bytes.
+/// The byte form of a projection inside a snapshot (before compression): version 2 is
+/// `version(1) lastSequence lastTime leaseTTL liveCount {service registered lastRenew expires
+/// lastRenewSequence} lapsedCount {service registered lapsedAt}`, integers as varints (instants
+/// zigzag), each service as five length-prefixed strings (id name node network address), entries
+/// sorted by name then id so equal projections give equal bytes. Version 1 lacks
+/// `lastRenewSequence` and is still read (as 0). docs/FORMAT.md has the same, byte by byte.
 extension Projection {
-    static let encodingVersion: UInt8 = 1
+    static let encodingVersion: UInt8 = 2
+
+    /// The uncompressed byte form a snapshot store keeps.
+    public func snapshotBytes() -> [UInt8] { encoded() }
+
+    /// The projection a snapshot store kept; throws `SnapshotDecodingError` when malformed.
+    public init(snapshotBytes bytes: [UInt8]) throws(SnapshotDecodingError) {
+        do {
+            try self.init(encoded: bytes)
+        } catch {
+            throw SnapshotDecodingError(offset: error.offset, reason: error.reason)
+        }
+    }
     /// More entries than this in a snapshot is damage, not data.
     static let encodedEntriesMax = 50_000_000
 
@@ -21,6 +34,7 @@ extension Projection {
                 writer.writeSignedVarint(entry.registeredAtMicroseconds)
                 writer.writeSignedVarint(entry.lastRenewAtMicroseconds)
                 writer.writeSignedVarint(entry.leaseExpiresAtMicroseconds)
+                writer.writeVarint(entry.lastRenewSequence)
             }
         }
         writer.writeVarint(UInt64(lapsedEntryCount))
@@ -35,7 +49,7 @@ extension Projection {
     init(encoded bytes: [UInt8]) throws(ByteReaderError) {
         var reader = ByteReader(bytes)
         let version = try reader.readByte()
-        guard version == Projection.encodingVersion else {
+        guard version == 1 || version == Projection.encodingVersion else {
             throw ByteReaderError(offset: 0, reason: "unknown projection version \(version)")
         }
         self.init()
@@ -48,7 +62,8 @@ extension Projection {
             let entry = LiveService(
                 service: service, registeredAtMicroseconds: try reader.readSignedVarint(),
                 lastRenewAtMicroseconds: try reader.readSignedVarint(),
-                leaseExpiresAtMicroseconds: try reader.readSignedVarint())
+                leaseExpiresAtMicroseconds: try reader.readSignedVarint(),
+                lastRenewSequence: version >= 2 ? try reader.readVarint() : 0)
             guard liveEntry(name: service.name, id: service.id) == nil else {
                 throw ByteReaderError(
                     offset: reader.offset, reason: "duplicate live entry \(service.name)/\(service.id)")
@@ -93,4 +108,12 @@ extension ByteReader {
             network: try readString(maxBytes: limit, field: "network"),
             address: try readString(maxBytes: limit, field: "address"))
     }
+}
+
+/// A snapshot's projection bytes that do not decode: where and why.
+public struct SnapshotDecodingError: Error, Equatable, CustomStringConvertible {
+    public var offset: Int
+    public var reason: String
+
+    public var description: String { "projection malformed at byte \(offset): \(reason)" }
 }

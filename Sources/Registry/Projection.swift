@@ -33,12 +33,12 @@ public enum ApplyEffect: Sendable, Equatable {
 
 /// The pure fold of the log: the server and the replay tool both apply events to it.
 ///
-/// Rules (DESIGN §2), all decided by the records alone so a replay computes the same view:
+/// Rules (docs/ARCHITECTURE.md, "Registry semantics"), all decided by the records alone so a replay computes the same view:
 /// - the lease TTL in force comes from the last `start` or `stall` record (45 s before any);
 /// - register upserts (name, id) with a lease of `time + TTL`; renew extends a live lease, and
 ///   revives a lapsed one (swept by `expire` or not) from its last network/address;
 /// - `expire` moves a lease that lapsed by the record's time to the lapsed set; an `expire`
-///   for a lease renewed meanwhile is ignored;
+///   for a lease renewed meanwhile is ignored (by time, and by the renew sequence it names);
 /// - `start` gives every live lease a fresh TTL from its time; `stall` extends every live
 ///   lease to at least its time + TTL;
 /// - lapsed services older than `reviveWindowMicroseconds` are forgotten.
@@ -145,7 +145,8 @@ extension Projection {
             LiveService(
                 service: event.service, registeredAtMicroseconds: event.timeMicroseconds,
                 lastRenewAtMicroseconds: event.timeMicroseconds,
-                leaseExpiresAtMicroseconds: event.timeMicroseconds + leaseTTLMicroseconds))
+                leaseExpiresAtMicroseconds: event.timeMicroseconds + leaseTTLMicroseconds,
+                lastRenewSequence: event.sequence))
         return .registered(replaced: replaced)
     }
 
@@ -158,6 +159,7 @@ extension Projection {
             if !event.service.node.isEmpty { entry.service.node = event.service.node }
             entry.lastRenewAtMicroseconds = time
             entry.leaseExpiresAtMicroseconds = time + leaseTTLMicroseconds
+            entry.lastRenewSequence = event.sequence
             live[name]![id] = entry
             return wasLapsed ? .revived : .renewed
         }
@@ -169,7 +171,8 @@ extension Projection {
         setLive(
             LiveService(
                 service: service, registeredAtMicroseconds: old.registeredAtMicroseconds,
-                lastRenewAtMicroseconds: time, leaseExpiresAtMicroseconds: time + leaseTTLMicroseconds))
+                lastRenewAtMicroseconds: time, leaseExpiresAtMicroseconds: time + leaseTTLMicroseconds,
+                lastRenewSequence: event.sequence))
         return .revived
     }
 
@@ -185,6 +188,11 @@ extension Projection {
         let name = event.service.name
         let id = event.service.id
         guard let entry = live[name]?[id], entry.leaseExpiresAtMicroseconds <= event.timeMicroseconds else {
+            return .expireIgnored
+        }
+        if let renewSequence = event.renewSequence, entry.lastRenewSequence != 0,
+            entry.lastRenewSequence != renewSequence
+        {
             return .expireIgnored
         }
         removeLive(name: name, id: id)

@@ -1,18 +1,22 @@
-import EventLog
 import CoreMetrics
 import Logging
 
 extension Registry {
     /// Appends `events` in one commit, folds them once every earlier record is folded, and
-    /// returns the effect of the last. Throws `RegistryError.unavailable` when the log fails.
-    func commit(_ events: [RegistryEvent]) async throws -> ApplyEffect {
+    /// returns the effect of the last. `asLeader` sends them over the store's fenced leader path
+    /// (lease expiry and control records). Throws `RegistryError.unavailable` when the log fails.
+    func commit(_ events: [RegistryEvent], asLeader: Bool = false) async throws -> ApplyEffect {
         precondition(!events.isEmpty, "a commit needs at least one event")
         try await checkWritable()
         let payloads = events.map(EventCodec.encode)
         appendsInFlight += 1
-        let position: LogPosition
+        let position: StorePosition
         do {
-            position = try await store.append(payloads)
+            position = try await asLeader ? store.appendAsLeader(payloads) : store.append(payloads)
+        } catch let error as NotSweeperLeaderError {
+            appendsInFlight -= 1
+            leading = false
+            throw error
         } catch {
             appendsInFlight -= 1
             appendFailed(error)
@@ -21,15 +25,17 @@ extension Registry {
                     + "free disk space or fix the data directory, the registry retries by itself")
         }
         appendsInFlight -= 1
-        precondition(
-            position.sequence > projection.lastSequence,
-            "the log returned sequence \(position.sequence), already folded up to \(projection.lastSequence)")
         let last = position.sequence + UInt64(events.count - 1)
+        if last <= projection.lastSequence {
+            // A shared log's tail delivered and folded these records before the append returned.
+            precondition(store.isShared, "the log returned sequence \(last), already folded: \(projection.lastSequence)")
+            return tailEffects.removeValue(forKey: last) ?? .renewed
+        }
         for (offset, event) in events.enumerated() {
             var stamped = event
             stamped.sequence = position.sequence + UInt64(offset)
-            stamped.timeMicroseconds = position.timestampMicroseconds
-            pending[stamped.sequence] = stamped
+            stamped.timeMicroseconds = position.timeMicroseconds
+            if stamped.sequence > projection.lastSequence { pending[stamped.sequence] = stamped }
         }
         expecting.insert(last)
         drainPending()
@@ -37,6 +43,15 @@ extension Registry {
         return try await withCheckedThrowingContinuation { continuation in
             waiters[last] = continuation
         }
+    }
+
+    /// Folds records that reached the store from any writer (a shared log's tail): those not
+    /// folded yet join `pending` and fold in sequence order with this instance's own.
+    public func ingest(_ records: [StoreRecord]) throws {
+        for record in records where record.sequence > projection.lastSequence && pending[record.sequence] == nil {
+            pending[record.sequence] = try EventCodec.decode(record)
+        }
+        drainPending()
     }
 
     /// Folds pending records while the next sequence is there.
@@ -49,11 +64,24 @@ extension Registry {
     /// Hands a folded record's effect to whoever waits for it.
     func applied(_ event: RegistryEvent, _ effect: ApplyEffect) {
         eventCounters[event.kind]?.increment()
-        guard expecting.remove(event.sequence) != nil else { return }
+        guard expecting.remove(event.sequence) != nil else {
+            if store.isShared && appendsInFlight > 0 { rememberTailEffect(event.sequence, effect) }
+            return
+        }
         if let waiter = waiters.removeValue(forKey: event.sequence) {
             waiter.resume(returning: effect)
         } else {
             readyEffects[event.sequence] = effect
+        }
+    }
+
+    /// Keeps the effect of a record the tail folded while appends were in flight: one of them
+    /// may be this instance's own, returning after its records were folded. Bounded.
+    private func rememberTailEffect(_ sequence: UInt64, _ effect: ApplyEffect) {
+        tailEffects[sequence] = effect
+        if tailEffects.count > Registry.tailEffectsMax {
+            let horizon = projection.lastSequence - UInt64(Registry.tailEffectsMax / 2)
+            tailEffects = tailEffects.filter { $0.key > horizon }
         }
     }
 
@@ -93,15 +121,22 @@ extension Registry {
         do {
             try await store.recover()
             drainPending()
-            if store.durableSequence > projection.lastSequence {
-                try Registry.fold(store: store, into: &projection, logger: logger) { event, effect in
-                    applied(event, effect)
+            if try await store.durableSequence() > projection.lastSequence {
+                var folded = projection
+                var effects: [(RegistryEvent, ApplyEffect)] = []
+                try await Registry.fold(store: store, into: &folded, logger: logger) { effects.append(($0, $1)) }
+                let before = projection.lastSequence
+                if folded.lastSequence > before {
+                    projection = folded
+                    for (event, effect) in effects where event.sequence > before { applied(event, effect) }
                 }
                 pending = pending.filter { $0.key > projection.lastSequence }
                 drainPending()
             }
             failStrandedWaiters()
             health = .available
+            // After a shared log was unwritable the leader grants fresh leases again.
+            if store.isShared { leading = false }
             logger.notice("event log writable again", metadata: ["log.sequence": "\(projection.lastSequence)"])
         } catch {
             health = .unavailable(reason: "\(error)", lastAttemptMicroseconds: configuration.clock())

@@ -3,9 +3,21 @@ import Logging
 
 extension Registry {
     /// Runs the lease sweeper (every `sweepIntervalMicroseconds`), log recovery and periodic
-    /// snapshots until the task is cancelled.
+    /// snapshots until the task is cancelled; on a shared log also folds what other instances
+    /// append (the tail).
     public func run() async throws {
         lastSweepAtMicroseconds = configuration.clock()
+        await withTaskGroup(of: Void.self) { group in
+            if store.isShared {
+                group.addTask { await self.followTail() }
+            }
+            group.addTask { await self.maintainUntilCancelled() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func maintainUntilCancelled() async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: .microseconds(configuration.sweepIntervalMicroseconds))
@@ -16,7 +28,24 @@ extension Registry {
         }
     }
 
-    /// One round of `run()`: recover the log if due, sweep, snapshot if due.
+    /// Folds the shared log's tail until cancelled; a broken stream is resubscribed after 1 s.
+    private func followTail() async {
+        while !Task.isCancelled {
+            do {
+                for try await batch in store.records(after: projection.lastSequence) {
+                    try ingest(batch)
+                }
+                if Task.isCancelled { return }
+            } catch {
+                logger.warning(
+                    "following the shared log failed; resubscribing", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// One round of `run()`: recover the log if due, sweep (on a shared log: only the leader),
+    /// snapshot if due.
     public func maintain() async {
         if case .unavailable(_, let lastAttempt) = health,
             configuration.clock() - lastAttempt >= configuration.recoveryIntervalMicroseconds
@@ -24,12 +53,38 @@ extension Registry {
             await attemptRecovery()
         }
         guard health == .available else { return }
+        guard await takeLeadership() else { return }
         do {
             try await sweep()
         } catch {
             logger.warning("lease sweep failed", metadata: ["error": "\(error)"])
         }
         await snapshotIfDue()
+    }
+
+    /// On a shared log: whether this instance leads the sweeper now. A new leader first appends
+    /// a `start` record that grants every lease a fresh TTL, so a failover (or an outage of the
+    /// log) never expires every tunnel at once.
+    private func takeLeadership() async -> Bool {
+        guard store.isShared else { return true }
+        let leads = await store.leadsSweeper()
+        guard leads else {
+            if leading { logger.notice("this instance no longer leads the lease sweeper") }
+            leading = false
+            return false
+        }
+        if leading { return true }
+        do {
+            try await appendStart()
+            leading = true
+            lastSweepAtMicroseconds = configuration.clock()
+            logger.notice(
+                "this instance leads the lease sweeper; every lease got a fresh TTL",
+                metadata: ["log.sequence": "\(projection.lastSequence)"])
+        } catch {
+            logger.warning("taking over the lease sweeper failed", metadata: ["error": "\(error)"])
+        }
+        return leading
     }
 
     /// Appends an `expire` record for every lease that lapsed by now, carrying the instant it
@@ -45,9 +100,8 @@ extension Registry {
             logger.warning(
                 "the sweeper ran late by more than a lease (paused process or clock jump): extending leases",
                 metadata: ["sweep.late.milliseconds": "\(late / 1_000)"])
-            _ = try await commit([
-                Registry.controlEvent(.stall, leaseTTLMicroseconds: configuration.leaseTTLMicroseconds)
-            ])
+            _ = try await commit(
+                [controlEvent(.stall, leaseTTLMicroseconds: configuration.leaseTTLMicroseconds)], asLeader: true)
             return 0
         }
         let lapsed = projection.lapsedLeases(at: now)
@@ -61,7 +115,7 @@ extension Registry {
             }
             start = end
             guard !stillLapsed.isEmpty else { continue }
-            _ = try await commit(stillLapsed.map(Registry.expireEvent))
+            _ = try await commit(stillLapsed.map(expireEvent), asLeader: true)
             appended += stillLapsed.count
         }
         return appended
@@ -96,7 +150,7 @@ extension Registry {
         let keep = configuration.snapshotsKept
         let bytes: Int
         do {
-            bytes = try await Task.detached { try store.write(copy, keep: keep) }.value
+            bytes = try await Task.detached { try await store.write(copy, keep: keep) }.value
         } catch {
             snapshotsFailed.increment()
             throw error
@@ -122,7 +176,7 @@ extension Registry {
         }
         drainPending()
         failStrandedWaiters()
-        if projection.lastSequence > lastSnapshotSequence {
+        if projection.lastSequence > lastSnapshotSequence && leading {
             do {
                 try await writeSnapshot()
             } catch {

@@ -1,4 +1,3 @@
-import EventLog
 import CoreMetrics
 import Logging
 import Metrics
@@ -12,7 +11,7 @@ import Metrics
 public actor Registry {
     let configuration: RegistryConfiguration
     let store: any RegistryEventStore
-    let snapshots: SnapshotStore
+    let snapshots: any RegistrySnapshotStore
     let logger: Logger
     var projection: Projection
     var random: RegistryRandom
@@ -23,6 +22,12 @@ public actor Registry {
     var expecting: Set<UInt64> = []
     var readyEffects: [UInt64: ApplyEffect] = [:]
     var waiters: [UInt64: CheckedContinuation<ApplyEffect, any Error>] = [:]
+    /// Effects of records the shared log's tail folded while this instance's appends were in
+    /// flight, for an append that returns after its own records were folded.
+    var tailEffects: [UInt64: ApplyEffect] = [:]
+    static let tailEffectsMax = 65_536
+    /// Whether this instance led the sweeper at its last round (a shared log has one leader).
+    var leading: Bool
     var appendsInFlight = 0
     var health: Health = .available
 
@@ -46,39 +51,21 @@ public actor Registry {
         case closed
     }
 
-    /// Opens the data directory: takes the log lock, replays snapshot + tail, and appends a
-    /// `start` record that grants every restored lease a fresh TTL.
-    public static func open(
-        _ configuration: RegistryConfiguration,
-        logger: Logger
-    ) async throws -> Registry {
-        try configuration.validate()
-        try FileIO.makeDirectories(configuration.logDirectory)
-        var logConfiguration = EventLogConfiguration(directory: configuration.logDirectory)
-        logConfiguration.fsync = configuration.fsync
-        logConfiguration.segmentBytesMax = configuration.segmentBytesMax
-        let store = try await EventLogStore.open(logConfiguration, logger: logger, clock: configuration.clock)
-        do {
-            return try await open(configuration, store: store, logger: logger)
-        } catch {
-            try? await store.close()
-            throw error
-        }
-    }
-
-    /// Opens a registry on any store (snapshots still live in `DIR/snapshots`).
+    /// Opens a registry on `store`: folds the newest usable snapshot and the log after it, then,
+    /// for a store of its own, appends a `start` record that grants every restored lease a fresh
+    /// TTL. On a shared store the sweeper leader appends that record when it takes over.
     public static func open(
         _ configuration: RegistryConfiguration,
         store: any RegistryEventStore,
+        snapshots: any RegistrySnapshotStore,
         logger: Logger
     ) async throws -> Registry {
         try configuration.validate()
-        let snapshots = SnapshotStore(directory: configuration.snapshotDirectory)
-        let durable = store.durableSequence
-        var projection = snapshots.loadNewestValid(atOrBefore: durable, logger: logger) ?? Projection()
+        let durable = try await store.durableSequence()
+        var projection = await snapshots.loadNewest(atOrBefore: durable, logger: logger) ?? Projection()
         let snapshotSequence = projection.lastSequence
         let started = configuration.clock()
-        try fold(store: store, into: &projection, logger: logger) { _, _ in }
+        try await fold(store: store, into: &projection, logger: logger)
         logger.info(
             "registry replayed the log",
             metadata: [
@@ -90,20 +77,21 @@ public actor Registry {
         let registry = Registry(
             configuration: configuration, store: store, snapshots: snapshots, logger: logger,
             projection: projection, snapshotSequence: snapshotSequence)
-        try await registry.appendStart()
+        if !store.isShared { try await registry.appendStart() }
         return registry
     }
 
-    /// Folds every record of `store` after `projection.lastSequence` into it.
+    /// Folds every record of `store` after `projection.lastSequence` into it; returns each folded
+    /// event with its effect through `applied`.
     static func fold(
         store: any RegistryEventStore, into projection: inout Projection, logger: Logger,
-        applied: (RegistryEvent, ApplyEffect) -> Void
-    ) throws {
+        applied: (RegistryEvent, ApplyEffect) -> Void = { _, _ in }
+    ) async throws {
         var folded = projection
-        try store.read(fromSequence: folded.lastSequence + 1) { record in
+        try await store.read(fromSequence: folded.lastSequence + 1) { record in
             guard record.sequence > folded.lastSequence else { return }
             if record.sequence != folded.lastSequence + 1 {
-                logger.warning(
+                logger.error(
                     "the log skips sequences",
                     metadata: ["log.expected": "\(folded.lastSequence + 1)", "log.found": "\(record.sequence)"])
             }
@@ -114,7 +102,7 @@ public actor Registry {
     }
 
     private init(
-        configuration: RegistryConfiguration, store: any RegistryEventStore, snapshots: SnapshotStore,
+        configuration: RegistryConfiguration, store: any RegistryEventStore, snapshots: any RegistrySnapshotStore,
         logger: Logger, projection: Projection, snapshotSequence: UInt64
     ) {
         self.configuration = configuration
@@ -127,6 +115,7 @@ public actor Registry {
         self.lastSweepAtMicroseconds = now
         self.lastSnapshotSequence = snapshotSequence
         self.lastSnapshotAtMicroseconds = now
+        self.leading = !store.isShared
         var counters: [EventKind: Counter] = [:]
         for kind in EventKind.allCases {
             counters[kind] = Counter(label: "tunnel_registry_log_records_total", dimensions: [("kind", kind.rawValue)])
@@ -134,10 +123,10 @@ public actor Registry {
         self.eventCounters = counters
     }
 
-    private func appendStart() async throws {
-        _ = try await commit([
-            Registry.controlEvent(.start, leaseTTLMicroseconds: configuration.leaseTTLMicroseconds)
-        ])
+    /// Appends a `start` record: every live lease gets a fresh TTL from its commit time.
+    func appendStart() async throws {
+        _ = try await commit(
+            [controlEvent(.start, leaseTTLMicroseconds: configuration.leaseTTLMicroseconds)], asLeader: true)
     }
 
     /// Registers (upserts) a service and starts its lease. Throws `RegistryError`.
@@ -150,7 +139,7 @@ public actor Registry {
                 "the registry holds \(projection.liveEntryCount) services, its limit (servicesMax); "
                     + "retry later or raise the limit")
         }
-        _ = try await commit([Registry.serviceEvent(.register, filled, peer: peer)])
+        _ = try await commit([serviceEvent(.register, filled, peer: peer)])
     }
 
     /// Renews the lease of (name, id); `node` is recorded. A lease that lapsed but was not yet
@@ -158,13 +147,17 @@ public actor Registry {
     public func renew(id: String, name: String, node: String, peer: Peer) async throws -> RenewOutcome {
         try RequestValidator.validateKey(id: id, name: name, node: node)
         var events: [RegistryEvent] = []
-        if let entry = projection.liveEntry(name: name, id: id),
-            entry.leaseExpiresAtMicroseconds <= configuration.clock()
-        {
-            events.append(Registry.expireEvent(entry))
-        }
         let key = Service(id: id, name: name, node: node, network: "", address: "")
-        events.append(Registry.serviceEvent(.renew, key, peer: peer))
+        let renew = serviceEvent(.renew, key, peer: peer)
+        // On a shared log only the sweeper leader may log an expire (one writer of expiry per
+        // cluster); elsewhere the renew revives the lapsed lease without one.
+        if let entry = projection.liveEntry(name: name, id: id),
+            entry.leaseExpiresAtMicroseconds <= configuration.clock(),
+            !store.isShared
+        {
+            events.append(expireEvent(entry))
+        }
+        events.append(renew)
         switch try await commit(events) {
         case .renewed: return .renewed
         case .revived: return .revived
@@ -176,7 +169,7 @@ public actor Registry {
     public func deregister(id: String, name: String, node: String, peer: Peer) async throws {
         try RequestValidator.validateKey(id: id, name: name, node: node)
         let key = Service(id: id, name: name, node: node, network: "", address: "")
-        _ = try await commit([Registry.serviceEvent(.deregister, key, peer: peer)])
+        _ = try await commit([serviceEvent(.deregister, key, peer: peer)])
     }
 
     /// The live services of `name`, in the configured order. Throws on an empty name.
@@ -207,22 +200,24 @@ public actor Registry {
     /// False while the log cannot be written (mutations answer `unavailable`).
     public var isWritable: Bool { health == .available }
 
-    static func serviceEvent(_ kind: EventKind, _ service: Service, peer: Peer) -> RegistryEvent {
+    func serviceEvent(_ kind: EventKind, _ service: Service, peer: Peer) -> RegistryEvent {
         RegistryEvent(
             sequence: 0, timeMicroseconds: 0, kind: kind, service: service,
-            peer: RequestValidator.peerString(peer))
+            peer: RequestValidator.peerString(peer), instance: configuration.instance)
     }
 
-    static func expireEvent(_ entry: LiveService) -> RegistryEvent {
+    func expireEvent(_ entry: LiveService) -> RegistryEvent {
         RegistryEvent(
             sequence: 0, timeMicroseconds: 0, kind: .expire, service: entry.service, peer: "",
-            lapsedAtMicroseconds: entry.leaseExpiresAtMicroseconds)
+            lapsedAtMicroseconds: entry.leaseExpiresAtMicroseconds,
+            renewSequence: entry.lastRenewSequence == 0 ? nil : entry.lastRenewSequence,
+            instance: configuration.instance)
     }
 
-    static func controlEvent(_ kind: EventKind, leaseTTLMicroseconds: Int64) -> RegistryEvent {
+    func controlEvent(_ kind: EventKind, leaseTTLMicroseconds: Int64) -> RegistryEvent {
         RegistryEvent(
             sequence: 0, timeMicroseconds: 0, kind: kind,
             service: Service(id: "", name: "", node: "", network: "", address: ""), peer: "",
-            leaseTTLMicroseconds: leaseTTLMicroseconds)
+            leaseTTLMicroseconds: leaseTTLMicroseconds, instance: configuration.instance)
     }
 }

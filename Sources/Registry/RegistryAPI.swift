@@ -63,10 +63,16 @@ public struct RegistryEvent: Sendable, Equatable {
     public var lapsedAtMicroseconds: Int64?
     /// Start and stall: the lease TTL in force from this record on.
     public var leaseTTLMicroseconds: Int64?
+    /// Expire: the sequence of the register or renew that started the lapsed lease; the fold
+    /// ignores the expire when the lease was renewed after it (a late sweep in a cluster).
+    public var renewSequence: UInt64?
+    /// The registry instance that logged the record (cluster mode); empty when standalone.
+    public var instance: String
 
     public init(
         sequence: UInt64, timeMicroseconds: Int64, kind: EventKind, service: Service, peer: String,
-        lapsedAtMicroseconds: Int64? = nil, leaseTTLMicroseconds: Int64? = nil
+        lapsedAtMicroseconds: Int64? = nil, leaseTTLMicroseconds: Int64? = nil, renewSequence: UInt64? = nil,
+        instance: String = ""
     ) {
         self.sequence = sequence
         self.timeMicroseconds = timeMicroseconds
@@ -75,6 +81,8 @@ public struct RegistryEvent: Sendable, Equatable {
         self.peer = peer
         self.lapsedAtMicroseconds = lapsedAtMicroseconds
         self.leaseTTLMicroseconds = leaseTTLMicroseconds
+        self.renewSequence = renewSequence
+        self.instance = instance
     }
 }
 
@@ -84,15 +92,19 @@ public struct LiveService: Sendable, Equatable {
     public var registeredAtMicroseconds: Int64
     public var lastRenewAtMicroseconds: Int64
     public var leaseExpiresAtMicroseconds: Int64
+    /// The sequence of the register or renew that set the lease (0 when unknown: a snapshot
+    /// written before the field existed).
+    public var lastRenewSequence: UInt64
 
     public init(
         service: Service, registeredAtMicroseconds: Int64, lastRenewAtMicroseconds: Int64,
-        leaseExpiresAtMicroseconds: Int64
+        leaseExpiresAtMicroseconds: Int64, lastRenewSequence: UInt64 = 0
     ) {
         self.service = service
         self.registeredAtMicroseconds = registeredAtMicroseconds
         self.lastRenewAtMicroseconds = lastRenewAtMicroseconds
         self.leaseExpiresAtMicroseconds = leaseExpiresAtMicroseconds
+        self.lastRenewSequence = lastRenewSequence
     }
 }
 

@@ -1,17 +1,17 @@
-import EventLog
-
 /// Settings of a registry. Durations in microseconds; clock and randomness are injected so
 /// tests are deterministic.
 public struct RegistryConfiguration: Sendable {
-    /// The data directory; the log lives in `DIR/log`, snapshots in `DIR/snapshots`.
+    /// The data directory: the embedded local log lives in `DIR/log`, snapshots in
+    /// `DIR/snapshots` (module FileStore); in cluster mode it holds only caches.
     public var dataDirectory: String
+    /// The name of this registry instance, recorded in every event it logs (cluster mode); empty
+    /// for a standalone registry.
+    public var instance = ""
     /// The lease a Register or Renew grants (recorded in every `start` record).
     public var leaseTTLMicroseconds: Int64 = 45_000_000
     public var getOrder: GetOrder = .freshest
     /// Get's first tier: services renewed within this long (GOST's 15 s renew period plus 5 s slack).
     public var freshWindowMicroseconds: Int64 = 20_000_000
-    public var fsync: FsyncPolicy = .always
-    public var segmentBytesMax: Int = 64 << 20
     /// How often `run()` sweeps lapsed leases (at least once a second).
     public var sweepIntervalMicroseconds: Int64 = 500_000
     /// Most `expire` records per commit; the sweeper commits more in several.
@@ -45,8 +45,8 @@ public struct RegistryConfiguration: Sendable {
         }
         try check(!dataDirectory.isEmpty, "the data directory must not be empty")
         try check(
-            leaseTTLMicroseconds >= 1_000_000,
-            "lease TTL \(leaseTTLMicroseconds) µs is below 1 s; use at least 1s (GOST renews every 15 s)")
+            leaseTTLMicroseconds >= 100_000,
+            "lease TTL \(leaseTTLMicroseconds) µs is below 100 ms; use at least 100ms (GOST renews every 15 s)")
         try check(freshWindowMicroseconds >= 0, "fresh window \(freshWindowMicroseconds) µs must not be negative")
         try check(
             (1_000...1_000_000).contains(sweepIntervalMicroseconds),
@@ -59,11 +59,6 @@ public struct RegistryConfiguration: Sendable {
         try check(servicesMax >= 1, "services max \(servicesMax) must be at least 1")
         try check(getResultsMax >= 1, "Get results max \(getResultsMax) must be at least 1")
     }
-
-    /// The log directory, `DIR/log`.
-    public var logDirectory: String { dataDirectory + "/log" }
-    /// The snapshot directory, `DIR/snapshots`.
-    public var snapshotDirectory: String { dataDirectory + "/snapshots" }
 }
 
 /// A registry setting out of range: which, its value, and the allowed range.
@@ -73,22 +68,18 @@ public struct RegistryConfigurationError: Error, Equatable, CustomStringConverti
     public var description: String { message }
 }
 
-/// Get's shuffles: SplitMix64 when seeded (tests), the system generator otherwise.
+/// Get's shuffles: `SplitMix64` when seeded (tests), the system generator otherwise.
 struct RegistryRandom: RandomNumberGenerator {
-    private var state: UInt64?
+    private var seeded: SplitMix64?
     private var system = SystemRandomNumberGenerator()
 
     init(seed: UInt64?) {
-        state = seed
+        seeded = seed.map(SplitMix64.init(seed:))
     }
 
     mutating func next() -> UInt64 {
-        guard var value = state else { return system.next() }
-        value &+= 0x9E37_79B9_7F4A_7C15
-        state = value
-        var mixed = value
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
+        guard var generator = seeded else { return system.next() }
+        defer { seeded = generator }
+        return generator.next()
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FileStore
 import Foundation
 import Logging
 import Metrics
@@ -38,7 +39,8 @@ struct ServerLauncher {
             Self.announce("\(front) listening on \(address)")
             logger.info("listening", metadata: ["front": "\(front)", "address": "\(address)"])
         }
-        let registryService = RegistryService(configuration: settings.registry, handle: handle, logger: logger)
+        let registryService = RegistryService(
+            configuration: settings.registry, localLog: settings.localLog, handle: handle, logger: logger)
         let services = [ServiceGroupConfiguration.ServiceConfiguration(service: registryService, serviceName: "registry")]
             + (try server.makeServices()).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         let group = ServiceGroup(
@@ -51,7 +53,7 @@ struct ServerLauncher {
             metadata: [
                 "data.dir": "\(settings.registry.dataDirectory)",
                 "lease.ttl.us": "\(settings.registry.leaseTTLMicroseconds)",
-                "fsync": "\(settings.registry.fsync)",
+                "fsync": "\(settings.localLog.fsync)",
                 "token": "\(settings.server.token == nil ? "none" : "set")",
                 "tls": "\(settings.server.tls == nil ? "off" : "on")",
             ]
@@ -70,12 +72,13 @@ struct ServerLauncher {
 /// and on shutdown, after the fronts have stopped, closes it (final snapshot, fsync).
 struct RegistryService: ServiceLifecycle.Service {
     let configuration: RegistryConfiguration
+    let localLog: LocalLogOptions
     let handle: RegistryHandle
     let logger: Logger
 
     func run() async throws {
         let start = ContinuousClock.now
-        let registry = try await Registry.open(configuration, logger: logger)
+        let registry = try await Registry.open(configuration, localLog: localLog, logger: logger)
         handle.set(registry)
         let elapsed = ContinuousClock.now - start
         ServerLauncher.announce("ready after replay in \(elapsed)")

@@ -1,5 +1,6 @@
 import Foundation
 import EventLog
+import FileStore
 import Logging
 import PluginServer
 import Registry
@@ -8,6 +9,7 @@ import Registry
 struct ServerSettings: Sendable {
     var server = PluginServerConfiguration()
     var registry: RegistryConfiguration
+    var localLog = LocalLogOptions()
     var logLevel: Logger.Level
 
     init(_ command: TunnelRegistryCommand) throws(ConfigurationError) {
@@ -31,11 +33,11 @@ struct ServerSettings: Sendable {
             throw ConfigurationError("--lease-ttl \(command.leaseTTL) is shorter than 100ms; GOST renews every 15s, use e.g. 45s")
         }
         registry.leaseTTLMicroseconds = ttl
-        registry.fsync = try Self.fsync(command.fsync)
+        localLog.fsync = try Self.fsync(command.fsync)
         guard command.segmentSize >= 4096 else {
             throw ConfigurationError("--segment-size \(command.segmentSize) is below 4096 bytes; use e.g. 67108864")
         }
-        registry.segmentBytesMax = command.segmentSize
+        localLog.segmentBytesMax = command.segmentSize
         guard let order = GetOrder(rawValue: command.getOrder) else {
             throw ConfigurationError("--get-order \(command.getOrder) is unknown; use freshest or shuffle")
         }

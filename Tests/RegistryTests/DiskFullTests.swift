@@ -1,4 +1,5 @@
 import EventLog
+import FileStore
 import Foundation
 import Testing
 
@@ -56,8 +57,8 @@ import Testing
         let clock = ManualClock()
         var configuration = RegistryConfiguration(dataDirectory: mountPoint + "/data")
         configuration.clock = clock.closure
-        configuration.segmentBytesMax = 64 << 10
-        let registry = try await Registry.open(configuration, logger: quietLogger)
+        let localLog = LocalLogOptions(segmentBytesMax: 64 << 10)
+        let registry = try await Registry.open(configuration, localLog: localLog, logger: quietLogger)
         try await registry.register(service("first"), peer: peerV4)
         let filler = mountPoint + "/filler"
         #expect(Self.fill(filler) > 0)
@@ -90,7 +91,7 @@ import Testing
         #expect(await registry.isWritable)
         try await registry.close()
 
-        let reopened = try await Registry.open(configuration, logger: quietLogger)
+        let reopened = try await Registry.open(configuration, localLog: localLog, logger: quietLogger)
         let ids = Set(try await reopened.get(name: "tunnel-a").map(\.id))
         #expect(ids == Set(acknowledged))
         try await reopened.close()

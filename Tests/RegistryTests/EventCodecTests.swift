@@ -1,5 +1,6 @@
 import CZstd
 import EventLog
+import FileStore
 import Testing
 
 @testable import Registry
@@ -34,8 +35,7 @@ import Testing
     @Test(arguments: samples)
     func roundTrip(_ sample: RegistryEvent) throws {
         let payload = EventCodec.encode(sample)
-        let record = LogRecord(
-            sequence: sample.sequence, timestampMicroseconds: sample.timeMicroseconds, payload: payload)
+        let record = StoreRecord(sequence: sample.sequence, timeMicroseconds: sample.timeMicroseconds, payload: payload)
         #expect(try EventCodec.decode(record) == sample)
     }
 
@@ -61,7 +61,7 @@ import Testing
         for sample in Self.samples {
             let payload = EventCodec.encode(sample)
             for length in 0..<payload.count {
-                let record = LogRecord(sequence: 9, timestampMicroseconds: 0, payload: Array(payload.prefix(length)))
+                let record = StoreRecord(sequence: 9, timeMicroseconds: 0, payload: Array(payload.prefix(length)))
                 #expect(throws: EventDecodingError.self) { try EventCodec.decode(record) }
             }
         }
@@ -85,7 +85,7 @@ import Testing
             ("empty", []),
         ]
         for (what, payload) in cases {
-            let record = LogRecord(sequence: 42, timestampMicroseconds: 0, payload: payload)
+            let record = StoreRecord(sequence: 42, timeMicroseconds: 0, payload: payload)
             let error = #expect(throws: EventDecodingError.self, "\(what)") { try EventCodec.decode(record) }
             #expect(error?.sequence == 42)
         }
@@ -98,7 +98,7 @@ import Testing
             let length = Int(generator.next() % 80)
             var payload = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             if payload.count > 1 { payload[0] = 1 }
-            _ = try? EventCodec.decode(LogRecord(sequence: 1, timestampMicroseconds: 0, payload: payload))
+            _ = try? EventCodec.decode(StoreRecord(sequence: 1, timeMicroseconds: 0, payload: payload))
         }
     }
 

@@ -1,4 +1,5 @@
 import EventLog
+import FileStore
 import Foundation
 import Testing
 

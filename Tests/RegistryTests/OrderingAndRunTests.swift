@@ -1,4 +1,5 @@
 import EventLog
+import FileStore
 import Testing
 
 @testable import Registry
@@ -11,18 +12,18 @@ final class DelayingStore: RegistryEventStore {
         self.inner = inner
     }
 
-    func append(_ payloads: [[UInt8]]) async throws -> LogPosition {
+    func append(_ payloads: [[UInt8]]) async throws -> StorePosition {
         let position = try await inner.append(payloads)
-        let first = try EventCodec.decode(LogRecord(sequence: 1, timestampMicroseconds: 0, payload: payloads[0]))
+        let first = try EventCodec.decode(StoreRecord(sequence: 1, timeMicroseconds: 0, payload: payloads[0]))
         if first.service.id == "slow" { try await Task.sleep(for: .milliseconds(100)) }
         return position
     }
 
-    func read(fromSequence sequence: UInt64, _ body: (LogRecord) throws -> Void) throws {
-        try inner.read(fromSequence: sequence, body)
+    func read(fromSequence sequence: UInt64, _ body: (StoreRecord) throws -> Void) async throws {
+        try await inner.read(fromSequence: sequence, body)
     }
 
-    var durableSequence: UInt64 { inner.durableSequence }
+    func durableSequence() async throws -> UInt64 { try await inner.durableSequence() }
 
     func recover() async throws { try await inner.recover() }
 
@@ -36,7 +37,8 @@ final class DelayingStore: RegistryEventStore {
         let harness = try Harness()
         defer { harness.directory.remove() }
         let registry = try await Registry.open(
-            harness.configuration, store: DelayingStore(inner: harness.store), logger: quietLogger)
+            harness.configuration, store: DelayingStore(inner: harness.store), snapshots: harness.snapshots,
+            logger: quietLogger)
         async let slow: Void = registry.register(service("slow"), peer: peerV4)
         try await Task.sleep(for: .milliseconds(20))
         try await registry.register(service("fast"), peer: peerV4)

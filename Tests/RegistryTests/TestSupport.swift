@@ -1,4 +1,5 @@
 import EventLog
+import FileStore
 import Foundation
 import Logging
 import Synchronization
@@ -81,8 +82,11 @@ struct Harness {
     /// Opens a registry on the store (again after a close, like a restart on the same directory).
     func open() async throws -> Registry {
         try await store.recover()
-        return try await Registry.open(configuration, store: store, logger: quietLogger)
+        return try await Registry.open(configuration, store: store, snapshots: snapshots, logger: quietLogger)
     }
+
+    /// The harness's snapshots, in `DIR/snapshots` as the server keeps them.
+    var snapshots: SnapshotStore { SnapshotStore(directory: configuration.snapshotDirectory) }
 
     /// The decoded records appended so far.
     func events() throws -> [RegistryEvent] {

@@ -80,6 +80,8 @@ import Testing
         var configuration = RegistryConfiguration(dataDirectory: "/tmp/x")
         try configuration.validate()
         configuration.leaseTTLMicroseconds = 500_000
+        try configuration.validate()
+        configuration.leaseTTLMicroseconds = 99_999
         #expect(throws: RegistryConfigurationError.self) { try configuration.validate() }
         configuration.leaseTTLMicroseconds = 45_000_000
         configuration.sweepIntervalMicroseconds = 5_000_000

@@ -1,4 +1,5 @@
 import EventLog
+import FileStore
 import Testing
 
 @testable import Registry

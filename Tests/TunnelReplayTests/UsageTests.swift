@@ -1,4 +1,5 @@
 import EventLog
+import FileStore
 import Foundation
 import Registry
 import Testing
@@ -65,9 +66,9 @@ import Testing
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         try await Task.sleep(for: .milliseconds(300))
         var configuration = RegistryConfiguration(dataDirectory: data)
-        configuration.fsync = .never
         configuration.clock = { fixtureSeconds(1000) }
-        let registry = try await Registry.open(configuration, logger: RegistryLogReader.quietLogger)
+        let registry = try await Registry.open(
+            configuration, localLog: LocalLogOptions(fsync: .never), logger: RegistryLogReader.quietLogger)
         for index in 0..<3 {
             try await registry.register(
                 Service(id: "f\(index)", name: "followed", node: "node-z", network: "tcp", address: "10.9.9.9:80"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Registry
 
 /// Registers a pool of services, then renews them as fast as possible from a fixed number
 /// of connections, with a few connections doing Get alongside: durable renews/s and Get p99.
@@ -30,7 +31,7 @@ struct RenewStormCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var random = SeededRandom(seed: target.seed)
+        var random = SplitMix64(seed: target.seed)
         let node = random.uuid()
         let tunnelNames = (0..<tunnels).map { _ in random.uuid() }
         let pool = (0..<services).map { index in

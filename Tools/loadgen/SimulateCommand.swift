@@ -1,4 +1,5 @@
 import ArgumentParser
+import Registry
 
 /// Simulates GOST tunnel-server nodes: each holds M connectors that register, renew every
 /// --renew-period, sometimes churn (deregister, reconnect with a new id), while the node
@@ -43,7 +44,7 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var random = SeededRandom(seed: target.seed)
+        var random = SplitMix64(seed: target.seed)
         let tunnelNames = (0..<tunnels).map { _ in random.uuid() }
         let plan = (0..<nodes).map { node in
             NodePlan(
@@ -106,7 +107,7 @@ struct NodePlan: Sendable {
     func runConnectors(
         worker: Int, connection: any SDConnection, settings: PacingSettings, until deadline: ContinuousClock.Instant
     ) async -> RunStats {
-        var random = SeededRandom(seed: seed &+ UInt64(worker))
+        var random = SplitMix64(seed: seed &+ UInt64(worker))
         var owned = stride(from: worker, to: services.count, by: workers).map { index -> LoadService in
             var service = services[index]
             service.node = node
@@ -145,7 +146,7 @@ struct NodePlan: Sendable {
         async -> RunStats
     {
         guard settings.getRate > 0 else { return RunStats() }
-        var random = SeededRandom(seed: seed ^ 0xABCD)
+        var random = SplitMix64(seed: seed ^ 0xABCD)
         var stats = RunStats()
         let interval = Duration.microseconds(Int64(1_000_000 / settings.getRate))
         var next = ContinuousClock.now

@@ -1,3 +1,4 @@
+import Registry
 import Histogram
 
 /// Latencies (µs) and failures of one kind of call, per worker; merged at the end.
@@ -72,20 +73,7 @@ func format(_ value: Double, _ decimals: Int) -> String {
     return "\(whole)." + String(repeating: "0", count: decimals - fraction.count) + fraction
 }
 
-/// A small seeded generator (SplitMix64) so a run's ids and choices repeat.
-struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-
+extension SplitMix64 {
     /// A UUID-shaped hex id, like GOST's connector and node ids.
     mutating func uuid() -> String {
         let hex = Array("0123456789abcdef")

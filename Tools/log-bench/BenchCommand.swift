@@ -2,6 +2,7 @@ import ArgumentParser
 import EventLog
 import Foundation
 import Logging
+import Registry
 import Synchronization
 
 /// The benchmark: append with 1 and with 64 appenders (fsync always), seal and rewrite densely,
@@ -190,7 +191,7 @@ struct BenchCommand: AsyncParsableCommand {
 
 /// A clock that advances 7.5 ms ± 5 ms per reading (deterministic).
 final class PacedClock: Sendable {
-    private let state = Mutex((now: Int64(1_800_000_000_000_000), random: SplitMix64(state: 42)))
+    private let state = Mutex((now: Int64(1_800_000_000_000_000), random: SplitMix64(seed: 42)))
 
     func tick() -> Int64 {
         state.withLock { state in

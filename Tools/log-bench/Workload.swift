@@ -1,18 +1,5 @@
 import Registry
 
-/// SplitMix64: a small deterministic generator so every run writes the same events.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}
-
 /// The payload the registry writes for a service event: `EventCodec.encode`, the registry's
 /// own codec, so the figures hold for the bytes a real registry appends. Sequence and time stay
 /// zero: the log's commit header carries those, not the payload.
@@ -46,7 +33,7 @@ struct ReferenceWorkload {
     static let nodeCount = 4
 
     init(seed: UInt64 = 0x5EED) {
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         var tunnels: [String] = []
         for _ in 0..<Self.tunnelCount { tunnels.append(Self.uuid(&random)) }
         var nodes: [String] = []

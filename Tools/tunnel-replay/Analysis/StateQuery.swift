@@ -1,3 +1,4 @@
+import FileStore
 import Registry
 
 /// The point `state` replays to.

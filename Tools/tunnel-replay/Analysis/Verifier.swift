@@ -1,4 +1,5 @@
 import EventLog
+import FileStore
 import Registry
 
 /// One problem `verify` found, located as precisely as the failing layer allows.

@@ -1,3 +1,4 @@
+import FileStore
 import Registry
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import EventLog
+import FileStore
 import Registry
 
 /// Which events a listing keeps: every filter given must match.

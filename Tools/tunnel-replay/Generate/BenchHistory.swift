@@ -1,19 +1,6 @@
 import Registry
 
-/// A deterministic pseudo-random source (SplitMix64) so generated logs are reproducible.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-
+extension SplitMix64 {
     /// Uniform in 0..<bound.
     mutating func below(_ bound: Int) -> Int {
         precondition(bound > 0, "bound \(bound)")

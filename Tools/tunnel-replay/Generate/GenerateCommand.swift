@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLog
+import FileStore
 import Registry
 
 /// `generate` (hidden): writes the fixture history or a large benchmark log into a data directory.
@@ -44,14 +45,14 @@ struct GenerateCommand: AsyncParsableCommand {
         let clock = ScriptedClock()
         clock.set(FixtureHistory.origin)
         var configuration = RegistryConfiguration(dataDirectory: out)
-        configuration.fsync = .never
-        configuration.segmentBytesMax = segmentBytes ?? 4096
+        let localLog = LocalLogOptions(fsync: .never, segmentBytesMax: segmentBytes ?? 4096)
         configuration.clock = { clock.now() }
         configuration.snapshotEveryRecords = Int.max
         configuration.snapshotIntervalMicroseconds = .max
         configuration.snapshotsKept = 10
         configuration.randomSeed = 1
-        let registry = try await Registry.open(configuration, logger: StderrLogging.logger(label: "generate"))
+        let registry = try await Registry.open(
+            configuration, localLog: localLog, logger: StderrLogging.logger(label: "generate"))
         let snapshotAfter = FixtureHistory.origin + Int64(FixtureHistory.snapshotAfterSeconds * 1_000_000)
         var sweepAt = FixtureHistory.origin + 500_000
         var snapshotWritten = false

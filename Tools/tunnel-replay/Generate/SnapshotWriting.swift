@@ -1,3 +1,4 @@
+import FileStore
 import Registry
 
 /// Writes a projection as a snapshot of a data directory, through the Registry's own store.

@@ -1,5 +1,6 @@
 import EventLog
 import Logging
+import Registry
 
 /// Reads a data directory's events decoded, without the writer lock (the replay tool's
 /// entry point): events from a sequence or a time, and the projection as it was at any
@@ -79,5 +80,12 @@ public struct RegistryEventCursor: Sendable {
     public mutating func next() throws -> RegistryEvent? {
         guard let record = try cursor.next() else { return nil }
         return try EventCodec.decode(record)
+    }
+}
+
+extension EventCodec {
+    /// The event a local log record holds.
+    public static func decode(_ record: LogRecord) throws(EventDecodingError) -> RegistryEvent {
+        try decode(payload: record.payload, sequence: record.sequence, timeMicroseconds: record.timestampMicroseconds)
     }
 }

@@ -1,5 +1,6 @@
 import EventLog
 import Logging
+import Registry
 import Synchronization
 
 /// The Registry's store on the real event log in `directory`: appends go to an
@@ -38,11 +39,13 @@ public final class EventLogStore: RegistryEventStore {
         return writer
     }
 
-    public func append(_ payloads: [[UInt8]]) async throws -> LogPosition {
+    public func append(_ payloads: [[UInt8]]) async throws -> StorePosition {
         do {
             let writer = try currentWriter()
-            if payloads.count == 1 { return try await writer.append(payloads[0]) }
-            return try await writer.append(contentsOf: payloads)
+            let position =
+                payloads.count == 1
+                ? try await writer.append(payloads[0]) : try await writer.append(contentsOf: payloads)
+            return StorePosition(sequence: position.sequence, timeMicroseconds: position.timestampMicroseconds)
         } catch {
             switch error as? EventLogError {
             case .io?, .recordTooLarge?: break
@@ -52,15 +55,17 @@ public final class EventLogStore: RegistryEventStore {
         }
     }
 
-    public func read(fromSequence sequence: UInt64, _ body: (LogRecord) throws -> Void) throws {
+    public func read(fromSequence sequence: UInt64, _ body: (StoreRecord) throws -> Void) async throws {
         let reader = try EventLogReader(directory: configuration.directory)
         var cursor = try reader.cursor(fromSequence: max(sequence, 1))
         while let record = try cursor.next() {
-            try body(record)
+            try body(
+                StoreRecord(
+                    sequence: record.sequence, timeMicroseconds: record.timestampMicroseconds, payload: record.payload))
         }
     }
 
-    public var durableSequence: UInt64 {
+    public func durableSequence() async throws -> UInt64 {
         (try? currentWriter().lastSequence) ?? 0
     }
 

@@ -5,6 +5,7 @@
 #endif
 import EventLog
 import Logging
+import Registry
 
 /// A snapshot that cannot be used: which file and why.
 public struct SnapshotError: Error, Equatable, CustomStringConvertible {
@@ -32,7 +33,7 @@ public struct SnapshotInfo: Sendable, Equatable {
 /// little-endian 64-bit fields, CRC-32C of the body, CRC-32C of the header before it), then
 /// the zstd-compressed projection. Written to a temporary file, fsynced, renamed, and the
 /// directory fsynced, so a crash leaves the old set or the new one.
-public struct SnapshotStore: Sendable {
+public struct SnapshotStore: RegistrySnapshotStore {
     public let directory: String
     static let magic: [UInt8] = Array("TRSNAP01".utf8)
     static let headerBytes = 48
@@ -71,7 +72,7 @@ public struct SnapshotStore: Sendable {
         }
         do {
             let raw = try Zstd.decompress(body, size: header.rawBytes)
-            let projection = try Projection(encoded: raw)
+            let projection = try Projection(snapshotBytes: raw)
             guard projection.lastSequence == sequence else {
                 throw SnapshotError(
                     file: file, reason: "holds sequence \(projection.lastSequence), its name says \(sequence)")
@@ -79,8 +80,8 @@ public struct SnapshotStore: Sendable {
             return projection
         } catch let error as Zstd.Failure {
             throw SnapshotError(file: file, reason: error.description)
-        } catch let error as ByteReaderError {
-            throw SnapshotError(file: file, reason: "projection malformed \(error.description)")
+        } catch let error as SnapshotDecodingError {
+            throw SnapshotError(file: file, reason: error.description)
         }
     }
 
@@ -105,27 +106,40 @@ public struct SnapshotStore: Sendable {
         return nil
     }
 
+    public func loadNewest(atOrBefore sequence: UInt64, logger: Logger) async -> Projection? {
+        loadNewestValid(atOrBefore: sequence, logger: logger)
+    }
+
+    public func write(_ projection: Projection, keep: Int) async throws -> Int {
+        try writeFile(projection, keep: keep)
+    }
+
     /// Writes the projection as the snapshot at its `lastSequence`, then keeps only the
     /// newest `keep` snapshots. Returns the file's size in bytes.
     @discardableResult
     public func write(_ projection: Projection, keep: Int = 3) throws -> Int {
+        try writeFile(projection, keep: keep)
+    }
+
+    private func writeFile(_ projection: Projection, keep: Int) throws -> Int {
         try FileIO.makeDirectories(directory)
-        let raw = projection.encoded()
+        let raw = projection.snapshotBytes()
         let body = try Zstd.compress(raw)
-        var header = ByteWriter(capacity: SnapshotStore.headerBytes + body.count)
-        header.writeBytes(SnapshotStore.magic)
-        header.writeFixed64(projection.lastSequence)
-        header.writeFixed64(UInt64(bitPattern: projection.lastTimeMicroseconds))
-        header.writeFixed64(UInt64(raw.count))
-        header.writeFixed64(UInt64(body.count))
-        header.writeFixed32(CRC32C.checksum(body))
-        header.writeFixed32(CRC32C.checksum(header.bytes))
-        header.writeBytes(body)
+        var header: [UInt8] = []
+        header.reserveCapacity(SnapshotStore.headerBytes + body.count)
+        header += SnapshotStore.magic
+        header.appendLittleEndian(projection.lastSequence)
+        header.appendLittleEndian(UInt64(bitPattern: projection.lastTimeMicroseconds))
+        header.appendLittleEndian(UInt64(raw.count))
+        header.appendLittleEndian(UInt64(body.count))
+        header.appendLittleEndian(CRC32C.checksum(body))
+        header.appendLittleEndian(CRC32C.checksum(header))
+        header += body
         let file = path(for: projection.lastSequence)
         try FileIO.writeAtomically(
-            header.bytes, to: file, temporaryPath: directory + "/.snapshot.tmp", directory: directory)
+            header, to: file, temporaryPath: directory + "/.snapshot.tmp", directory: directory)
         try prune(keep: keep)
-        return header.bytes.count
+        return header.count
     }
 
     /// Deletes all but the newest `keep` snapshots (at least one is always kept).
@@ -136,7 +150,8 @@ public struct SnapshotStore: Sendable {
         }
     }
 
-    func path(for sequence: UInt64) -> String {
+    /// The file of the snapshot at `sequence` (20 digits, `.snap`).
+    public func path(for sequence: UInt64) -> String {
         let digits = String(sequence)
         return directory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".snap"
     }
@@ -158,14 +173,13 @@ public struct SnapshotStore: Sendable {
         guard Array(bytes[0..<8]) == SnapshotStore.magic else {
             throw SnapshotError(file: file, reason: "bad magic, not a snapshot")
         }
-        var reader = ByteReader(bytes, offset: 8)
         do {
-            let storedSequence = try reader.readFixed64()
-            let lastTime = Int64(bitPattern: try reader.readFixed64())
-            let rawBytes = try reader.readFixed64()
-            let compressedBytes = try reader.readFixed64()
-            let bodyChecksum = try reader.readFixed32()
-            let headerChecksum = try reader.readFixed32()
+            let storedSequence = bytes.littleEndian(UInt64.self, at: 8)
+            let lastTime = Int64(bitPattern: bytes.littleEndian(UInt64.self, at: 16))
+            let rawBytes = bytes.littleEndian(UInt64.self, at: 24)
+            let compressedBytes = bytes.littleEndian(UInt64.self, at: 32)
+            let bodyChecksum = bytes.littleEndian(UInt32.self, at: 40)
+            let headerChecksum = bytes.littleEndian(UInt32.self, at: 44)
             guard CRC32C.checksum(Array(bytes[0..<44])) == headerChecksum else {
                 throw SnapshotError(file: file, reason: "header checksum mismatch")
             }
@@ -186,12 +200,25 @@ public struct SnapshotStore: Sendable {
             return Header(
                 info: SnapshotInfo(sequence: sequence, lastTimeMicroseconds: lastTime, fileBytes: fileBytes),
                 rawBytes: Int(rawBytes), bodyChecksum: bodyChecksum)
-        } catch let error as ByteReaderError {
-            throw SnapshotError(file: file, reason: "header \(error.description)")
         } catch let error as SnapshotError {
             throw error
         } catch {
             throw SnapshotError(file: file, reason: "\(error)")
         }
+    }
+}
+
+extension Array where Element == UInt8 {
+    fileprivate mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+
+    /// The little-endian integer at `offset`; the caller checked the length.
+    fileprivate func littleEndian<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T {
+        var value: T = 0
+        for index in (0..<MemoryLayout<T>.size).reversed() {
+            value = value << 8 | T(self[offset + index])
+        }
+        return value
     }
 }

@@ -1,0 +1,49 @@
+import EventLog
+import Logging
+import Registry
+
+/// Settings of the embedded local log that the Registry itself does not need.
+public struct LocalLogOptions: Sendable {
+    /// When a commit is made durable (`--fsync`).
+    public var fsync: FsyncPolicy = .always
+    /// A new segment starts after this many bytes (`--segment-size`).
+    public var segmentBytesMax: Int = 64 << 20
+
+    public init(fsync: FsyncPolicy = .always, segmentBytesMax: Int = 64 << 20) {
+        self.fsync = fsync
+        self.segmentBytesMax = segmentBytesMax
+    }
+}
+
+extension RegistryConfiguration {
+    /// The log directory of the embedded local log, `DIR/log`.
+    public var logDirectory: String { dataDirectory + "/log" }
+    /// The snapshot directory, `DIR/snapshots`.
+    public var snapshotDirectory: String { dataDirectory + "/snapshots" }
+}
+
+extension Registry {
+    /// Opens the registry on its embedded local log in `configuration.dataDirectory`: takes the
+    /// log lock, replays the newest snapshot and the tail, and appends a `start` record that
+    /// grants every restored lease a fresh TTL.
+    public static func open(
+        _ configuration: RegistryConfiguration,
+        localLog: LocalLogOptions = LocalLogOptions(),
+        logger: Logger
+    ) async throws -> Registry {
+        try configuration.validate()
+        try FileIO.makeDirectories(configuration.logDirectory)
+        var logConfiguration = EventLogConfiguration(directory: configuration.logDirectory)
+        logConfiguration.fsync = localLog.fsync
+        logConfiguration.segmentBytesMax = localLog.segmentBytesMax
+        let store = try await EventLogStore.open(logConfiguration, logger: logger, clock: configuration.clock)
+        do {
+            return try await open(
+                configuration, store: store, snapshots: SnapshotStore(directory: configuration.snapshotDirectory),
+                logger: logger)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+}

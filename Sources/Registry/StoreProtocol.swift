@@ -1,0 +1,98 @@
+import Logging
+
+/// Where a commit landed in a store: the sequence of its first record and the commit time every
+/// record of the commit carries.
+public struct StorePosition: Sendable, Equatable, Hashable {
+    public var sequence: UInt64
+    public var timeMicroseconds: Int64
+
+    public init(sequence: UInt64, timeMicroseconds: Int64) {
+        self.sequence = sequence
+        self.timeMicroseconds = timeMicroseconds
+    }
+}
+
+/// One record as a store holds it: its gap-free sequence, its commit time and the payload
+/// `EventCodec` encoded.
+public struct StoreRecord: Sendable, Equatable {
+    public var sequence: UInt64
+    public var timeMicroseconds: Int64
+    public var payload: [UInt8]
+
+    public init(sequence: UInt64, timeMicroseconds: Int64, payload: [UInt8]) {
+        self.sequence = sequence
+        self.timeMicroseconds = timeMicroseconds
+        self.payload = payload
+    }
+}
+
+/// The log as the Registry sees it. The Registry imports no store: the embedded local log
+/// (module FileStore), the shared log in PostgreSQL (module SharedLog) and the in-memory store
+/// of the tests all plug in here (docs/ARCHITECTURE.md, "The store boundary").
+public protocol RegistryEventStore: Sendable {
+    /// Appends the payloads as one commit with contiguous sequences and returns the first's
+    /// position once durable. Throws when the log cannot be written.
+    func append(_ payloads: [[UInt8]]) async throws -> StorePosition
+
+    /// Calls `body` with every durable record whose sequence is at least `sequence`, in order.
+    func read(fromSequence sequence: UInt64, _ body: (StoreRecord) throws -> Void) async throws
+
+    /// The highest durable sequence (0 when empty).
+    func durableSequence() async throws -> UInt64
+
+    /// Makes appends possible again after one failed. Throws while the cause persists.
+    func recover() async throws
+
+    /// Flushes and releases the store.
+    func close() async throws
+
+    /// True when other processes append to the same log (cluster mode).
+    var isShared: Bool { get }
+
+    /// Batches of records with sequence above `sequence`, in sequence order and contiguous, as
+    /// any writer commits them (this process's own included: the Registry skips what it folded).
+    func records(after sequence: UInt64) -> AsyncThrowingStream<[StoreRecord], any Error>
+
+    /// True while this process may append lease expiry (in a cluster: the sweeper leader).
+    func leadsSweeper() async -> Bool
+
+    /// Appends expiry and control records over the leader's fenced path: throws once
+    /// leadership is lost, so a deposed leader cannot expire a lease.
+    func appendAsLeader(_ payloads: [[UInt8]]) async throws -> StorePosition
+}
+
+extension RegistryEventStore {
+    public var isShared: Bool { false }
+
+    public func records(after sequence: UInt64) -> AsyncThrowingStream<[StoreRecord], any Error> {
+        AsyncThrowingStream { $0.finish() }
+    }
+
+    public func leadsSweeper() async -> Bool { true }
+
+    public func appendAsLeader(_ payloads: [[UInt8]]) async throws -> StorePosition {
+        try await append(payloads)
+    }
+}
+
+/// Thrown by `appendAsLeader` when this process does not (or no longer) lead the sweeper: the
+/// records were not appended, and the store itself is fine.
+public struct NotSweeperLeaderError: Error, Equatable, CustomStringConvertible {
+    public var reason: String
+
+    public init(reason: String) {
+        self.reason = reason
+    }
+
+    public var description: String { "not the lease sweeper leader: \(reason)" }
+}
+
+/// Where snapshots of the projection live (a directory, or a table of the shared log).
+public protocol RegistrySnapshotStore: Sendable {
+    /// The newest snapshot at or before `sequence` that loads; damaged ones are skipped and logged.
+    func loadNewest(atOrBefore sequence: UInt64, logger: Logger) async -> Projection?
+
+    /// Stores `projection` as the snapshot at its `lastSequence`, keeps the newest `keep`, and
+    /// returns the bytes stored.
+    func write(_ projection: Projection, keep: Int) async throws -> Int
+}
