@@ -1,3 +1,5 @@
+import Registry
+
 /// The plain body of a `log_batch.frame`: the commits the row holds (one for a fresh row, many
 /// after the merger) and their payloads, stored by column so zstd finds the repeats. Times are
 /// relative to the row's `committed_at` (the newest commit's time), so a fresh row is encoded

@@ -1,3 +1,4 @@
+import Registry
 import Logging
 
 /// Reading the log in pages of rows, shared by the store and the read-only reader.

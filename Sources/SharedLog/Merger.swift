@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PostgresNIO
+import Registry
 
 /// The merger (run by the sweeper leader): rewrites runs of old small batch rows into one dense
 /// row per run, in one transaction (delete the small rows, insert the dense one), so storage per

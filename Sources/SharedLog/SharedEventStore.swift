@@ -1,3 +1,4 @@
+import Registry
 import Logging
 import PostgresNIO
 import Synchronization
@@ -118,8 +119,9 @@ public final class SharedEventStore: Sendable {
         try await committer.append(payloads)
     }
 
-    /// Appends over the sweeper leader's own connection with a statement that checks the lock:
-    /// throws `notLeader` when this instance does not lead or lost its session.
+    /// Appends over the sweeper leader's own connection with a statement that checks the lock
+    /// (fencing). Throws the Registry's `NotSweeperLeaderError` when this instance does not lead,
+    /// or lost its session or the lock on the way (the leadership is then given up at once).
     public func appendAsLeader(_ payloads: [[UInt8]]) async throws -> StorePosition {
         let query = LogQueries.append(
             count: payloads.count, frame: BatchFrame.encode(payloads: payloads, level: configuration.compressionLevel),
@@ -131,13 +133,16 @@ public final class SharedEventStore: Sendable {
                 "appending \(payloads.count) records as leader", seconds: configuration.writeTimeoutSeconds
             ) { connection in try await LogQueries.runAppend(query, on: connection, logger: logger) }
         } catch {
-            metrics.databaseError()
+            if error.kind != .notLeader { metrics.databaseError() }
+            guard error.kind == .database, leadership.isLeader else {
+                throw NotSweeperLeaderError(reason: error.description)
+            }
             throw error
         }
         guard let position else {
             leadership.lost(reason: "the advisory lock is no longer held by the session")
-            throw SharedLogError(
-                .notLeader, "\(connector.url.label): append as leader refused: the session no longer holds the lock")
+            throw NotSweeperLeaderError(
+                reason: "\(connector.url.label): the leader session no longer holds the sweeper lock")
         }
         return position
     }

@@ -1,3 +1,4 @@
+import Registry
 import Logging
 import PostgresNIO
 

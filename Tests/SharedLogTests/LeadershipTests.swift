@@ -1,3 +1,4 @@
+import Registry
 import Testing
 
 @testable import SharedLog
@@ -24,9 +25,9 @@ import Testing
                 let before = try await leader.appendAsLeader([payload("expire", 1)])
                 #expect(before.sequence == 1)
                 #expect(try await terminateLeaderSession(server) == 1)
-                await #expect(throws: SharedLogError.self) { _ = try await leader.appendAsLeader([payload("expire", 2)]) }
+                await #expect(throws: NotSweeperLeaderError.self) { _ = try await leader.appendAsLeader([payload("expire", 2)]) }
                 #expect(await leader.leadsSweeper() == false)
-                await #expect(throws: SharedLogError.self) { _ = try await leader.appendAsLeader([payload("expire", 3)]) }
+                await #expect(throws: NotSweeperLeaderError.self) { _ = try await leader.appendAsLeader([payload("expire", 3)]) }
                 // Ordinary appends go on over the writer connection, and no fenced record landed.
                 let after = try await leader.append([payload("renew", 1)])
                 #expect(after.sequence == 2)
@@ -45,7 +46,7 @@ import Testing
                 try await withStores(server, ["second"]) { stores in
                     let follower = stores[0]
                     #expect(await follower.leadsSweeper() == false)
-                    await #expect(throws: SharedLogError.self) { _ = try await follower.appendAsLeader([[1]]) }
+                    await #expect(throws: NotSweeperLeaderError.self) { _ = try await follower.appendAsLeader([[1]]) }
                     #expect(try await terminateLeaderSession(server) == 1)
                     #expect(await eventually { await follower.leadsSweeper() })
                     #expect(await holder.leadsSweeper() == false)

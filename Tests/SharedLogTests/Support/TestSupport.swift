@@ -1,3 +1,4 @@
+import Registry
 import Foundation
 import Logging
 import Synchronization
