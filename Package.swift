@@ -113,6 +113,7 @@ let package = Package(
             dependencies: [
                 "PluginServer",
                 "FileStore",
+                "SharedLog",
                 "Registry",
                 "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
