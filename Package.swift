@@ -17,10 +17,12 @@ let package = Package(
         .executable(name: "tunnel-replay", targets: ["tunnel-replay"]),
         .executable(name: "log-bench", targets: ["log-bench"]),
         .executable(name: "loadgen", targets: ["loadgen"]),
+        .executable(name: "shared-bench", targets: ["shared-bench"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "FileStore", targets: ["FileStore"]),
         .library(name: "PluginServer", targets: ["PluginServer"]),
+        .library(name: "SharedLog", targets: ["SharedLog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -94,11 +97,26 @@ let package = Package(
             exclude: ["Proto/sd.proto"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SharedLog",
+            dependencies: [
+                "Registry",
+                "EventLog",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tunnel-registry",
             dependencies: [
                 "PluginServer",
                 "FileStore",
+                "SharedLog",
                 "Registry",
                 "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -146,6 +164,18 @@ let package = Package(
             exclude: ["renew.lua", "bench-renews.sh"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "shared-bench",
+            dependencies: [
+                "SharedLog",
+                "Registry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tools/shared-bench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog"],
@@ -165,6 +195,18 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SharedLogTests",
+            dependencies: [
+                "SharedLog",
+                "Registry",
+                "EventLog",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

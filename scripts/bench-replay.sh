@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Measures tunnel-replay on a generated 1,000,000-event log (release build): events and
-# sessions throughput, state --at in the middle with and without snapshots, and report.
-# Prints the median of 3 runs of each.
+# Measures tunnel-replay on a generated log (release build) against the figures of issue 9:
+# stats, state --at (start, middle, end), sessions over one hour, and the throughput of events
+# --format json, sessions over the whole log and verify. Prints the median of 3 runs of each,
+# then one JSON line with every figure.
 #
 # Usage: scripts/bench-replay.sh [EVENTS] [DATA_DIR]
-#   EVENTS defaults to 1000000, DATA_DIR to /tmp/tunnel-replay-bench (generated once, reused).
-#   SWIFT_BUILD_ARGS adds build flags (e.g. "--scratch-path /work/.build-release");
-#   TUNNEL_REPLAY=path/to/release/tunnel-replay skips the build.
+#   EVENTS defaults to 5000000, DATA_DIR to /tmp/tunnel-replay-bench-EVENTS (generated once, reused).
+#   CONNECTORS (default 15000) sets the generated log's live connectors.
+#   SWIFT_BUILD_ARGS adds build flags; TUNNEL_REPLAY=path/to/release/tunnel-replay skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-EVENTS=${1:-1000000}
-DATA=${2:-/tmp/tunnel-replay-bench}
+EVENTS=${1:-5000000}
+DATA=${2:-/tmp/tunnel-replay-bench-$EVENTS}
 R=${TUNNEL_REPLAY:-}
 if [[ -z "$R" ]]; then
     # shellcheck disable=SC2086
@@ -20,9 +21,8 @@ if [[ -z "$R" ]]; then
 fi
 
 if [[ ! -d "$DATA/log" ]]; then
-    "$R" generate --scenario bench --events "$EVENTS" --out "$DATA" >&2
+    "$R" generate --scenario bench --events "$EVENTS" --connectors "${CONNECTORS:-15000}" --out "$DATA" >&2
 fi
-COUNT=$("$R" stats --data-dir "$DATA" --format csv | tail -n 1 | cut -d, -f1)
 
 # Median wall-clock seconds of 3 runs of the given command (output discarded).
 median() {
@@ -36,23 +36,31 @@ median() {
     done
     printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p
 }
+rate() { echo "$COUNT / $1" | bc; }
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 
-FIRST=$("$R" stats --data-dir "$DATA" --format json | sed -E 's/.*"first":"([^"]+)".*/\1/')
-LAST=$("$R" stats --data-dir "$DATA" --format json | sed -E 's/.*"last":"([^"]+)".*/\1/')
-MIDDLE=$(date -u -d "@$(( ($(date -d "$FIRST" +%s) + $(date -d "$LAST" +%s)) / 2 ))" +%Y-%m-%dT%H:%M:%SZ)
+STATS=$("$R" stats --data-dir "$DATA" --format json)
+COUNT=$(echo "$STATS" | sed -E 's/.*"events":([0-9]+).*/\1/')
+FIRST=$(date -d "$(echo "$STATS" | sed -E 's/.*"first":"([^"]+)".*/\1/')" +%s)
+LAST=$(date -d "$(echo "$STATS" | sed -E 's/.*"last":"([^"]+)".*/\1/')" +%s)
+MIDDLE=$(( (FIRST + LAST) / 2 ))
+echo "log: $DATA, $COUNT events, $(du -sh "$DATA/log" | cut -f1) of segments, $(iso "$FIRST") to $(iso "$LAST")"
 
-echo "log: $DATA, $COUNT events, $(du -sh "$DATA/log" | cut -f1) of segments, middle $MIDDLE"
-for format in json text csv; do
-    t=$(median "$R" events --data-dir "$DATA" --format "$format")
-    echo "events --format $format: ${t}s, $(echo "$COUNT / $t" | bc) events/s"
+t_stats=$(median "$R" stats --data-dir "$DATA")
+echo "stats: ${t_stats}s"
+t_state=0
+for at in $((FIRST + 1)) "$MIDDLE" "$LAST"; do
+    t=$(median "$R" state --data-dir "$DATA" --at "$(iso "$at")")
+    echo "state --at $(iso "$at"): ${t}s"
+    t_state=$(echo "if ($t > $t_state) $t else $t_state" | bc)
 done
-t=$(median "$R" events --data-dir "$DATA" --kind deregister)
-echo "events --kind deregister (decode only, few rows): ${t}s, $(echo "$COUNT / $t" | bc) events/s"
-t=$(median "$R" events --data-dir "$DATA" --format json --name tunnel-7)
-echo "events --name tunnel-7: ${t}s, $(echo "$COUNT / $t" | bc) events/s"
-t=$(median "$R" sessions --data-dir "$DATA" --format json)
-echo "sessions: ${t}s, $(echo "$COUNT / $t" | bc) events/s"
-echo "state --at $MIDDLE: $(median "$R" state --data-dir "$DATA" --at "$MIDDLE")s with snapshots," \
-    "$(median "$R" state --data-dir "$DATA" --at "$MIDDLE" --no-snapshots)s without"
-echo "report: $(median "$R" report --data-dir "$DATA" -o /tmp/tunnel-replay-bench.html)s" \
-    "($(du -h /tmp/tunnel-replay-bench.html | cut -f1))"
+t_hour=$(median "$R" sessions --data-dir "$DATA" --since "$(iso "$MIDDLE")" --until "$(iso $((MIDDLE + 3600)))")
+echo "sessions --since $(iso "$MIDDLE") --until +1h: ${t_hour}s"
+t_events=$(median "$R" events --data-dir "$DATA" --format json)
+echo "events --format json: ${t_events}s, $(rate "$t_events") events/s"
+t_sessions=$(median "$R" sessions --data-dir "$DATA" --format json)
+echo "sessions (whole log): ${t_sessions}s, $(rate "$t_sessions") events/s"
+t_verify=$(median "$R" verify --data-dir "$DATA")
+echo "verify: ${t_verify}s, $(rate "$t_verify") events/s"
+printf '{"events":%s,"stats_s":%s,"state_at_max_s":%s,"sessions_hour_s":%s,"events_json_per_s":%s,"sessions_per_s":%s,"verify_per_s":%s}\n' \
+    "$COUNT" "$t_stats" "$t_state" "$t_hour" "$(rate "$t_events")" "$(rate "$t_sessions")" "$(rate "$t_verify")"

@@ -70,6 +70,20 @@ public struct EventLogReader: Sendable {
         return infos
     }
 
+    /// The first sequence of each dense block of a segment, from the frame headers alone (no
+    /// payload is read): where a reader may start decoding it independently. Empty for a
+    /// segment in the stream form, whose commits decode only in order from its start.
+    public func denseBlockStarts(fileName: String) throws -> [UInt64] {
+        let file = try SegmentFileReader(path: directory + "/" + fileName)
+        guard case .success(let header) = try file.readHeader(), header.form == .dense else { return [] }
+        var walker = FrameWalker(file: file)
+        var starts: [UInt64] = []
+        while case .frame(let frame, _) = try walker.next(readPayload: false), frame.kind == .denseBlock {
+            starts.append(frame.firstSequence)
+        }
+        return starts
+    }
+
     /// Reads every segment whole (checksums, decompression, sequences, timestamps, seals) and
     /// returns each problem found, at most one per segment (empty when healthy).
     public func verify() -> [EventLogError] {

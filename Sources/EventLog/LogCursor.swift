@@ -8,6 +8,45 @@ public struct LogCursor: Sendable {
     public mutating func next() throws -> LogRecord? {
         try state.next()
     }
+
+    /// The records of the next decoded frame (the rest of it after `next()` calls) as one batch,
+    /// read in place without copying each payload; nil when none is whole yet. Same checks and
+    /// errors as `next()`.
+    public mutating func nextBatch() throws -> RecordBatch? {
+        try state.nextBatch()
+    }
+}
+
+/// The records of one decoded frame, iterated in place: each payload is a view into the frame's
+/// decompressed bytes, valid only inside the `forEach` body.
+public struct RecordBatch: Sendable {
+    var iterator: BatchIterator
+    let fromSequence: UInt64
+    let fromTimestamp: Int64
+
+    /// Records in the batch (those before the cursor's start included).
+    public var recordCount: Int { iterator.batch.recordCount }
+    /// The sequence of the batch's last record.
+    public var lastSequence: UInt64 { iterator.batch.lastSequence }
+    /// The timestamp of the batch's last record.
+    public var lastTimestampMicroseconds: Int64 { iterator.batch.lastTimestampMicroseconds }
+
+    /// Calls `body` with each record's sequence, timestamp and payload, in order, until it
+    /// returns false; returns false when it was stopped.
+    @discardableResult
+    public func forEach(
+        _ body: (_ sequence: UInt64, _ timestampMicroseconds: Int64, _ payload: UnsafeRawBufferPointer) throws -> Bool
+    ) rethrows -> Bool {
+        var records = iterator
+        return try iterator.batch.plain.withUnsafeBytes { bytes in
+            while let record = records.next(in: bytes) {
+                if record.sequence < fromSequence || record.timestampMicroseconds < fromTimestamp { continue }
+                let payload = UnsafeRawBufferPointer(rebasing: bytes[record.range])
+                guard try body(record.sequence, record.timestampMicroseconds, payload) else { return false }
+            }
+            return true
+        }
+    }
 }
 
 /// A cursor's position: the open segment, its decoder, and the batch being iterated.
@@ -37,6 +76,20 @@ final class CursorState: @unchecked Sendable {
                 let payload = Array(iterator!.batch.plain[record.range])
                 return LogRecord(
                     sequence: record.sequence, timestampMicroseconds: record.timestampMicroseconds, payload: payload)
+            }
+            iterator = nil
+            if walker == nil {
+                guard try openSegment() else { return nil }
+            }
+            guard try readFrame() else { return nil }
+        }
+    }
+
+    func nextBatch() throws -> RecordBatch? {
+        while true {
+            if let pending = iterator, pending.hasNext {
+                iterator = nil
+                return RecordBatch(iterator: pending, fromSequence: fromSequence, fromTimestamp: fromTimestamp)
             }
             iterator = nil
             if walker == nil {

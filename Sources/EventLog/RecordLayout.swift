@@ -145,8 +145,18 @@ struct BatchIterator {
         self.nextSequence = batch.firstSequence
     }
 
+    /// True while a record is left.
+    var hasNext: Bool { offset < batch.plain.count }
+
     /// The next record's sequence, timestamp and byte range in `batch.plain`.
     mutating func next() -> (sequence: UInt64, timestampMicroseconds: Int64, range: Range<Int>)? {
+        batch.plain.withUnsafeBytes { next(in: $0) }
+    }
+
+    /// `next()` over `bytes`, which must be `batch.plain`'s (records were checked at decode).
+    mutating func next(in bytes: UnsafeRawBufferPointer) -> (
+        sequence: UInt64, timestampMicroseconds: Int64, range: Range<Int>
+    )? {
         while remainingInCommit == 0 {
             commitIndex += 1
             guard commitIndex < batch.commits.count else { return nil }
@@ -154,7 +164,7 @@ struct BatchIterator {
         }
         remainingInCommit -= 1
         var position = offset
-        let length = batch.plain.withUnsafeBytes { Int(Varint.read($0, &position)!) }
+        let length = Int(Varint.read(bytes, &position)!)
         offset = position + length
         let sequence = nextSequence
         nextSequence += 1

@@ -14,6 +14,29 @@ public struct RepairReport: Sendable, Equatable {
     public var setAside: [String]
 }
 
+/// What `EventLogWriter.repairPlan(directory:)` found: where the log would be cut and what
+/// would be set aside, so a tool can say it before doing it.
+public struct RepairPlan: Sendable, Equatable {
+    /// The damage (file path, offset, sequence, reason).
+    public var damage: EventLogError
+    /// The damaged segment's file name.
+    public var file: String
+    /// Where in it the damage starts; the whole commits before it are kept.
+    public var offset: Int
+    public var reason: String
+    /// The last sequence the log keeps (0 when nothing is kept).
+    public var lastKeptSequence: UInt64
+    /// The first sequence cut.
+    public var firstCutSequence: UInt64
+    /// The last sequence the cut files claim, nil when their headers cannot tell.
+    public var lastCutSequence: UInt64?
+    /// Bytes no longer read: the damaged segment from `offset` on (all of it when none of its
+    /// commits is kept) and every later segment.
+    public var cutBytes: Int
+    /// The segment files renamed aside as `.broken` (the damaged one and every later one).
+    public var setAside: [String]
+}
+
 extension EventLogWriter {
     /// Cuts the log at its first damage, also inside a sealed segment: the damaged segment is
     /// rewritten with its whole commits before the damage (unsealed, so the writer continues it),
@@ -23,8 +46,65 @@ extension EventLogWriter {
         let lock = try DirectoryLock.acquire(directory: directory)
         defer { lock.release() }
         let names = try LogDirectory.segmentNames(directory)
+        var healthyLast: UInt64 = 0
+        guard let found = try firstDamage(directory: directory, names: names, lastSequence: &healthyLast) else {
+            return RepairReport(damage: nil, lastSequence: healthyLast, setAside: [])
+        }
+        let name = names[found.index]
+        let trusted = found.problem.offset < SegmentFormat.headerBytes ? nil : found.result.header
+        let kept = try rewritePrefix(directory: directory, fileName: name, header: trusted)
+        var setAside: [String] = []
+        for later in names[found.index...] {
+            let broken = try LogDirectory.brokenName(directory: directory, fileName: later)
+            try FileIO.renameFile(directory + "/" + later, to: directory + "/" + broken)
+            setAside.append(broken)
+        }
+        if let kept { try FileIO.renameFile(directory + "/" + kept, to: directory + "/" + name) }
+        try FileIO.syncDirectory(directory)
+        let last = kept == nil ? found.lastSequenceBefore : found.result.lastSequence
+        logger.warning(
+            "repaired the event log by cutting it at the damage; later records were set aside",
+            metadata: [
+                "log.damage": "\(found.damage)", "log.last_sequence": "\(last)", "log.set_aside": "\(setAside)",
+            ])
+        return RepairReport(damage: found.damage, lastSequence: last, setAside: setAside)
+    }
+
+    /// What `repair(directory:logger:)` would cut, read without the lock and without changing
+    /// anything; nil when the log is healthy. A writer appending meanwhile can change the answer.
+    public static func repairPlan(directory: String) throws -> RepairPlan? {
+        let names = try LogDirectory.segmentNames(directory)
+        var healthyLast: UInt64 = 0
+        guard let found = try firstDamage(directory: directory, names: names, lastSequence: &healthyLast) else {
+            return nil
+        }
+        let name = names[found.index]
+        let keepsCommits = found.problem.offset >= SegmentFormat.headerBytes && found.result.commitCount > 0
+        let keptLast = keepsCommits ? found.result.lastSequence : found.lastSequenceBefore
+        var bytes = found.result.fileBytes - (keepsCommits ? found.problem.offset : 0)
+        for later in names[(found.index + 1)...] {
+            bytes += (try? FileIO.fileSize(directory + "/" + later)) ?? 0
+        }
+        return RepairPlan(
+            damage: found.damage, file: name, offset: found.problem.offset, reason: found.problem.reason,
+            lastKeptSequence: keptLast, firstCutSequence: keptLast + 1,
+            lastCutSequence: lastWrittenSequence(directory: directory, names: Array(names[found.index...])),
+            cutBytes: max(bytes, 0), setAside: Array(names[found.index...]))
+    }
+
+    private struct Damage {
+        var index: Int
+        var result: SegmentScanResult
+        var problem: ScanProblem
+        var damage: EventLogError
+        /// The last sequence of the segments before the damaged one (0 when none).
+        var lastSequenceBefore: UInt64
+    }
+
+    /// Scans the segments in order and returns the first damage (or unsealed segment before the newest).
+    /// `lastSequence` ends as the last sequence of the healthy segments scanned.
+    private static func firstDamage(directory: String, names: [String], lastSequence: inout UInt64) throws -> Damage? {
         var expected: UInt64?
-        var lastSequence: UInt64 = 0
         for (index, name) in names.enumerated() {
             let result = try SegmentScanner.scan(directory: directory, fileName: name, expectedFirstSequence: expected)
             let unsealedBeforeNewest = result.seal == nil && index < names.count - 1
@@ -41,25 +121,28 @@ extension EventLogWriter {
             let damage = EventLogError.corruptSegment(
                 file: directory + "/" + name, offset: problem.offset, sequence: problem.sequence, reason: problem.reason
             )
-            let trusted = problem.offset < SegmentFormat.headerBytes ? nil : result.header
-            let kept = try rewritePrefix(directory: directory, fileName: name, header: trusted)
-            var setAside: [String] = []
-            for later in names[index...] {
-                let broken = try LogDirectory.brokenName(directory: directory, fileName: later)
-                try FileIO.renameFile(directory + "/" + later, to: directory + "/" + broken)
-                setAside.append(broken)
-            }
-            if let kept { try FileIO.renameFile(directory + "/" + kept, to: directory + "/" + name) }
-            try FileIO.syncDirectory(directory)
-            let last = kept == nil ? lastSequence : result.lastSequence
-            logger.warning(
-                "repaired the event log by cutting it at the damage; later records were set aside",
-                metadata: [
-                    "log.damage": "\(damage)", "log.last_sequence": "\(last)", "log.set_aside": "\(setAside)",
-                ])
-            return RepairReport(damage: damage, lastSequence: last, setAside: setAside)
+            return Damage(
+                index: index, result: result, problem: problem, damage: damage, lastSequenceBefore: lastSequence)
         }
-        return RepairReport(damage: nil, lastSequence: lastSequence, setAside: [])
+        return nil
+    }
+
+    /// The highest sequence the headers, seals or commit headers of `names` claim (nil when none
+    /// can be read): how far the records set aside reach.
+    private static func lastWrittenSequence(directory: String, names: [String]) -> UInt64? {
+        for name in names.reversed() {
+            guard let file = try? SegmentFileReader(path: directory + "/" + name),
+                case .success(let header)? = try? file.readHeader()
+            else { continue }
+            if let seal = try? EventLogReader.sealedSummary(file: file, header: header) { return seal.lastSequence }
+            var walker = FrameWalker(file: file)
+            var last: UInt64?
+            while case .frame(let frame, _)? = try? walker.next(readPayload: false), frame.kind != .seal {
+                last = frame.firstSequence + UInt64(frame.recordCount) - 1
+            }
+            if let last { return last }
+        }
+        return nil
     }
 
     /// Writes the whole commits of `fileName` before its damage into `NAME.repair` as an unsealed

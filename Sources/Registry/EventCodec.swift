@@ -25,11 +25,11 @@ public enum EventCodec {
     /// The longest string field a payload may carry.
     public static let fieldBytesMax = 4096
 
-    private static let lapsedFlag: UInt8 = 1
-    private static let leaseTTLFlag: UInt8 = 2
-    private static let renewSequenceFlag: UInt8 = 4
-    private static let instanceFlag: UInt8 = 8
-    private static let knownFlags: UInt8 = lapsedFlag | leaseTTLFlag | renewSequenceFlag | instanceFlag
+    static let lapsedFlag: UInt8 = 1
+    static let leaseTTLFlag: UInt8 = 2
+    static let renewSequenceFlag: UInt8 = 4
+    static let instanceFlag: UInt8 = 8
+    static let knownFlags: UInt8 = lapsedFlag | leaseTTLFlag | renewSequenceFlag | instanceFlag
 
     /// The payload for an event (sequence and time come from the log, not the payload).
     public static func encode(_ event: RegistryEvent) -> [UInt8] {
@@ -64,49 +64,10 @@ public enum EventCodec {
     public static func decode(payload: [UInt8], sequence: UInt64, timeMicroseconds: Int64) throws(EventDecodingError)
         -> RegistryEvent
     {
-        do {
-            return try decode(payload, sequence: sequence, time: timeMicroseconds)
-        } catch {
-            throw EventDecodingError(sequence: sequence, offset: error.offset, reason: error.reason)
+        let result = payload.withUnsafeBytes { bytes in
+            Result { () throws(EventDecodingError) in try decode(bytes, sequence: sequence, time: timeMicroseconds) }
         }
-    }
-
-    private static func decode(_ payload: [UInt8], sequence: UInt64, time: Int64) throws(ByteReaderError)
-        -> RegistryEvent
-    {
-        var reader = ByteReader(payload)
-        let payloadVersion = try reader.readByte()
-        guard payloadVersion == version else {
-            throw ByteReaderError(
-                offset: 0, reason: "unknown payload version \(payloadVersion) (this build reads \(version))")
-        }
-        let kindCode = try reader.readByte()
-        guard let kind = kind(of: kindCode) else {
-            throw ByteReaderError(offset: 1, reason: "unknown event kind \(kindCode)")
-        }
-        let id = try reader.readString(maxBytes: fieldBytesMax, field: "id")
-        let name = try reader.readString(maxBytes: fieldBytesMax, field: "name")
-        let node = try reader.readString(maxBytes: fieldBytesMax, field: "node")
-        let network = try reader.readString(maxBytes: fieldBytesMax, field: "network")
-        let address = try reader.readString(maxBytes: fieldBytesMax, field: "address")
-        let peer = try reader.readString(maxBytes: fieldBytesMax, field: "peer")
-        let flagsOffset = reader.offset
-        let flags = try reader.readByte()
-        guard flags & ~knownFlags == 0 else {
-            throw ByteReaderError(offset: flagsOffset, reason: "unknown flags 0x\(String(flags, radix: 16))")
-        }
-        let lapsed = flags & lapsedFlag != 0 ? try reader.readSignedVarint() : nil
-        let ttl = flags & leaseTTLFlag != 0 ? try reader.readSignedVarint() : nil
-        let renewSequence = flags & renewSequenceFlag != 0 ? try reader.readVarint() : nil
-        let instance = flags & instanceFlag != 0 ? try reader.readString(maxBytes: fieldBytesMax, field: "instance") : ""
-        guard reader.remaining == 0 else {
-            throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")
-        }
-        return RegistryEvent(
-            sequence: sequence, timeMicroseconds: time, kind: kind,
-            service: Service(id: id, name: name, node: node, network: network, address: address),
-            peer: peer, lapsedAtMicroseconds: lapsed, leaseTTLMicroseconds: ttl, renewSequence: renewSequence,
-            instance: instance)
+        return try result.get()
     }
 
     private static func code(of kind: EventKind) -> UInt8 {
@@ -120,7 +81,7 @@ public enum EventCodec {
         }
     }
 
-    private static func kind(of code: UInt8) -> EventKind? {
+    static func kind(of code: UInt8) -> EventKind? {
         switch code {
         case 1: return .register
         case 2: return .renew

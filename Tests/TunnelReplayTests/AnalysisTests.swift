@@ -1,3 +1,4 @@
+import EventLog
 import Registry
 import Testing
 
@@ -91,15 +92,25 @@ import Testing
         #expect(NodeTracker.summaries(of: script.events).map(\.status) == [.gone])
     }
 
-    // Proves stats count every record by kind and keep the time span.
+    // Proves stats count every record by kind when asked, and take events and span from segment descriptions.
     @Test func statsCountByKind() {
         var stats = LogStats()
-        for event in [RegistryEvent].fixtureHistory() { stats.apply(event) }
-        #expect(stats.byKind[.start] == 1)
-        #expect(stats.byKind[.expire] == 3)
-        #expect(stats.byKind[.register] == 12)
-        #expect(stats.byKind[.deregister] == 6)
-        #expect(stats.firstMicroseconds == fixtureSeconds(0))
-        #expect(stats.lastMicroseconds == fixtureSeconds(450))
+        stats.byKind = [:]
+        for event in [RegistryEvent].fixtureHistory() { stats.count(event) }
+        #expect(stats.byKind?[.start] == 1)
+        #expect(stats.byKind?[.expire] == 3)
+        #expect(stats.byKind?[.register] == 12)
+        #expect(stats.byKind?[.deregister] == 6)
+        stats.add([
+            SegmentInfo(
+                fileName: "a", bytes: 100, firstSequence: 1, lastSequence: 10, firstTimestampMicroseconds: 5,
+                lastTimestampMicroseconds: 50, isSealed: true),
+            SegmentInfo(
+                fileName: "b", bytes: 20, firstSequence: 11, lastSequence: 12, firstTimestampMicroseconds: 60,
+                lastTimestampMicroseconds: 70, isSealed: false),
+        ])
+        #expect(stats.events == 12 && stats.segments == 2 && stats.bytes == 120)
+        #expect(stats.firstMicroseconds == 5)
+        #expect(stats.lastMicroseconds == 70)
     }
 }

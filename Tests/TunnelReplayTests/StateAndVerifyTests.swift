@@ -47,6 +47,17 @@ import Testing
         #expect(try state(["--at", instant, "--no-snapshots"]) == expected)
     }
 
+    // Proves state without --at answers for now (pinned by TUNNEL_REPLAY_NOW), as --at now would.
+    @Test func stateWithoutAtMeansNow() throws {
+        let now = Timestamp.format(fixtureSeconds(420))
+        let implicit = try ToolRunner.run(
+            ["state", "--format", "json", "--data-dir", healthy], environment: ["TUNNEL_REPLAY_NOW": now])
+        #expect(implicit.status == 0, "\(implicit.stderr)")
+        #expect(!implicit.jsonLines.isEmpty)
+        #expect(implicit.stdout == (try ToolRunner.run(["state", "--format", "json", "--data-dir", healthy, "--at", now])).stdout)
+        #expect(implicit.jsonLines.count == projected(at: 420).count)
+    }
+
     // Proves state agrees with sessions: the live services at an instant within the log are the
     // sessions covering it (after the log's end, `live` sessions have no recorded end).
     @Test func stateAgreesWithSessions() {

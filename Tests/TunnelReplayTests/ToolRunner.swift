@@ -30,8 +30,9 @@ enum ToolRunner {
             .deletingLastPathComponent().appendingPathComponent("Fixtures/replay/\(name)").path
     }
 
-    /// Runs the tool to completion (it reads small fixtures: seconds at most).
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+    /// Runs the tool to completion (it reads small fixtures: seconds at most). `input` is written
+    /// to its stdin, which is then closed (an empty string: a stdin with nothing to read).
+    static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> Output {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -43,7 +44,13 @@ enum ToolRunner {
         let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -15,7 +15,7 @@ import Testing
         (["events", "--data-dir", "/nonexistent/dir"], "--data-dir"),
         (["events", "--since", "yesterday"], "RFC 3339"),
         (["events", "--kind", "bogus"], "unknown --kind"),
-        (["state"], "exactly one of --at"),
+        (["state", "--at", "-1h", "--seq", "3"], "not both"),
         (["flaps", "--window", "ten"], "--window"),
         (["events", "--since", "-1h", "--until", "-2h"], "swap them"),
         (["events", "--no-such-option"], "Unknown option"),

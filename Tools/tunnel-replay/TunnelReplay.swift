@@ -8,8 +8,11 @@ import Darwin
 #endif
 
 /// `tunnel-replay`: audits a TunnelRegistry data directory offline and read-only.
+///
+/// `main` is synchronous: the read commands run on the main thread (no hop to the concurrency
+/// pool, and valgrind can profile them); the one async command (`generate`) is bridged.
 @main
-struct TunnelReplay: AsyncParsableCommand {
+struct TunnelReplay: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tunnel-replay",
         abstract: "Audit and replay a TunnelRegistry event log (read-only; safe while the server runs).",
@@ -21,21 +24,21 @@ struct TunnelReplay: AsyncParsableCommand {
         subcommands: [
             EventsCommand.self, SessionsCommand.self, StateCommand.self, TimelineCommand.self,
             FlapsCommand.self, NodesCommand.self, StatsCommand.self, VerifyCommand.self,
-            ReportCommand.self, FollowCommand.self, GenerateCommand.self,
+            ReportCommand.self, FollowCommand.self, RepairCommand.self, GenerateCommand.self,
         ]
     )
 
     /// Parses and runs a command, mapping failures to the documented exit codes.
-    static func main() async {
-        let code = await run(arguments: Array(CommandLine.arguments.dropFirst()))
+    static func main() {
+        let code = run(arguments: Array(CommandLine.arguments.dropFirst()))
         Glibc.exit(code)
     }
 
-    static func run(arguments: [String]) async -> Int32 {
+    static func run(arguments: [String]) -> Int32 {
         do {
             var command = try parseAsRoot(arguments)
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
+            if let asyncCommand = command as? any AsyncParsableCommand {
+                try AsyncBridge.run(asyncCommand)
             } else {
                 try command.run()
             }
@@ -52,6 +55,41 @@ struct TunnelReplay: AsyncParsableCommand {
             }
             Diagnostics.warn(fullMessage(for: error) + "\n(see tunnel-replay help <command>)")
             return 2
+        }
+    }
+}
+
+/// Runs an async command to completion from synchronous code, blocking the calling thread.
+enum AsyncBridge {
+    private final class Box: @unchecked Sendable {
+        var command: any AsyncParsableCommand
+        var failure: (any Error)?
+        var done = false
+        let condition = ThreadCondition()
+
+        init(_ command: any AsyncParsableCommand) {
+            self.command = command
+        }
+    }
+
+    static func run(_ command: any AsyncParsableCommand) throws {
+        let box = Box(command)
+        Task.detached {
+            var failure: (any Error)?
+            do {
+                try await box.command.run()
+            } catch {
+                failure = error
+            }
+            box.condition.withLock {
+                box.failure = failure
+                box.done = true
+                box.condition.broadcast()
+            }
+        }
+        try box.condition.withLock {
+            while !box.done { box.condition.wait() }
+            if let failure = box.failure { throw failure }
         }
     }
 }

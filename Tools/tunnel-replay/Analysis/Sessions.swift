@@ -125,6 +125,34 @@ struct SessionTracker {
         }
     }
 
+    init() {}
+
+    /// A tracker that continues from `projection` (the registry as it stood at `instant`): every
+    /// lease in it (of tunnel `name` only, when given) is an open session that started at its
+    /// registration, with renews and longest gap counted from `instant` on.
+    init(continuing projection: Projection, at instant: Int64, name: String?) {
+        self.projection = projection
+        shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
+        let leases = name.map { projection.liveServices(named: $0, at: .min) } ?? projection.liveServices(at: .min)
+        for lease in leases {
+            let key = ServiceKey(name: lease.service.name, id: lease.service.id)
+            open[key] = Session(
+                id: lease.service.id,
+                name: lease.service.name,
+                node: lease.service.node,
+                network: lease.service.network,
+                address: lease.service.address,
+                startMicroseconds: lease.registeredAtMicroseconds,
+                endMicroseconds: nil,
+                end: .live,
+                renews: 0,
+                maxGapMicroseconds: 0,
+                startSequence: 0,
+                lastActivityMicroseconds: lease.lastRenewAtMicroseconds
+            )
+        }
+    }
+
     /// Sessions of a whole event array (pure: what the tests call).
     static func sessions(of events: [RegistryEvent]) -> [Session] {
         var tracker = SessionTracker()

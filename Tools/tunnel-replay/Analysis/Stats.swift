@@ -1,10 +1,12 @@
 import EventLog
 import Registry
 
-/// The `stats` object: counts by kind, the log's size on disk, and its time span.
+/// The `stats` object: the log's events, size on disk and time span from the segment headers,
+/// and (when asked, by reading every record) the counts by kind.
 struct LogStats: Sendable, Equatable {
     var events: Int = 0
-    var byKind: [EventKind: Int] = [:]
+    /// nil unless counted (`stats --by-kind`).
+    var byKind: [EventKind: Int]?
     var segments: Int = 0
     var bytes: Int = 0
     var firstMicroseconds: Int64?
@@ -12,23 +14,29 @@ struct LogStats: Sendable, Equatable {
 
     var bytesPerEvent: Double { events > 0 ? Double(bytes) / Double(events) : 0 }
 
-    mutating func apply(_ event: RegistryEvent) {
-        events += 1
-        byKind[event.kind, default: 0] += 1
-        if firstMicroseconds == nil { firstMicroseconds = event.timeMicroseconds }
-        lastMicroseconds = event.timeMicroseconds
+    /// Counts one event by kind.
+    mutating func count(_ event: RegistryEvent) {
+        byKind?[event.kind, default: 0] += 1
     }
 
+    /// Events, bytes and span from segment descriptions (headers and seals: no decompression).
     mutating func add(_ segmentInfos: [SegmentInfo]) {
         segments += segmentInfos.count
         bytes += segmentInfos.reduce(0) { $0 + $1.bytes }
+        for segment in segmentInfos where segment.lastSequence >= segment.firstSequence && segment.lastSequence > 0 {
+            events += Int(segment.lastSequence - segment.firstSequence + 1)
+            if firstMicroseconds == nil { firstMicroseconds = segment.firstTimestampMicroseconds }
+            lastMicroseconds = segment.lastTimestampMicroseconds
+        }
     }
 
-    /// The row `stats` prints; `by_kind` lists every kind, zeros included, in a fixed order.
+    /// The row `stats` prints; `by_kind` lists every kind, zeros included, in a fixed order, or
+    /// is null when not counted.
     var cells: [Cell] {
         [
             .int(Int64(events)),
-            .object(EventKind.allCases.map { ($0.rawValue, .int(Int64(byKind[$0] ?? 0))) }),
+            byKind.map { counts in .object(EventKind.allCases.map { ($0.rawValue, .int(Int64(counts[$0] ?? 0))) }) }
+                ?? .null,
             .int(Int64(segments)), .int(Int64(bytes)), .decimal(bytesPerEvent),
             .optionalTime(firstMicroseconds), .optionalTime(lastMicroseconds),
         ]

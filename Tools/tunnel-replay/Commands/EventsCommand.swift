@@ -28,12 +28,53 @@ struct EventsCommand: ParsableCommand {
         )
         let (since, until) = try range.resolve()
         let scan = try EventScan(directory: common.directory())
+        if common.format == .json {
+            try Self.writeJSON(scan, filter: EventViewFilter(filter), since: since, until: until)
+            return
+        }
         let writer = common.writer(columns: EventRow.columns)
         try scan.scan(from: since.map(ScanStart.time) ?? .beginning, until: until) { event in
             if filter.matches(event) { writer.writeEvent(event) }
             return true
         }
         writer.finish()
+    }
+}
+
+extension EventsCommand {
+    static let jsonChunkBytes = 256 << 10
+
+    /// The json listing: worker threads decode and encode jobs of the log, printed in order.
+    static func writeJSON(_ scan: EventScan, filter: EventViewFilter, since: Int64?, until: Int64?)
+        throws(ReplayError)
+    {
+        let jobs = try scan.jobs(since: since, until: until)
+        let sink = OutputSink()
+        var progress = Progress(label: "scanning", total: scan.totalRecords())
+        defer { progress.finish() }
+        try scan.runJobs(jobs) { job, emit in
+            let encoder = EventJSONEncoder(capacity: jsonChunkBytes + 64 << 10)
+            var records = 0
+            try scan.read(job) { sequence, time, payload in
+                if let until, time > until { return false }
+                records += 1
+                if let since, time < since { return true }
+                let view = try EventCodec.view(payload, sequence: sequence)
+                guard filter.matches(view) else { return true }
+                encoder.append(sequence: sequence, time: time, view)
+                if encoder.count >= jsonChunkBytes {
+                    emit(JobOutput(bytes: encoder.take(), records: records))
+                    records = 0
+                }
+                return true
+            }
+            emit(JobOutput(bytes: encoder.take(), records: records))
+        } consume: { output in
+            sink.write(bytes: output.bytes)
+            progress.advance(by: output.records)
+            return true
+        }
+        sink.flush()
     }
 }
 

@@ -48,6 +48,12 @@ struct FollowCommand: ParsableCommand {
         let writer = common.writer(columns: EventRow.columns)
         signal(SIGINT) { _ in followInterrupted.store(true, ordering: .relaxed) }
         signal(SIGTERM) { _ in followInterrupted.store(true, ordering: .relaxed) }
+        // A parent may have started us with these blocked (the mask is inherited): unblock them.
+        var stops = sigset_t()
+        sigemptyset(&stops)
+        sigaddset(&stops, SIGINT)
+        sigaddset(&stops, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stops, nil)
         while !followInterrupted.load(ordering: .relaxed) {
             var printed = false
             while let event = try scan.next(&cursor) {

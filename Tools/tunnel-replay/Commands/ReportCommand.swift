@@ -11,7 +11,8 @@ import Darwin
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write one self-contained HTML page: SVG timeline of tunnels × time by node, expiries, flaps."
+        abstract: "Write one self-contained HTML page: SVG timeline of tunnels × time by node, expiries, flaps.",
+        discussion: "The timeline spans the data (its first to its last event), narrowed by --since/--until."
     )
 
     @Option(name: .long, help: "The registry's data directory (holding log/ and snapshots/).")
@@ -44,11 +45,11 @@ struct ReportCommand: ParsableCommand {
                 last = event.timeMicroseconds
             }
         )
-        let start = since ?? first ?? 0
+        let (start, end) = Self.range(since: since, until: until, dataFirst: first, dataLast: last)
         let input = ReportInput(
             dataDirectory: dataDir,
             startMicroseconds: start,
-            endMicroseconds: until ?? last ?? start,
+            endMicroseconds: end,
             generatedAtMicroseconds: try WallClock.nowMicroseconds(),
             sessions: sessions,
             flaps: Flaps.episodes(
@@ -60,6 +61,22 @@ struct ReportCommand: ParsableCommand {
             events: events
         )
         try Self.write(ReportHTML.render(input), to: output)
+    }
+
+    /// The time range drawn: the span of the data, narrowed by --since/--until; the range as given
+    /// when no event falls inside it.
+    static func range(since: Int64?, until: Int64?, dataFirst: Int64?, dataLast: Int64?) -> (Int64, Int64) {
+        guard let dataFirst, let dataLast else {
+            let start = since ?? until ?? 0
+            return (start, until ?? start)
+        }
+        let start = Swift.max(since ?? dataFirst, dataFirst)
+        let end = Swift.min(until ?? dataLast, dataLast)
+        guard start <= end else {
+            let given = since ?? dataFirst
+            return (given, Swift.max(until ?? dataLast, given))
+        }
+        return (start, end)
     }
 
     static func write(_ text: String, to path: String) throws(ReplayError) {

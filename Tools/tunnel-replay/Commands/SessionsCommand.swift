@@ -5,7 +5,12 @@ import Registry
 struct SessionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sessions",
-        abstract: "One row per connector session: start, end, how it ended, renews, longest gap."
+        abstract: "One row per connector session: start, end, how it ended, renews, longest gap.",
+        discussion: """
+            With --since, the log before it is not read: sessions already open then start at their
+            registration (a lapse and revive before --since does not split them) and count renews
+            and the longest gap from --since on.
+            """
     )
 
     @OptionGroup var common: CommonOptions
@@ -18,13 +23,14 @@ struct SessionsCommand: ParsableCommand {
 
     func run() throws {
         let (since, until) = try range.resolve()
-        let sessions = try SessionQuery.sessions(
-            directory: common.directory(),
-            name: service.name,
-            node: service.node,
-            since: since,
-            until: until
-        )
+        let sessions: [Session]
+        if let since {
+            sessions = try SessionQuery.sessions(
+                seekingTo: since, directory: common.directory(), name: service.name, node: service.node, until: until)
+        } else {
+            sessions = try SessionQuery.sessions(
+                directory: common.directory(), name: service.name, node: service.node, since: nil, until: until)
+        }
         let writer = common.writer(columns: Self.columns)
         for session in sessions { writer.write(Self.cells(session)) }
         writer.finish()
@@ -41,6 +47,38 @@ struct SessionsCommand: ParsableCommand {
 
 /// Sessions of a data directory that overlap a range.
 enum SessionQuery {
+    /// Sessions overlapping [since, until] without reading the log before `since`: the fold
+    /// starts from the newest snapshot at or before `since` (whole segments and dense blocks
+    /// before it are skipped unread), the records up to `since` only move the projection, and
+    /// the leases live at `since` continue as sessions (`SessionTracker(continuing:at:name:)`).
+    static func sessions(
+        seekingTo since: Int64,
+        directory: DataDirectory,
+        name: String?,
+        node: String?,
+        until: Int64?
+    ) throws(ReplayError) -> [Session] {
+        let scan = try EventScan(directory: directory)
+        var projection = scan.newestSnapshot(atOrBefore: since)
+        var tracker: SessionTracker?
+        try scan.scan(from: .sequence(projection.lastSequence + 1), until: until) { event in
+            if let name, event.kind.isServiceEvent, event.service.name != name { return true }
+            if tracker == nil {
+                guard event.timeMicroseconds >= since else {
+                    projection.apply(event)
+                    return true
+                }
+                tracker = SessionTracker(continuing: projection, at: since, name: name)
+            }
+            tracker?.apply(event)
+            return true
+        }
+        let sessions = (tracker ?? SessionTracker(continuing: projection, at: since, name: name)).allSessions()
+        return sessions.filter { session in
+            (node == nil || session.node == node) && session.overlaps(since: since, until: until)
+        }
+    }
+
     /// Scans from the start of the log (a session open at `since` began earlier) to `until`.
     static func sessions(
         directory: DataDirectory,

@@ -9,7 +9,7 @@ struct StateCommand: ParsableCommand {
     )
 
     @OptionGroup var common: CommonOptions
-    @Option(parsing: .unconditional, help: "The instant: RFC 3339 or relative (-2h).") var at: String?
+    @Option(parsing: .unconditional, help: "The instant: RFC 3339 or relative (-2h); default: now.") var at: String?
     @Option(help: "The state right after this sequence number.") var seq: UInt64?
     @OptionGroup var service: ServiceFilterOptions
     @Flag(help: "Replay the whole log instead of starting from the newest snapshot.") var noSnapshots = false
@@ -22,7 +22,8 @@ struct StateCommand: ParsableCommand {
         case (let text?, nil):
             point = .time(try TimeArgument.parse(text, nowMicroseconds: try WallClock.nowMicroseconds()))
         case (nil, let sequence?): point = .sequence(sequence)
-        default: throw ReplayError.usage("give exactly one of --at TIME or --seq SEQUENCE")
+        case (nil, nil): point = .time(try WallClock.nowMicroseconds())
+        case (_?, _?): throw ReplayError.usage("give one of --at TIME or --seq SEQUENCE, not both")
         }
         var query = StateQuery(scan: try EventScan(directory: common.directory()))
         query.useSnapshots = !noSnapshots

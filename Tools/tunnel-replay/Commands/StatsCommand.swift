@@ -1,22 +1,31 @@
 import ArgumentParser
 
-/// `stats`: one object describing the whole log.
+/// `stats`: one object describing the whole log, from the segment headers.
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Events by kind, segments, bytes on disk, bytes per event, time span."
+        abstract: "Events, segments, bytes on disk, bytes per event, time span (segment headers only).",
+        discussion: """
+            Reads only the segments' headers and seals, so it answers at once on any log.
+            by_kind is null unless --by-kind, which reads every record.
+            """
     )
 
     @OptionGroup var common: CommonOptions
+    @Flag(help: "Also count events by kind (reads every record; without it by_kind is null).")
+    var byKind = false
 
     func run() throws {
         let directory = try common.directory()
         let scan = try EventScan(directory: directory)
         var stats = LogStats()
         stats.add(try scan.segments())
-        try scan.scan(from: .beginning) { event in
-            stats.apply(event)
-            return true
+        if byKind {
+            stats.byKind = [:]
+            try scan.scan(from: .beginning) { event in
+                stats.count(event)
+                return true
+            }
         }
         let writer = common.writer(columns: LogStats.columns)
         writer.write(stats.cells)

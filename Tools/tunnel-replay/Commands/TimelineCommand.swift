@@ -15,13 +15,14 @@ struct TimelineCommand: ParsableCommand {
 
     func run() throws {
         let (since, until) = try range.resolve()
-        let sessions = try SessionQuery.sessions(
-            directory: common.directory(),
-            name: name,
-            node: nil,
-            since: since,
-            until: until
-        )
+        let sessions: [Session]
+        if let since {
+            sessions = try SessionQuery.sessions(
+                seekingTo: since, directory: common.directory(), name: name, node: nil, until: until)
+        } else {
+            sessions = try SessionQuery.sessions(
+                directory: common.directory(), name: name, node: nil, since: nil, until: until)
+        }
         let writer = common.writer(columns: Self.columns)
         for window in Timeline.windows(of: sessions) {
             writer.write([

@@ -36,7 +36,7 @@ enum ScanStart: Sendable {
 
 /// Reads decoded events in sequence order through the Registry's own log reader, with
 /// progress on a terminal's stderr.
-struct EventScan {
+struct EventScan: Sendable {
     let reader: RegistryLogReader
     let logPath: String
 
@@ -58,15 +58,59 @@ struct EventScan {
         until: Int64? = nil,
         _ body: (RegistryEvent) throws(ReplayError) -> Bool
     ) throws(ReplayError) {
-        var cursor = try makeCursor(start)
+        let jobs: [LogJob]
+        let since: Int64?
+        switch start {
+        case .beginning:
+            since = nil
+            jobs = try self.jobs(fromSequence: 1, until: until)
+        case .sequence(let sequence):
+            since = nil
+            jobs = try self.jobs(fromSequence: max(sequence, 1), until: until)
+        case .time(let time):
+            since = time
+            jobs = try self.jobs(since: time, until: until)
+        }
         var progress = Progress(label: "scanning", total: totalRecords())
         defer { progress.finish() }
-        while let event = try next(&cursor) {
-            if let until, event.timeMicroseconds > until { return }
-            progress.tick()
-            guard try body(event) else { return }
+        var failure: ReplayError?
+        let scan = self
+        try runJobs(jobs) { (job: LogJob, emit: (DecodedEvents) -> Void) in
+            var chunk = DecodedEvents()
+            chunk.events.reserveCapacity(Self.eventsPerChunk)
+            try scan.read(job) { sequence, time, payload in
+                if let until, time > until {
+                    chunk.reachedUntil = true
+                    return false
+                }
+                chunk.records += 1
+                if let since, time < since { return true }
+                chunk.events.append(try EventCodec.decode(payload, sequence: sequence, time: time))
+                if chunk.events.count >= Self.eventsPerChunk {
+                    emit(chunk)
+                    chunk = DecodedEvents()
+                    chunk.events.reserveCapacity(Self.eventsPerChunk)
+                }
+                return true
+            }
+            emit(chunk)
+        } consume: { chunk in
+            progress.advance(by: chunk.records)
+            for event in chunk.events {
+                do throws(ReplayError) {
+                    guard try body(event) else { return false }
+                } catch {
+                    failure = error
+                    return false
+                }
+            }
+            return !chunk.reachedUntil
         }
+        if let failure { throw failure }
     }
+
+    /// Events decoded per unit handed from a worker to the scanning thread.
+    static let eventsPerChunk = 4096
 
     /// A cursor positioned at `start`.
     func makeCursor(_ start: ScanStart) throws(ReplayError) -> RegistryEventCursor {
@@ -90,6 +134,21 @@ struct EventScan {
         }
     }
 
+    /// The projection of the newest snapshot whose last record is at or before `time` (an empty
+    /// one when none loads); damaged snapshots are skipped with a warning.
+    func newestSnapshot(atOrBefore time: Int64) -> Projection {
+        let snapshots = reader.snapshots
+        for sequence in (try? snapshots.sequences())?.reversed() ?? [] {
+            guard let info = try? snapshots.info(sequence: sequence), info.lastTimeMicroseconds <= time else { continue }
+            do {
+                return try snapshots.load(sequence: sequence)
+            } catch {
+                Diagnostics.warn("snapshot \(sequence) skipped: \(error)")
+            }
+        }
+        return Projection()
+    }
+
     /// Segment descriptions from headers (no decompression).
     func segments() throws(ReplayError) -> [SegmentInfo] {
         do {
@@ -110,4 +169,13 @@ struct EventScan {
         let last = lastSequence()
         return last >= first.firstSequence ? last - first.firstSequence + 1 : 0
     }
+}
+
+/// A run of decoded events handed from a worker thread to the scanning thread.
+struct DecodedEvents: Sendable {
+    var events: [RegistryEvent] = []
+    /// Records read for them (those before the scan's start included), for progress.
+    var records = 0
+    /// The job met a record after the scan's end: no later job matters.
+    var reachedUntil = false
 }

@@ -23,6 +23,17 @@ final class OutputSink {
         flushIfFull()
     }
 
+    /// Appends raw bytes (already encoded rows).
+    func write(bytes: [UInt8]) {
+        guard bytes.count >= Self.flushBytes / 2, fileDescriptor >= 0 else {
+            buffer.append(contentsOf: bytes)
+            flushIfFull()
+            return
+        }
+        flush()
+        writeAll(bytes)
+    }
+
     /// A sink that keeps everything in `buffer` (tests read it back with `captured`).
     static func capturing() -> OutputSink {
         OutputSink(fileDescriptor: -1)
@@ -37,9 +48,14 @@ final class OutputSink {
     /// Writes everything buffered. A closed pipe (`| head`) ends the process quietly.
     func flush() {
         guard fileDescriptor >= 0 else { return }
+        writeAll(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: [UInt8]) {
         var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { raw in
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { raw in
                 systemWrite(fileDescriptor, raw.baseAddress! + offset, raw.count - offset)
             }
             if written < 0 {
@@ -48,7 +64,6 @@ final class OutputSink {
             }
             offset += written
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 }
 

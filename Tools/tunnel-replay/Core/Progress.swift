@@ -4,29 +4,41 @@ import Glibc
 import Darwin
 #endif
 
-/// A progress line on stderr, only when stderr is a terminal, redrawn at most 4 times a second.
+/// A progress line on stderr, only when stderr is a terminal and the scan has run for 2 s,
+/// redrawn at most 4 times a second.
 struct Progress {
     private static let ticksPerCheck: UInt64 = 1 << 16
     private static let redrawNanoseconds: UInt64 = 250_000_000
+    /// Scans shorter than this print nothing.
+    static let quietNanoseconds: UInt64 = 2_000_000_000
     private let label: String
     private let total: UInt64
     private let enabled: Bool
     private var done: UInt64 = 0
     private var lastDrawNanoseconds: UInt64 = 0
+    private let startNanoseconds: UInt64
     private var drawn = false
 
     init(label: String, total: UInt64) {
         self.label = label
         self.total = total
         enabled = Diagnostics.stderrIsTerminal
-        lastDrawNanoseconds = Self.monotonicNanoseconds()
+        startNanoseconds = Self.monotonicNanoseconds()
+        lastDrawNanoseconds = startNanoseconds
     }
 
     mutating func tick() {
-        done += 1
-        guard enabled, done % Self.ticksPerCheck == 0 else { return }
+        advance(by: 1)
+    }
+
+    /// Counts `count` more records done (a whole batch at once).
+    mutating func advance(by count: Int) {
+        let before = done
+        done += UInt64(count)
+        guard enabled, before / Self.ticksPerCheck != done / Self.ticksPerCheck else { return }
         let now = Self.monotonicNanoseconds()
-        guard now - lastDrawNanoseconds >= Self.redrawNanoseconds else { return }
+        guard now - startNanoseconds >= Self.quietNanoseconds, now - lastDrawNanoseconds >= Self.redrawNanoseconds
+        else { return }
         lastDrawNanoseconds = now
         drawn = true
         let percent = total > 0 ? " \(min(done * 100 / total, 100))%" : ""

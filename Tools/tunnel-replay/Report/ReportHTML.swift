@@ -43,7 +43,8 @@ enum ReportHTML {
             td,th{border:1px solid #ccc;padding:3px 8px;text-align:left} th{background:#f2f2f2}
             td.n{text-align:right} .legend span{display:inline-block;margin-right:14px}
             .sw{display:inline-block;width:12px;height:12px;vertical-align:middle;margin-right:4px}
-            svg text{font:11px system-ui,sans-serif}
+            svg text{font:11px system-ui,sans-serif} svg.mono text,text.mono{font-family:\(ReportText.fontFamily)}
+            .axis{position:sticky;top:0;background:#fff;z-index:1}
             </style></head><body>
             <h1>Tunnel connections</h1>
             <div class="meta">\(escape(input.dataDirectory)) · \(Timestamp.format(input.startMicroseconds)) –
@@ -55,7 +56,8 @@ enum ReportHTML {
         html.append(svg(layout))
         if layout.hiddenTunnels > 0 || layout.truncatedBars {
             html.append(
-                "<p class=\"meta\">Not drawn: \(layout.hiddenTunnels) more tunnels"
+                "<p class=\"meta\">Not drawn: \(layout.hiddenTunnels) more tunnels (at most \(ReportLayout.rowsMax)"
+                    + " tunnels and \(ReportLayout.lanesMax) lanes are drawn)"
                     + (layout.truncatedBars ? ", and bars beyond \(ReportLayout.barsMax)" : "")
                     + "; narrow the range with --since/--until.</p>"
             )
@@ -77,18 +79,53 @@ enum ReportHTML {
         return parts.joined()
     }
 
+    /// The axis (sticky above the rows while the page scrolls) and the rows; a second axis
+    /// below them when the rows are taller than a screen.
     private static func svg(_ layout: ReportLayout) -> String {
-        let width = ReportLayout.labelWidth + ReportLayout.plotWidth + 20
+        let ticks = layout.axis.ticks()
+        var parts = ["<div class=\"axis\">" + axisSVG(layout, ticks, labelsBelow: false) + "</div>"]
+        parts.append(rowsSVG(layout, ticks))
+        if layout.height > 600 { parts.append(axisSVG(layout, ticks, labelsBelow: true)) }
+        return parts.joined(separator: "\n")
+    }
+
+    private static func axisSVG(_ layout: ReportLayout, _ ticks: [ReportAxis.Tick], labelsBelow: Bool) -> String {
+        let height = ReportLayout.axisHeight
         var parts = [
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(number(width))\" height=\"\(number(layout.height))\""
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(number(layout.width))\" height=\"\(number(height))\""
+                + " class=\"mono\" aria-label=\"time axis\">"
+        ]
+        let (lineFrom, lineTo, textY) = labelsBelow ? (0.0, 6.0, 19.0) : (height - 6, height, 14.0)
+        for tick in ticks {
+            let x = number(tick.lineX)
+            parts.append(
+                "<line x1=\"\(x)\" y1=\"\(number(lineFrom))\" x2=\"\(x)\" y2=\"\(number(lineTo))\" stroke=\"#999\"/>"
+            )
+            guard !tick.text.isEmpty else { continue }
+            parts.append(
+                "<text x=\"\(number(tick.textX))\" y=\"\(number(textY))\" text-anchor=\"middle\">"
+                    + "\(escape(tick.text))</text>"
+            )
+        }
+        parts.append("</svg>")
+        return parts.joined(separator: "\n")
+    }
+
+    private static func rowsSVG(_ layout: ReportLayout, _ ticks: [ReportAxis.Tick]) -> String {
+        let height = max(layout.height, 1)
+        var parts = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(number(layout.width))\" height=\"\(number(height))\""
                 + " role=\"img\" aria-label=\"timeline of tunnels by node\">"
         ]
-        for tick in layout.ticks() {
-            let x = number(layout.x(tick))
+        for (index, row) in layout.rows.enumerated() where index % 2 == 1 {
             parts.append(
-                "<line x1=\"\(x)\" y1=\"16\" x2=\"\(x)\" y2=\"\(number(layout.height))\" stroke=\"#e4e4e4\"/>"
-                    + "<text x=\"\(x)\" y=\"12\" text-anchor=\"middle\">\(tickLabel(tick))</text>"
+                "<rect x=\"0\" y=\"\(number(row.y - ReportLayout.rowGap / 2))\" width=\"\(number(layout.width))\""
+                    + " height=\"\(number(row.height + ReportLayout.rowGap))\" fill=\"#f6f6f6\"/>"
             )
+        }
+        for tick in ticks {
+            let x = number(tick.lineX)
+            parts.append("<line x1=\"\(x)\" y1=\"0\" x2=\"\(x)\" y2=\"\(number(height))\" stroke=\"#e4e4e4\"/>")
         }
         for band in layout.flapBands {
             parts.append(
@@ -99,8 +136,9 @@ enum ReportHTML {
         }
         for row in layout.rows {
             parts.append(
-                "<text x=\"\(number(ReportLayout.labelWidth - 8))\" y=\"\(number(row.y + row.height / 2 + 4))\""
-                    + " text-anchor=\"end\">\(escape(String(row.name.prefix(32))))</text>"
+                "<text class=\"mono\" x=\"\(number(layout.labelWidth - 8))\""
+                    + " y=\"\(number(row.y + ReportLayout.laneHeight / 2 + 4))\" text-anchor=\"end\">"
+                    + "<title>\(escape(row.name))</title>\(escape(row.label))</text>"
             )
         }
         for bar in layout.bars {
@@ -158,12 +196,6 @@ enum ReportHTML {
         }
         parts.append("</table>")
         return parts.joined(separator: "\n")
-    }
-
-    private static func tickLabel(_ microseconds: Int64) -> String {
-        let text = Timestamp.format(microseconds)
-        let time = text.dropFirst(11).prefix(8)
-        return time == "00:00:00" ? String(text.prefix(10)) : String(time)
     }
 
     /// One decimal place is plenty at screen resolution and keeps the file small.

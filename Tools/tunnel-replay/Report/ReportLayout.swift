@@ -1,19 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// Where everything goes on the report's SVG timeline: rows (tunnels), lanes (nodes within a
-/// tunnel), bars (sessions, merged when closer than a pixel), expiry and flap marks.
+/// Where everything goes on the report's SVG timeline: rows (tunnels), lanes within a row (one
+/// per session of a node that was up alongside another of the same node, so bars never cover
+/// each other), bars (sessions, merged when closer than a pixel), expiry and flap marks.
 struct ReportLayout {
-    static let labelWidth = 220.0
     static let plotWidth = 1100.0
+    static let rightMargin = 24.0
+    static let labelWidthMin = 80.0
     static let laneHeight = 12.0
     static let rowGap = 6.0
-    static let axisHeight = 28.0
+    static let axisHeight = 24.0
     static let rowsMax = 300
-    static let lanesPerRowMax = 4
+    static let lanesMax = 3000
     static let barsMax = 40_000
 
     struct Bar {
@@ -39,13 +35,19 @@ struct ReportLayout {
     }
 
     struct Row {
+        /// The whole tunnel name (the label's tooltip).
         var name: String
+        /// What is drawn: the name, shortened in the middle when long.
+        var label: String
         var y: Double
         var height: Double
+        var lanes: [ReportLanes.Lane]
     }
 
     let startMicroseconds: Int64
     let endMicroseconds: Int64
+    /// The width of the name column, from the longest label drawn.
+    let labelWidth: Double
     private(set) var rows: [Row] = []
     private(set) var bars: [Bar] = []
     private(set) var expiries: [Mark] = []
@@ -54,7 +56,11 @@ struct ReportLayout {
     private(set) var nodeOrder: [String] = []
     private(set) var hiddenTunnels = 0
     private(set) var truncatedBars = false
-    private(set) var height = axisHeight
+    /// The height of the rows (the axis is drawn apart, above them).
+    private(set) var height = 0.0
+    private var lanesUsed = 0
+
+    var width: Double { labelWidth + Self.plotWidth + Self.rightMargin }
 
     init(sessions: [Session], flaps: [FlapEpisode], startMicroseconds: Int64, endMicroseconds: Int64) {
         self.startMicroseconds = startMicroseconds
@@ -66,28 +72,50 @@ struct ReportLayout {
         var byName: [String: [Session]] = [:]
         for session in sessions { byName[session.name, default: []].append(session) }
         let names = byName.keys.sorted()
-        hiddenTunnels = max(names.count - Self.rowsMax, 0)
+        let drawn = names.prefix(Self.rowsMax)
+        let longest = drawn.map { ReportText.shortened($0).count }.max() ?? 0
+        labelWidth = max(Self.labelWidthMin, Double(longest) * ReportText.characterWidth + 16)
         var flapsByName: [String: [FlapEpisode]] = [:]
         for flap in flaps { flapsByName[flap.name, default: []].append(flap) }
         let tooltips = sessions.count <= 5000
-        for name in names.prefix(Self.rowsMax) {
-            layOutRow(name, byName[name] ?? [], flapsByName[name] ?? [], tooltips: tooltips)
+        for name in drawn {
+            let rowSessions = byName[name] ?? []
+            let lanes = ReportLanes.assign(rowSessions)
+            guard lanesUsed + lanes.lanes.count <= Self.lanesMax || rows.isEmpty else { break }
+            layOutRow(name, rowSessions, lanes, flapsByName[name] ?? [], tooltips: tooltips)
         }
+        hiddenTunnels = names.count - rows.count
     }
 
     func x(_ microseconds: Int64) -> Double {
         let clamped = min(max(microseconds, startMicroseconds), endMicroseconds)
-        return Self.labelWidth + Double(clamped - startMicroseconds) / Double(endMicroseconds - startMicroseconds)
+        return labelWidth + Double(clamped - startMicroseconds) / Double(endMicroseconds - startMicroseconds)
             * Self.plotWidth
     }
 
-    private mutating func layOutRow(_ name: String, _ sessions: [Session], _ flaps: [FlapEpisode], tooltips: Bool) {
-        var lanes: [String] = []
-        for session in sessions where !lanes.contains(session.node) { lanes.append(session.node) }
-        let laneCount = min(lanes.count, Self.lanesPerRowMax)
-        let rowHeight = Double(max(laneCount, 1)) * Self.laneHeight
+    /// The time axis over the plot, its labels kept inside the picture.
+    var axis: ReportAxis {
+        ReportAxis(
+            startMicroseconds: startMicroseconds,
+            endMicroseconds: endMicroseconds,
+            x: { [self] in x($0) },
+            rightLimit: width - 2
+        )
+    }
+
+    private mutating func layOutRow(
+        _ name: String,
+        _ sessions: [Session],
+        _ assignment: ReportLanes.Assignment,
+        _ flaps: [FlapEpisode],
+        tooltips: Bool
+    ) {
+        let rowHeight = Double(max(assignment.lanes.count, 1)) * Self.laneHeight
         let top = height
-        rows.append(Row(name: name, y: top, height: rowHeight))
+        lanesUsed += assignment.lanes.count
+        rows.append(
+            Row(name: name, label: ReportText.shortened(name), y: top, height: rowHeight, lanes: assignment.lanes)
+        )
         for flap in flaps {
             let left = x(flap.firstMicroseconds)
             flapBands.append(
@@ -102,8 +130,13 @@ struct ReportLayout {
             )
         }
         var lastBarOfLane: [Int: Int] = [:]
-        for session in sessions.sorted(by: { $0.startMicroseconds < $1.startMicroseconds }) {
-            let lane = min(lanes.firstIndex(of: session.node) ?? 0, Self.lanesPerRowMax - 1)
+        let order = sessions.indices.sorted {
+            (sessions[$0].startMicroseconds, sessions[$0].startSequence)
+                < (sessions[$1].startMicroseconds, sessions[$1].startSequence)
+        }
+        for index in order {
+            let session = sessions[index]
+            let lane = assignment.laneOfSession[index]
             let left = x(session.startMicroseconds)
             let right = x(session.endMicroseconds ?? endMicroseconds)
             let y = top + Double(lane) * Self.laneHeight
@@ -116,10 +149,7 @@ struct ReportLayout {
                     )
                 )
             }
-            let color = nodeColors[session.node] ?? 0
-            if let previous = lastBarOfLane[lane], bars[previous].colorIndex == color,
-                left - (bars[previous].x + bars[previous].width) < 1
-            {
+            if let previous = lastBarOfLane[lane], left - (bars[previous].x + bars[previous].width) < 1 {
                 bars[previous].width = max(bars[previous].width, right - bars[previous].x)
                 bars[previous].title = nil
                 continue
@@ -129,6 +159,7 @@ struct ReportLayout {
                 continue
             }
             let title = tooltips ? Self.tooltip(session) : nil
+            let color = nodeColors[session.node] ?? 0
             bars.append(Bar(x: left, width: max(right - left, 1), y: y + 1, colorIndex: color, title: title))
             lastBarOfLane[lane] = bars.count - 1
         }
@@ -139,19 +170,5 @@ struct ReportLayout {
         "\(session.name) \(session.id) on \(session.node) (\(session.address)): "
             + "\(Timestamp.format(session.startMicroseconds)) – "
             + (session.endMicroseconds.map(Timestamp.format) ?? "live") + " (\(session.end.rawValue))"
-    }
-
-    /// Axis ticks: a round step giving about 8 ticks over the range.
-    func ticks() -> [Int64] {
-        let span = endMicroseconds - startMicroseconds
-        let steps: [Int64] = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400]
-        let step = (steps.first { span / ($0 * 1_000_000) <= 10 } ?? 30 * 86400) * 1_000_000
-        var tick = (startMicroseconds / step + 1) * step
-        var result: [Int64] = []
-        while tick < endMicroseconds, result.count < 20 {
-            result.append(tick)
-            tick += step
-        }
-        return result
     }
 }

@@ -1,0 +1,145 @@
+import FileStore
+import EventLog
+import Registry
+
+/// `verify`'s record and snapshot checks on a structurally sound log, spread over worker
+/// threads: the log is cut at the snapshots, and each stretch is folded from the snapshot before
+/// it (or from nothing) and compared with the snapshot after it. Every snapshot is thus checked
+/// against the fold of the log up to it, by induction from the first, and the stretches run in
+/// parallel. Every record is decoded (with `EventCodec`'s checks) and its sequence checked.
+struct SnapshotIntervals {
+    let directory: DataDirectory
+    let scan: EventScan
+
+    /// What one stretch found.
+    struct Outcome: Sendable {
+        var problems: [VerifyProblem] = []
+        var records = 0
+    }
+
+    /// Checks records 1 to `lastSequence` against `snapshots` (sequences at or before it, ascending).
+    func run(snapshots: [UInt64], lastSequence: UInt64) throws(ReplayError) -> Outcome {
+        // One stretch per snapshot; the records after the last one only decode, in block runs.
+        // Consecutive stretches are grouped to about `jobRecordsTarget` records, so each worker
+        // loads its start snapshot once and compares every snapshot it passes.
+        var jobs: [(first: UInt64, last: UInt64, compare: Bool)] = []
+        var first: UInt64 = 1
+        for (index, sequence) in snapshots.enumerated() where sequence >= first && sequence <= lastSequence {
+            let next = index + 1 < snapshots.count ? snapshots[index + 1] : UInt64.max
+            guard sequence - first + 1 >= EventScan.jobRecordsTarget || next > lastSequence else { continue }
+            jobs.append((first, sequence, true))
+            first = sequence + 1
+        }
+        if first <= lastSequence {
+            for job in try scan.jobs(fromSequence: first) {
+                jobs.append((job.firstSequence, min(job.lastSequence ?? lastSequence, lastSequence), false))
+            }
+        }
+        var total = Outcome()
+        let store = directory.snapshotStore()
+        let directory = self.directory
+        let scan = self.scan
+        let specs = jobs
+        let logJobs = jobs.map { LogJob(firstSequence: $0.first, lastSequence: $0.last) }
+        var progress = Progress(label: "verifying", total: lastSequence)
+        defer { progress.finish() }
+        try scan.runJobs(logJobs) { (job: LogJob, emit: (Outcome) -> Void) in
+            let spec = specs.first { $0.first == job.firstSequence }!
+            emit(
+                Self.check(
+                    job, compare: spec.compare, store: store, scan: scan, directory: directory, snapshots: snapshots))
+        } consume: { outcome in
+            total.problems += outcome.problems
+            total.records += outcome.records
+            progress.advance(by: outcome.records)
+            return true
+        }
+        return total
+    }
+
+    /// Folds `job` from its start snapshot and compares the result with the snapshot at its end.
+    private static func check(
+        _ job: LogJob, compare: Bool, store: SnapshotStore, scan: EventScan,
+        directory: DataDirectory, snapshots: [UInt64]
+    ) -> Outcome {
+        var outcome = Outcome()
+        let last = job.lastSequence ?? .max
+        var projection = Projection()
+        var foldFrom = job.firstSequence
+        if compare {
+            // The nearest snapshot before the stretch that loads (a damaged one is reported by
+            // the stretch it ends); the records between it and the stretch are folded, not counted.
+            for sequence in snapshots.reversed() where sequence < job.firstSequence {
+                guard let loaded = try? store.load(sequence: sequence) else { continue }
+                projection = loaded
+                break
+            }
+            foldFrom = projection.lastSequence + 1
+        }
+        var expected = foldFrom
+        var broken = false
+        let snapshotSet = Set(snapshots)
+        do {
+            try scan.read(LogJob(firstSequence: foldFrom, lastSequence: last)) { sequence, time, payload in
+                if sequence != expected {
+                    outcome.problems.append(
+                        VerifyProblem(
+                            file: "log", offset: nil, sequence: sequence,
+                            problem: "sequence \(sequence) follows \(expected - 1): records are missing"))
+                    broken = true
+                }
+                expected = sequence + 1
+                let counted = sequence >= job.firstSequence
+                if counted { outcome.records += 1 }
+                guard compare else {
+                    do {
+                        _ = try EventCodec.view(payload, sequence: sequence)
+                    } catch {
+                        outcome.problems.append(
+                            VerifyProblem(file: "log", offset: nil, sequence: sequence, problem: "\(error)"))
+                    }
+                    return true
+                }
+                do {
+                    projection.apply(try EventCodec.decode(payload, sequence: sequence, time: time))
+                } catch {
+                    if counted {
+                        outcome.problems.append(
+                            VerifyProblem(file: "log", offset: nil, sequence: sequence, problem: "\(error)"))
+                    }
+                    broken = true
+                }
+                if counted, sequence < last, !broken, snapshotSet.contains(sequence) {
+                    outcome.problems += compareSnapshot(sequence, projection, store: store, directory: directory)
+                }
+                return true
+            }
+        } catch {
+            outcome.problems.append(VerifyProblem(file: "log", offset: nil, sequence: expected, problem: "\(error)"))
+            return outcome
+        }
+        guard compare, !broken else { return outcome }
+        outcome.problems += compareSnapshot(last, projection, store: store, directory: directory)
+        return outcome
+    }
+
+    /// The problem with the snapshot at `sequence`, if it does not load or differs from `fold`.
+    private static func compareSnapshot(
+        _ sequence: UInt64, _ fold: Projection, store: SnapshotStore, directory: DataDirectory
+    ) -> [VerifyProblem] {
+        let file = directory.snapshotFile(sequence)
+        do {
+            let snapshot = try store.load(sequence: sequence)
+            guard !snapshot.isSnapshot(of: fold) else { return [] }
+            return [
+                VerifyProblem(
+                    file: file, offset: nil, sequence: sequence,
+                    problem: "snapshot differs from the fold of the log up to sequence \(sequence)")
+            ]
+        } catch let error as SnapshotError {
+            return [VerifyProblem(file: file, offset: nil, sequence: sequence, problem: error.reason)]
+        } catch {
+            return [VerifyProblem(file: file, offset: nil, sequence: sequence, problem: "cannot read: \(error)")]
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import FileStore
+import ArgumentParser
+import EventLog
+import Logging
+import Registry
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `repair --data-dir DIR [--yes]`: cuts the log at its first damaged commit, after saying what
+/// will be cut; the cut bytes stay in `.broken` files.
+struct RepairCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repair",
+        abstract: "Cut the log at its first damaged commit (the cut segments are kept as .broken); asks first.",
+        discussion: """
+            Says which file, offset, sequences and bytes will be cut, then asks on stdin unless --yes.
+            Snapshots after the cut are set aside as .broken too (they no longer match the log).
+            The server must be stopped: repair takes the log's writer lock.
+            Exit codes: 0 repaired or nothing to do, 1 declined, 2 usage error, no answer, or failure.
+            """
+    )
+
+    @Option(name: .long, help: "The registry's data directory (holding log/ and snapshots/).")
+    var dataDir: String = "./data"
+    @Flag(help: "Repair without asking.") var yes = false
+
+    func run() throws {
+        let directory = try DataDirectory(path: dataDir)
+        let out = OutputSink()
+        defer { out.flush() }
+        let plan: RepairPlan?
+        do {
+            plan = try EventLogWriter.repairPlan(directory: directory.logPath)
+        } catch {
+            throw ReplayError.readFailed("cannot scan the log in '\(directory.logPath)': \(error)")
+        }
+        guard let plan else {
+            out.write("The log in '\(directory.logPath)' is healthy: nothing to cut.\n")
+            return
+        }
+        let snapshots = try Self.snapshotsAfter(plan.lastKeptSequence, directory: directory)
+        out.write(Self.describe(plan, snapshots: snapshots, directory: directory))
+        out.flush()
+        if let holder = WriterLockProbe.holder(logDirectory: directory.logPath) {
+            throw ReplayError.usage(
+                "a server holds the writer lock on '\(directory.logPath)'\(holder): stop it, then run repair again"
+            )
+        }
+        if !yes {
+            switch Self.ask() {
+            case nil:
+                throw ReplayError.usage(
+                    "no answer on stdin (it is empty or closed): pass --yes to repair without asking"
+                )
+            case false?:
+                Diagnostics.warn("not repaired: nothing was changed")
+                throw ReplayError.findings(count: 1)
+            case true?:
+                break
+            }
+        }
+        try Self.repair(plan, snapshots: snapshots, directory: directory, out: out)
+    }
+
+    /// Cuts the log and sets the snapshots after the cut aside.
+    private static func repair(
+        _ plan: RepairPlan,
+        snapshots: [UInt64],
+        directory: DataDirectory,
+        out: OutputSink
+    ) throws(ReplayError) {
+        let report: RepairReport
+        do {
+            report = try EventLogWriter.repair(directory: directory.logPath, logger: Logger(label: "tunnel-replay.repair", factory: { _ in SwiftLogNoOpLogHandler() }))
+        } catch {
+            throw .readFailed("repair of '\(directory.logPath)' failed: \(error); nothing after the failure was changed")
+        }
+        for sequence in snapshots {
+            let path = directory.path + "/" + directory.snapshotFile(sequence)
+            guard rename(path, path + ".broken") == 0 else {
+                throw .readFailed(
+                    "the log was cut, but setting '\(path)' aside failed (errno \(errno)): delete it by hand"
+                )
+            }
+        }
+        out.write(
+            "Repaired: the log now ends at sequence \(report.lastSequence); set aside: "
+                + (report.setAside.map { "log/" + $0 } + snapshots.map { directory.snapshotFile($0) + ".broken" })
+                .joined(separator: ", ") + ".\n"
+        )
+    }
+
+    /// What will be cut, in words: file, offset, sequences, bytes, files set aside.
+    static func describe(_ plan: RepairPlan, snapshots: [UInt64], directory: DataDirectory) -> String {
+        let cutRange =
+            plan.lastCutSequence.map { last in
+                last >= plan.firstCutSequence
+                    ? "sequences \(plan.firstCutSequence) to \(last) (\(last - plan.firstCutSequence + 1) records)"
+                    : "no whole record"
+            } ?? "sequences from \(plan.firstCutSequence) on (the end is unreadable)"
+        let kept = plan.lastKeptSequence > 0 ? "sequences up to \(plan.lastKeptSequence)" : "no record"
+        var lines = [
+            "Damage: log/\(plan.file) at offset \(plan.offset): \(plan.reason)",
+            "Repair will cut the log there:",
+            "  keep:  \(kept)",
+            "  cut:   \(cutRange), \(plan.cutBytes) bytes",
+            "  set aside as .broken (never deleted): " + plan.setAside.map { "log/" + $0 }.joined(separator: ", "),
+        ]
+        if plan.offset > 0, plan.lastKeptSequence >= (SegmentFormatName.firstSequence(plan.file) ?? .max) {
+            lines.append("  log/\(plan.file) is rewritten with its whole commits before offset \(plan.offset)")
+        }
+        if !snapshots.isEmpty {
+            lines.append(
+                "  snapshots after the cut, set aside as .broken: "
+                    + snapshots.map { directory.snapshotFile($0) }.joined(separator: ", ")
+            )
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Snapshots whose sequence is past the last kept one.
+    static func snapshotsAfter(_ sequence: UInt64, directory: DataDirectory) throws(ReplayError) -> [UInt64] {
+        guard DataDirectory.isDirectory(directory.snapshotsPath) else { return [] }
+        do {
+            return try directory.snapshotStore().sequences().filter { $0 > sequence }
+        } catch {
+            throw .unreadable("cannot list '\(directory.snapshotsPath)': \(error)")
+        }
+    }
+
+    /// Asks on stderr and reads one line from stdin: true for y/yes, false for anything else,
+    /// nil when stdin has nothing to read.
+    static func ask() -> Bool? {
+        let prompt = OutputSink(fileDescriptor: 2)
+        prompt.write("Cut the log? [y/N] ")
+        prompt.flush()
+        guard let line = readLine(strippingNewline: true) else { return nil }
+        let answer = line.lowercased().filter { $0 != " " }
+        return answer == "y" || answer == "yes"
+    }
+}
+
+/// The first sequence a segment file name declares (`00000000000000000017.seg` → 17).
+enum SegmentFormatName {
+    static func firstSequence(_ fileName: String) -> UInt64? {
+        guard fileName.hasSuffix(".seg") else { return nil }
+        return UInt64(fileName.dropLast(4))
+    }
+}
+
+/// Whether a writer holds `log/LOCK` (the flock the server takes), without creating the file.
+enum WriterLockProbe {
+    /// nil when no process holds the lock; otherwise a note naming the pid the file records.
+    static func holder(logDirectory: String) -> String? {
+        let path = logDirectory + "/LOCK"
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) != 0 else {
+            flock(descriptor, LOCK_UN)
+            return nil
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let count = read(descriptor, &bytes, bytes.count)
+        let pid = count > 0 ? String(decoding: bytes[0..<count], as: UTF8.self).filter(\.isNumber) : ""
+        return pid.isEmpty ? "" : " (pid \(pid))"
+    }
+}

@@ -1,0 +1,112 @@
+import FileStore
+import EventLog
+import Registry
+
+/// A stretch of the log one worker thread reads on its own: a sealed segment, or a run of the
+/// dense blocks of one (each an independent zstd frame), or the newest segment to its end.
+struct LogJob: Sendable, Equatable {
+    var firstSequence: UInt64
+    /// nil: to the end of what is written.
+    var lastSequence: UInt64?
+}
+
+extension EventScan {
+    /// Records a job aims at: enough to keep both cores busy, few enough to bound memory.
+    static let jobRecordsTarget: UInt64 = 400_000
+
+    /// Jobs covering the records from `sequence` on, in order; segments wholly before `since` or
+    /// after `until` (by their headers) are left out.
+    func jobs(fromSequence sequence: UInt64 = 1, since: Int64? = nil, until: Int64? = nil) throws(ReplayError)
+        -> [LogJob]
+    {
+        var jobs: [LogJob] = []
+        for segment in try segments() {
+            let holdsRecords = segment.lastSequence >= segment.firstSequence && segment.lastSequence > 0
+            if segment.isSealed && holdsRecords {
+                if segment.lastSequence < sequence { continue }
+                if let since, segment.lastTimestampMicroseconds < since { continue }
+            }
+            if let until, holdsRecords, segment.firstTimestampMicroseconds > until { break }
+            let first = max(segment.firstSequence, sequence)
+            guard segment.isSealed else {
+                jobs.append(LogJob(firstSequence: first, lastSequence: nil))
+                break
+            }
+            guard holdsRecords else { continue }
+            jobs += split(segment, from: first)
+        }
+        return jobs
+    }
+
+    /// A sealed segment as runs of whole dense blocks of about `jobRecordsTarget` records.
+    private func split(_ segment: SegmentInfo, from first: UInt64) -> [LogJob] {
+        let starts = ((try? reader.log.denseBlockStarts(fileName: segment.fileName)) ?? []).filter { $0 > first }
+        var jobs: [LogJob] = []
+        var jobStart = first
+        for start in starts where start - jobStart >= Self.jobRecordsTarget && start <= segment.lastSequence {
+            jobs.append(LogJob(firstSequence: jobStart, lastSequence: start - 1))
+            jobStart = start
+        }
+        jobs.append(LogJob(firstSequence: jobStart, lastSequence: segment.lastSequence))
+        return jobs
+    }
+
+    /// Calls `body` with each record of `job` in order (sequence, time, payload valid only inside
+    /// the call) until the job ends or `body` returns false; returns false when stopped.
+    @discardableResult
+    func read(
+        _ job: LogJob,
+        _ body: (_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws -> Bool
+    ) throws -> Bool {
+        var cursor = try reader.log.cursor(fromSequence: job.firstSequence)
+        let last = job.lastSequence ?? .max
+        var stopped = false
+        while let batch = try cursor.nextBatch() {
+            try batch.forEach { sequence, time, payload in
+                guard sequence <= last else { return false }
+                guard try body(sequence, time, payload) else {
+                    stopped = true
+                    return false
+                }
+                return true
+            }
+            if stopped { return false }
+            if batch.lastSequence >= last { return true }
+        }
+        return true
+    }
+
+    /// Runs `produce` for each job on worker threads and `consume` on this thread with what they
+    /// emit, jobs in order; read and decode failures become exit-2 messages.
+    func runJobs<Unit: Sendable>(
+        _ jobs: [LogJob],
+        produce: @escaping @Sendable (_ job: LogJob, _ emit: (Unit) -> Void) throws -> Void,
+        consume: (Unit) throws -> Bool
+    ) throws(ReplayError) {
+        do {
+            try OrderedWork<Unit>.run(
+                jobCount: jobs.count,
+                threads: ScanThreads.count,
+                produce: { index, emit in
+                    var failure: (any Error)?
+                    try produce(jobs[index]) { unit in
+                        guard failure == nil else { return }
+                        do { try emit(unit) } catch { failure = error }
+                    }
+                    if let failure { throw failure }
+                },
+                consume: consume
+            )
+        } catch let error as ReplayError {
+            throw error
+        } catch {
+            throw .readFailed("reading the log in '\(logPath)' failed: \(error); run verify to list every problem")
+        }
+    }
+}
+
+/// What a job of `events --format json` hands over: encoded rows and the records read for them.
+struct JobOutput: Sendable {
+    var bytes: [UInt8]
+    var records: Int
+}
