@@ -7,6 +7,7 @@ import PluginServer
 import Prometheus
 import Registry
 import ServiceLifecycle
+import SharedLog
 import Synchronization
 import UnixSignals
 
@@ -52,13 +53,13 @@ struct ServerLauncher {
             "version": "\(TunnelRegistryVersion.text)",
             "data.dir": "\(registryConfiguration.dataDirectory)",
             "lease.ttl.us": "\(registryConfiguration.leaseTTLMicroseconds)",
-            "fsync": "\(settings.localLog.fsync)",
+            "storage": "\(settings.storage.summary)",
             "token": "\(settings.server.token == nil ? "none" : "set")",
             "tls": "\(settings.server.tls == nil ? "off" : "on")",
         ]
         let registryService = RegistryService(
             configuration: registryConfiguration,
-            localLog: settings.localLog,
+            storage: settings.storage,
             handle: handle,
             gate: gate,
             failure: failure,
@@ -146,7 +147,7 @@ final class ListenerGate: Sendable {
 /// snapshot, fsync).
 struct RegistryService: ServiceLifecycle.Service {
     let configuration: RegistryConfiguration
-    let localLog: LocalLogOptions
+    let storage: RegistryStorage
     let handle: RegistryHandle
     let gate: ListenerGate
     let failure: StartupFailure
@@ -164,7 +165,9 @@ struct RegistryService: ServiceLifecycle.Service {
         let start = ContinuousClock.now
         let registry: Registry
         do {
-            registry = try await Registry.open(configuration, localLog: localLog, logger: logger)
+            registry = try await storage.open(configuration, logger: logger)
+        } catch let error as SharedLogError {
+            failure.report("cannot open the shared log: \(error)")
         } catch {
             failure.report(
                 StartupFailure.open(

@@ -71,6 +71,17 @@ struct TunnelRegistryCommand: AsyncParsableCommand {
     )
     var getOrder = "freshest"
 
+    @Option(
+        help: """
+            Cluster mode: keep the history in this PostgreSQL database, shared by several instances \
+            (postgres://user:pass@host:5432/db?sslmode=require). Without it, the local log in --data-dir.
+            """
+    )
+    var postgres: String?
+
+    @Option(help: "Cluster mode: this instance's name, recorded in every event it logs (default: host name:HTTP port).")
+    var instance: String?
+
     @Flag(
         name: .customLong("allow-unauthenticated"),
         help: "Allow a non-loopback listener without a token (only on a network you trust)."
