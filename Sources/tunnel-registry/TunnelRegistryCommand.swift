@@ -3,7 +3,7 @@ import EventLog
 import PluginServer
 import Registry
 
-/// `tunnel-registry`: the GOST service-discovery plugin server (DESIGN §5). Every option
+/// `tunnel-registry`: the GOST service-discovery plugin server (README.md, "Running the server"). Every option
 /// also reads `TUNNEL_REGISTRY_<OPTION>` from the environment; a flag on the command line wins.
 @main
 struct TunnelRegistryCommand: AsyncParsableCommand {

@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func helpListsEveryOptionWithItsDefault() async throws {
-        // Proves --help documents every DESIGN §5 option name and the defaults operators rely on.
+        // Proves --help documents every option name the README documents and the defaults operators rely on.
         let server = try await ServerProcess.start(arguments: ["--help"], defaultListeners: false, waitForReady: false)
         defer { server.cleanUp() }
         let (status, _) = try await server.waitForExit()

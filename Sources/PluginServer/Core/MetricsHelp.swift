@@ -16,6 +16,11 @@ public enum MetricsHelp {
         "tunnel_registry_log_records_total":
             "Records folded into the registry while serving, by kind (expire, start, stall included).",
         "tunnel_registry_snapshots_total": "Snapshots written and failed, by result.",
+        "tunnel_registry_tail_lag_seconds":
+            "Cluster mode: age of the newest shared-log batch this instance has not folded yet (0 when caught up).",
+        "tunnel_registry_tail_lag_records": "Cluster mode: shared-log records committed but not yet folded here.",
+        "tunnel_registry_sweeper_leader": "Cluster mode: 1 while this instance leads the lease sweeper, else 0.",
+        "tunnel_registry_database_errors_total": "Cluster mode: failed PostgreSQL operations (connects, statements).",
     ]
 
     /// `exposition` (Prometheus text) with a `# HELP` line before every `# TYPE` line that has none.
