@@ -185,10 +185,15 @@ public final class PostgresServer: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        // The server pg_ctl starts lives on: it must not inherit the pipes of other tests'
+        // processes (their readers would never see the end of their output), so a shell closes
+        // every descriptor above 2 before it runs the program.
+        let closeAndRun = "for f in /proc/$$/fd/*; do n=${f##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\"; done; exec \"$@\""
+        let shell = "/bin/bash"
+        let argv = ([shell, "-c", closeAndRun, "bash", executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let result = posix_spawn(&pid, shell, &actions, nil, argv, environ)
         guard result == 0 else {
             throw HarnessError(description: "cannot start \(executable): \(String(cString: strerror(result)))")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventLog
 
 #if canImport(Glibc)
 import Glibc
@@ -20,6 +21,7 @@ struct TunnelReplay: ParsableCommand {
             Exit codes: 0 ok, 1 findings (verify), 2 usage error, unreadable data directory or database.
             Times: RFC 3339 (2026-11-26T03:14:00Z) or relative to now (-2h, -15m, -30s, -1d).
             """,
+        version: TunnelRegistryVersion.text,
         subcommands: [
             EventsCommand.self, SessionsCommand.self, StateCommand.self, TimelineCommand.self,
             FlapsCommand.self, NodesCommand.self, StatsCommand.self, VerifyCommand.self,
