@@ -131,6 +131,7 @@ let package = Package(
                 "Registry",
                 "FileStore",
                 "EventLog",
+                "SharedLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -210,10 +211,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "PostgresTestSupport",
+            path: "Tests/PostgresTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SharedLogTests",
             dependencies: [
                 "SharedLog",
+                "PostgresTestSupport",
                 "Registry",
                 "EventLog",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -224,7 +231,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TunnelReplayTests",
-            dependencies: ["Registry", "FileStore", "EventLog", "tunnel-replay"],
+            dependencies: [
+                "Registry", "FileStore", "EventLog", "SharedLog", "PostgresTestSupport", "tunnel-replay",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]
