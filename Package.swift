@@ -17,11 +17,13 @@ let package = Package(
         .executable(name: "tunnel-replay", targets: ["tunnel-replay"]),
         .executable(name: "log-bench", targets: ["log-bench"]),
         .executable(name: "loadgen", targets: ["loadgen"]),
+        .executable(name: "shared-bench", targets: ["shared-bench"]),
         .executable(name: "registry-bench", targets: ["registry-bench"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "FileStore", targets: ["FileStore"]),
         .library(name: "PluginServer", targets: ["PluginServer"]),
+        .library(name: "SharedLog", targets: ["SharedLog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,11 +36,15 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // No traits: we use neither swift-configuration nor full Foundation through Hummingbird,
+        // and with traits on, each new SwiftPM build plan may reorder their -D flags and
+        // recompile Hummingbird (scripts/swiftpm.sh says more).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -92,11 +98,26 @@ let package = Package(
             exclude: ["Proto/sd.proto"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SharedLog",
+            dependencies: [
+                "Registry",
+                "EventLog",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tunnel-registry",
             dependencies: [
                 "PluginServer",
                 "FileStore",
+                "SharedLog",
                 "Registry",
                 "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -110,6 +131,7 @@ let package = Package(
                 "Registry",
                 "FileStore",
                 "EventLog",
+                "SharedLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -145,6 +167,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "shared-bench",
+            dependencies: [
+                "SharedLog",
+                "Registry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tools/shared-bench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "registry-bench",
             dependencies: [
                 "EventLog",
@@ -177,9 +211,30 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "PostgresTestSupport",
+            path: "Tests/PostgresTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SharedLogTests",
+            dependencies: [
+                "SharedLog",
+                "PostgresTestSupport",
+                "Registry",
+                "EventLog",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TunnelReplayTests",
-            dependencies: ["Registry", "FileStore", "EventLog", "tunnel-replay"],
+            dependencies: [
+                "Registry", "FileStore", "EventLog", "SharedLog", "PostgresTestSupport", "tunnel-replay",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

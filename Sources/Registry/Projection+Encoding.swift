@@ -118,3 +118,23 @@ public struct SnapshotDecodingError: Error, Equatable, CustomStringConvertible {
 
     public var description: String { "projection malformed at byte \(offset): \(reason)" }
 }
+
+extension Projection {
+    /// True when `self`, loaded from a snapshot, holds the same view as `fold`. A version-1
+    /// snapshot does not know the sequence of each lease's last renew (0): those are compared
+    /// as unknown, so snapshots written before the field existed still verify.
+    public func isSnapshot(of fold: Projection) -> Bool {
+        if self == fold { return true }
+        return withoutRenewSequences() == fold.withoutRenewSequences()
+    }
+
+    private func withoutRenewSequences() -> Projection {
+        var copy = self
+        for nameIndex in copy.live.indices {
+            for idIndex in copy.live.values[nameIndex].indices {
+                copy.live.values[nameIndex].values[idIndex].lastRenewSequence = 0
+            }
+        }
+        return copy
+    }
+}

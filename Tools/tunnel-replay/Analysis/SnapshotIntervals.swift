@@ -130,7 +130,7 @@ struct SnapshotIntervals {
         let file = directory.snapshotFile(sequence)
         do {
             let snapshot = try store.load(sequence: sequence)
-            guard snapshot != fold else { return [] }
+            guard !snapshot.isSnapshot(of: fold) else { return [] }
             return [
                 VerifyProblem(
                     file: file, offset: nil, sequence: sequence,

@@ -40,8 +40,11 @@ struct StateQuery {
         guard useSnapshots else {
             return try replay { $0.sequence <= sequence }
         }
+        guard let reader = scan.reader else {
+            return try replay(from: { $0.lastSequence <= sequence }) { $0.sequence <= sequence }
+        }
         do {
-            return try scan.reader.projection(atSequence: sequence, logger: Self.warningLogger)
+            return try reader.projection(atSequence: sequence, logger: Self.warningLogger)
         } catch {
             throw .readFailed("replaying '\(scan.logPath)' to sequence \(sequence) failed: \(error); run verify")
         }
@@ -51,8 +54,11 @@ struct StateQuery {
         guard useSnapshots else {
             return try replay { $0.timeMicroseconds <= time }
         }
+        guard let reader = scan.reader else {
+            return try replay(from: { $0.lastTimeMicroseconds <= time }) { $0.timeMicroseconds <= time }
+        }
         do {
-            return try scan.reader.projection(atTime: time, logger: Self.warningLogger)
+            return try reader.projection(atTime: time, logger: Self.warningLogger)
         } catch {
             throw .readFailed(
                 "replaying '\(scan.logPath)' to \(Timestamp.format(time)) failed: \(error); run verify"
@@ -60,10 +66,15 @@ struct StateQuery {
         }
     }
 
-    /// Folds from the first record while `keep` holds (no snapshot).
-    private func replay(while keep: (RegistryEvent) -> Bool) throws(ReplayError) -> Projection {
-        var projection = Projection()
-        try scan.scan(from: .beginning) { event in
+    /// Folds from the first record while `keep` holds (no snapshot), or from the newest stored
+    /// snapshot of the shared log that `usable` accepts (the data directory's reader does the
+    /// same itself).
+    private func replay(
+        from usable: ((Projection) -> Bool)? = nil,
+        while keep: (RegistryEvent) -> Bool
+    ) throws(ReplayError) -> Projection {
+        var projection = usable.flatMap { scan.postgres?.newestSnapshot(where: $0) } ?? Projection()
+        try scan.scan(from: .sequence(projection.lastSequence + 1)) { event in
             guard keep(event) else { return false }
             projection.apply(event)
             return true

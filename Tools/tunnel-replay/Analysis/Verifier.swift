@@ -36,7 +36,8 @@ struct Verifier {
 
     func run() -> Summary {
         var summary = Summary()
-        let log = scan.reader.log
+        guard let reader = scan.reader else { preconditionFailure("Verifier checks a data directory's scan") }
+        let log = reader.log
         let logProblems = log.verify().map { problem(from: $0) }
         summary.problems += logProblems
         let segments: [SegmentInfo]
@@ -156,7 +157,7 @@ struct Verifier {
             fold.projection.apply(event)
             if !fold.broken, let snapshot = fold.snapshots[event.sequence] {
                 fold.compared.insert(event.sequence)
-                if snapshot != fold.projection {
+                if !snapshot.isSnapshot(of: fold.projection) {
                     summary.problems.append(
                         VerifyProblem(
                             file: directory.snapshotFile(event.sequence),
