@@ -51,4 +51,10 @@ extension SharedLogConfiguration {
     public static func redacted(_ url: String) -> String {
         DatabaseURL.redacted(url)
     }
+
+    /// Checks the syntax of `url` without connecting (the server does it while parsing its
+    /// options, before binding anything); throws the one-line `invalidURL` error `open` would.
+    public static func validate(url: String) throws(SharedLogError) {
+        _ = try DatabaseURL(url)
+    }
 }

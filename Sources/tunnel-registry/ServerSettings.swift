@@ -4,6 +4,7 @@ import FileStore
 import Logging
 import PluginServer
 import Registry
+import SharedLog
 
 /// The command line turned into validated settings; each error names the option and value.
 struct ServerSettings: Sendable {
@@ -49,6 +50,11 @@ struct ServerSettings: Sendable {
         if let url = command.postgres {
             guard !url.isEmpty else {
                 throw ConfigurationError("--postgres is empty; pass postgres://user:pass@host:5432/db or leave it out")
+            }
+            do {
+                try SharedLogConfiguration.validate(url: url)
+            } catch {
+                throw ConfigurationError("--postgres: \(error.description)")
             }
             postgresURL = url
             registry.instance = command.instance ?? Self.defaultInstanceName(http: server.http)
