@@ -22,6 +22,8 @@ public actor Registry {
     var expecting: Set<UInt64> = []
     var readyEffects: [UInt64: ApplyEffect] = [:]
     var waiters: [UInt64: CheckedContinuation<ApplyEffect, any Error>] = [:]
+    /// When each waiter began to wait (clock microseconds), for `failLateWaiters`.
+    var waitingSince: [UInt64: Int64] = [:]
     /// Effects of records the shared log's tail folded while this instance's appends were in
     /// flight, for an append that returns after its own records were folded.
     var tailEffects: [UInt64: ApplyEffect] = [:]

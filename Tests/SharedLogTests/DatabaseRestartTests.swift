@@ -34,8 +34,14 @@ import Testing
             try await cluster.database.startAgain()
             let acceptingAt = wallMicroseconds()
 
-            let reconnected = await eventually(seconds: 120) { load.everyWriterAcknowledged(since: upAt) }
+            let reconnected = await eventually(seconds: 60) { load.everyWriterAcknowledged(since: upAt) }
             #expect(reconnected, "each instance takes writes again by itself")
+            if !reconnected {
+                for instance in cluster.instances {
+                    let lines = instance.stderr.split(separator: "\n").filter { !$0.contains("cannot be written") }
+                    print("DIAG \(instance.instance):\n" + lines.suffix(25).joined(separator: "\n"))
+                }
+            }
             let reconnectedAt = wallMicroseconds()
             for instance in cluster.instances {
                 let back = await eventually(seconds: 60) { await instance.ids("outage") == load.outageIDs }

@@ -139,9 +139,18 @@ final class RegistryProcess: Sendable {
         _ = await eventually(seconds: 60) { !process.isRunning }
     }
 
+    /// SIGTERM and a wait for the graceful exit; a server still running after 60 s is a failure
+    /// (recorded with its last log lines) and gets SIGKILL, so a hung server never hangs the suite.
     func stop() {
         if process.isRunning {
             process.terminate()
+            let deadline = ContinuousClock.now + .seconds(60)
+            while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+            if process.isRunning {
+                let lines = stderr.split(separator: "\n").suffix(10).joined(separator: "\n")
+                Issue.record("tunnel-registry \(instance) still running 60 s after SIGTERM; last log lines:\n\(lines)")
+                Glibc.kill(process.processIdentifier, SIGKILL)
+            }
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: directory)
