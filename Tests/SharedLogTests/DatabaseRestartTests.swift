@@ -39,7 +39,7 @@ import Testing
             if !reconnected {
                 for instance in cluster.instances {
                     let lines = instance.stderr.split(separator: "\n").filter { !$0.contains("cannot be written") }
-                    print("DIAG \(instance.instance):\n" + lines.suffix(25).joined(separator: "\n"))
+                    print("last log lines of \(instance.instance):\n" + lines.suffix(25).joined(separator: "\n"))
                 }
             }
             let reconnectedAt = wallMicroseconds()
