@@ -15,7 +15,14 @@ public struct EventLogReader: Sendable {
         self.directory = directory
     }
 
-    /// A cursor positioned at the first record with sequence ≥ `sequence`.
+    /// The first sequence the log still holds (from the oldest segment's name): 1 unless
+    /// retention removed older segments; nil while the directory holds no segment.
+    public func firstSequence() throws -> UInt64? {
+        try LogDirectory.segmentNames(directory).first.flatMap { SegmentFormat.firstSequence(fileName: $0) }
+    }
+
+    /// A cursor positioned at the first record with sequence ≥ `sequence` (at the log's first
+    /// record when retention removed the ones before it: compare with `firstSequence()`).
     public func cursor(fromSequence sequence: UInt64) throws -> LogCursor {
         let names = try LogDirectory.segmentNames(directory)
         let start = names.last { (SegmentFormat.firstSequence(fileName: $0) ?? 0) <= sequence } ?? names.first

@@ -38,6 +38,9 @@ struct ServerSettings: Sendable {
             throw ConfigurationError("--segment-size \(command.segmentSize) is below 4096 bytes; use e.g. 67108864")
         }
         localLog.segmentBytesMax = command.segmentSize
+        if let text = command.retention {
+            localLog.retentionMicroseconds = try DurationText.microseconds(text, option: "--retention")
+        }
         guard let order = GetOrder(rawValue: command.getOrder) else {
             throw ConfigurationError("--get-order \(command.getOrder) is unknown; use freshest or shuffle")
         }
@@ -86,10 +89,10 @@ struct ServerSettings: Sendable {
     }
 }
 
-/// Durations as operators write them: `500ms`, `45s`, `2m`, `1h`, `1.5s`.
+/// Durations as operators write them: `500ms`, `45s`, `2m`, `1h`, `30d`, `1.5s`.
 enum DurationText {
     static func microseconds(_ text: String, option: String) throws(ConfigurationError) -> Int64 {
-        let units: [(String, Double)] = [("ms", 1_000), ("us", 1), ("s", 1_000_000), ("m", 60_000_000), ("h", 3_600_000_000)]
+        let units: [(String, Double)] = [("ms", 1_000), ("us", 1), ("s", 1_000_000), ("m", 60_000_000), ("h", 3_600_000_000), ("d", 86_400_000_000)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
             if let value = Double(number), value.isFinite, value > 0, value * scale < 1e15,
@@ -98,6 +101,6 @@ enum DurationText {
                 return Int64(value * scale)
             }
         }
-        throw ConfigurationError("\(option) \(text) is not a duration; write e.g. 500ms, 45s, 2m or 1h")
+        throw ConfigurationError("\(option) \(text) is not a duration; write e.g. 500ms, 45s, 2m, 1h or 30d")
     }
 }
