@@ -42,14 +42,14 @@ extension Registry {
         logConfiguration.segmentBytesMax = localLog.segmentBytesMax
         let store = try await EventLogStore.open(logConfiguration, logger: logger, clock: configuration.clock)
         let snapshots = SnapshotStore(directory: configuration.snapshotDirectory)
-        let snapshotStore: any RegistrySnapshotStore =
-            localLog.retentionMicroseconds.map { retention in
-                RetainingSnapshotStore(
-                    snapshots: snapshots,
-                    retention: LogRetention(
-                        retentionMicroseconds: retention, snapshots: snapshots, log: store,
-                        clock: configuration.clock, logger: logger))
-            } ?? snapshots
+        var snapshotStore: any RegistrySnapshotStore = snapshots
+        if let retention = localLog.retentionMicroseconds {
+            snapshotStore = RetainingSnapshotStore(
+                snapshots: snapshots,
+                retention: LogRetention(
+                    retentionMicroseconds: retention, snapshots: snapshots, log: store, clock: configuration.clock,
+                    logger: logger))
+        }
         do {
             return try await open(configuration, store: store, snapshots: snapshotStore, logger: logger)
         } catch {
