@@ -35,7 +35,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // No traits: we use neither swift-configuration nor full Foundation through Hummingbird,
+        // and with traits on, each new SwiftPM build plan may reorder their -D flags and
+        // recompile Hummingbird (scripts/swiftpm.sh says more).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
@@ -114,6 +117,7 @@ let package = Package(
             dependencies: [
                 "PluginServer",
                 "FileStore",
+                "SharedLog",
                 "Registry",
                 "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -127,6 +131,7 @@ let package = Package(
                 "Registry",
                 "FileStore",
                 "EventLog",
+                "SharedLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -195,10 +200,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "PostgresTestSupport",
+            path: "Tests/PostgresTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SharedLogTests",
             dependencies: [
                 "SharedLog",
+                "PostgresTestSupport",
                 "Registry",
                 "EventLog",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -209,7 +220,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TunnelReplayTests",
-            dependencies: ["Registry", "FileStore", "EventLog", "tunnel-replay"],
+            dependencies: [
+                "Registry", "FileStore", "EventLog", "SharedLog", "PostgresTestSupport", "tunnel-replay",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -4,6 +4,8 @@ set -euo pipefail
 missing=()
 pkg-config --exists libzstd 2>/dev/null || missing+=(libzstd-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# systemd-analyze: the suite verifies deploy/tunnel-registry.service with it.
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # The SharedLog tests start a throwaway PostgreSQL from Debian's binaries.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ "${#missing[@]}" -gt 0 ]; then

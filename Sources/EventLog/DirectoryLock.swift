@@ -42,3 +42,24 @@ final class DirectoryLock: @unchecked Sendable {
         if fd >= 0 { FileIO.closeFile(fd) }
     }
 }
+
+/// The writer lock of a log directory as seen from outside: whether another process holds it,
+/// and which one (the writer records its PID in `DIR/LOCK`).
+public enum LogDirectoryLock {
+    /// Throws `EventLogError.locked` when another writer holds `directory`'s lock; otherwise takes
+    /// the lock and releases it at once. A missing directory is not locked. For a start-up check
+    /// that reports a held lock before anything else is started.
+    public static func check(directory: String) throws {
+        guard FileIO.exists(directory) else { return }
+        let lock = try DirectoryLock.acquire(directory: directory)
+        lock.release()
+    }
+
+    /// The PID the holder of `directory`'s lock recorded, or nil when there is none to read.
+    public static func holderPID(directory: String) -> Int32? {
+        let path = directory + "/" + SegmentFormat.lockFileName
+        guard let bytes = try? FileIO.readFile(path, bytesMax: 64) else { return nil }
+        let digits = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        return Int32(String(decoding: digits, as: UTF8.self))
+    }
+}

@@ -10,6 +10,7 @@ import NIOCore
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// The GOST plugin server: an HTTP front (Hummingbird) and a gRPC front (grpc-swift-2)
 /// over one registry. `makeServices()` returns service-lifecycle services; run them in a
@@ -17,12 +18,16 @@ import ServiceLifecycle
 public struct PluginServer: Sendable {
     /// Called once per listener with its front (`http`, `grpc`) and bound `host:port`.
     public typealias ListeningHandler = @Sendable (_ front: String, _ address: String) -> Void
+    /// Called when a listener cannot start (its port is taken, say), with its front, the
+    /// address it was given, and the error; its service then throws that error.
+    public typealias ListenFailureHandler = @Sendable (_ front: String, _ address: ListenAddress, _ error: any Error) -> Void
 
     let configuration: PluginServerConfiguration
     let calls: SDCalls
     let prometheus: PrometheusCollectorRegistry?
     let logger: Logger
     let onListening: ListeningHandler
+    let onListenFailure: ListenFailureHandler?
 
     /// Create the metrics (`ServerMetrics`) after bootstrapping `MetricsSystem`.
     public init(
@@ -31,13 +36,15 @@ public struct PluginServer: Sendable {
         metrics: ServerMetrics,
         prometheus: PrometheusCollectorRegistry?,
         logger: Logger,
-        onListening: @escaping ListeningHandler
+        onListening: @escaping ListeningHandler,
+        onListenFailure: ListenFailureHandler? = nil
     ) {
         self.configuration = configuration
-        self.calls = SDCalls(registry: registry, limits: configuration.limits, metrics: metrics, logger: logger)
+        self.calls = SDCalls(registry: registry, metrics: metrics, logger: logger)
         self.prometheus = prometheus
         self.logger = logger
         self.onListening = onListening
+        self.onListenFailure = onListenFailure
     }
 
     /// The enabled listeners as services. Throws when the TLS files cannot be loaded.
@@ -68,7 +75,12 @@ public struct PluginServer: Sendable {
             server = http1
         }
         let onListening = self.onListening
-        return Application(
+        let bound = BoundFlag()
+        // Hummingbird logs its own "Server started" line at info; the launcher announces each
+        // listener once, so the framework speaks only from notice up.
+        var frameworkLogger = logger
+        frameworkLogger.logLevel = max(logger.logLevel, .notice)
+        let application = Application(
             responder: responder,
             server: server,
             configuration: ApplicationConfiguration(
@@ -76,10 +88,12 @@ public struct PluginServer: Sendable {
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.httpConnectionsMax, logger: logger)
             ),
             onServerRunning: { channel in
+                bound.set()
                 onListening("http", channel.localAddress.map(Self.text) ?? address.description)
             },
-            logger: logger
+            logger: frameworkLogger
         )
+        return ListenerService(front: "http", address: address, inner: application, bound: bound, onFailure: onListenFailure)
     }
 
     private func makeGRPC(_ address: ListenAddress) throws -> any Service {
@@ -102,7 +116,9 @@ public struct PluginServer: Sendable {
         let server = GRPCServer(
             transport: transport, services: [SDService(calls: calls, logger: logger)], interceptors: interceptors
         )
-        return GRPCListener(server: server, onListening: onListening)
+        let bound = BoundFlag()
+        let listener = GRPCListener(server: server, bound: bound, onListening: onListening)
+        return ListenerService(front: "grpc", address: address, inner: listener, bound: bound, onFailure: onListenFailure)
     }
 
     private func metricsRenderer(_ prometheus: PrometheusCollectorRegistry) -> @Sendable () async -> String {
@@ -113,7 +129,7 @@ public struct PluginServer: Sendable {
             }
             var buffer: [UInt8] = []
             prometheus.emit(into: &buffer)
-            return String(decoding: buffer, as: UTF8.self)
+            return MetricsHelp.annotate(String(decoding: buffer, as: UTF8.self))
         }
     }
 
@@ -152,13 +168,24 @@ public struct PluginServer: Sendable {
 /// RPCs finish.
 struct GRPCListener: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
+    let bound: BoundFlag
     let onListening: PluginServer.ListeningHandler
 
     func run() async throws {
+        let listenFailure = Mutex<(any Error)?>(nil)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await server.serve() }
-                let address = try await server.transport.listeningAddress
+                let address: GRPCNIOTransportCore.SocketAddress
+                do {
+                    address = try await server.transport.listeningAddress
+                } catch {
+                    // serve() fails with the reason (the port is taken, say); this error only
+                    // says that there is no address. Let serve()'s error end the group.
+                    listenFailure.withLock { $0 = error }
+                    return
+                }
+                bound.set()
                 if let ipv4 = address.ipv4 {
                     onListening("grpc", "\(ipv4.host):\(ipv4.port)")
                 } else if let ipv6 = address.ipv6 {
@@ -170,5 +197,36 @@ struct GRPCListener: Service {
         } onGracefulShutdown: {
             server.beginGracefulShutdown()
         }
+        if let error = listenFailure.withLock({ $0 }) { throw error }
     }
+}
+
+/// A listener service that reports a failure to start (before it was bound) to the
+/// launcher, which says what went wrong in one line; failures after that are rethrown only.
+struct ListenerService: Service {
+    let front: String
+    let address: ListenAddress
+    let inner: any Service
+    let bound: BoundFlag
+    let onFailure: PluginServer.ListenFailureHandler?
+
+    func run() async throws {
+        do {
+            try await inner.run()
+        } catch {
+            if !bound.isSet { onFailure?(front, address, error) }
+            throw error
+        }
+    }
+}
+
+/// Set once a listener's socket is bound.
+final class BoundFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func set() {
+        value.store(true, ordering: .releasing)
+    }
+
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }

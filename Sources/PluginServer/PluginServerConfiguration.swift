@@ -9,7 +9,7 @@ public struct TLSFiles: Sendable, Equatable {
     }
 }
 
-/// What the two fronts listen on and how they check callers (DESIGN §5).
+/// What the two fronts listen on and how they check callers (README.md, "Running the server").
 public struct PluginServerConfiguration: Sendable {
     /// The HTTP listener (GOST `type: http`, plus health and metrics); nil when `off`.
     public var http: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 8080)

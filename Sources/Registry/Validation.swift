@@ -1,4 +1,4 @@
-/// Checks requests before anything is logged (DESIGN §2). Every failure is a
+/// Checks requests before anything is logged (docs/ARCHITECTURE.md, "Registry semantics"). Every failure is a
 /// `RegistryError.invalidArgument` that says which field is wrong and what to send.
 public enum RequestValidator {
     /// The longest id, name, node, network or address accepted, in UTF-8 bytes.

@@ -45,3 +45,10 @@ public struct SharedLogConfiguration: Sendable {
         self.instance = instance
     }
 }
+
+extension SharedLogConfiguration {
+    /// `url` with its password replaced by `***`, for logs and messages.
+    public static func redacted(_ url: String) -> String {
+        DatabaseURL.redacted(url)
+    }
+}

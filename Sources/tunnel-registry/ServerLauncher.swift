@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import EventLog
 import FileStore
 import Foundation
 import Logging
@@ -9,80 +7,178 @@ import PluginServer
 import Prometheus
 import Registry
 import ServiceLifecycle
+import SharedLog
+import Synchronization
 import UnixSignals
 
-/// Boots logging and metrics, opens the registry and runs both fronts until SIGTERM/SIGINT.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Boots logging and metrics, checks the data directory, binds both listeners, then opens the
+/// registry and runs until SIGTERM/SIGINT. Start-up in that order, so that "ready" means both
+/// listeners are bound and the log is open, and a failure before it (a taken port, a data
+/// directory in use) is one log line and exit 1 with nothing written.
 struct ServerLauncher {
     let settings: ServerSettings
 
     func run() async throws {
         // A file-size limit (ulimit -f) must surface as EFBIG, answered 503, not kill us.
         signal(SIGXFSZ, SIG_IGN)
-        let level = settings.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        settings.logFormat.bootstrap(level: settings.logLevel)
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         let logger = Logger(label: "tunnel-registry")
+        let failure = StartupFailure(logger: logger)
+        let registryConfiguration = settings.registry
+        checkDataDirectory(registryConfiguration, failure: failure)
 
-        try FileManager.default.createDirectory(
-            atPath: settings.registry.dataDirectory, withIntermediateDirectories: true
-        )
         let handle = RegistryHandle()
+        let gate = ListenerGate(expected: [settings.server.http, settings.server.grpc].compactMap { $0 }.count)
         let server = PluginServer(
-            configuration: settings.server, registry: handle, metrics: ServerMetrics(), prometheus: prometheus,
-            logger: logger
-        ) { front, address in
-            Self.announce("\(front) listening on \(address)")
-            logger.info("listening", metadata: ["front": "\(front)", "address": "\(address)"])
-        }
+            configuration: settings.server,
+            registry: handle,
+            metrics: ServerMetrics(),
+            prometheus: prometheus,
+            logger: logger,
+            onListening: { front, address in
+                Self.announce("\(front) listening on \(address)")
+                gate.bound()
+            },
+            onListenFailure: { front, address, error in
+                failure.report(StartupFailure.listen(front: front, address: address, error: error))
+            }
+        )
+        let startMetadata: Logger.Metadata = [
+            "version": "\(TunnelRegistryVersion.text)",
+            "data.dir": "\(registryConfiguration.dataDirectory)",
+            "lease.ttl.us": "\(registryConfiguration.leaseTTLMicroseconds)",
+            "storage": "\(settings.storage.summary)",
+            "token": "\(settings.server.token == nil ? "none" : "set")",
+            "tls": "\(settings.server.tls == nil ? "off" : "on")",
+        ]
         let registryService = RegistryService(
-            configuration: settings.registry, localLog: settings.localLog, handle: handle, logger: logger)
-        let services = [ServiceGroupConfiguration.ServiceConfiguration(service: registryService, serviceName: "registry")]
-            + (try server.makeServices()).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+            configuration: registryConfiguration,
+            storage: settings.storage,
+            handle: handle,
+            gate: gate,
+            failure: failure,
+            startMetadata: startMetadata,
+            logger: logger
+        )
+        let fronts: [any ServiceLifecycle.Service]
+        do {
+            fronts = try server.makeServices()
+        } catch {
+            failure.report("\(error)")
+        }
+        let services =
+            [ServiceGroupConfiguration.ServiceConfiguration(service: registryService, serviceName: "registry")]
+            + fronts.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+                services: services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
             )
-        )
-        logger.info(
-            "starting",
-            metadata: [
-                "data.dir": "\(settings.registry.dataDirectory)",
-                "lease.ttl.us": "\(settings.registry.leaseTTLMicroseconds)",
-                "fsync": "\(settings.localLog.fsync)",
-                "token": "\(settings.server.token == nil ? "none" : "set")",
-                "tls": "\(settings.server.tls == nil ? "off" : "on")",
-            ]
         )
         try await group.run()
         Self.announce("stopped")
     }
 
-    /// One line on stdout for operators and tests (`tunnel-registry: http listening on ...`).
+    /// Creates the data directory and refuses one another server writes to, before anything
+    /// else is started or printed.
+    private func checkDataDirectory(_ configuration: RegistryConfiguration, failure: StartupFailure) {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.dataDirectory,
+                withIntermediateDirectories: true
+            )
+        } catch {
+            failure.report(
+                "cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription); "
+                    + "check the path and its permissions, or pass another --data-dir"
+            )
+        }
+        do {
+            try LogDirectoryLock.check(directory: configuration.logDirectory)
+        } catch {
+            failure.report(
+                StartupFailure.open(
+                    dataDirectory: configuration.dataDirectory,
+                    logDirectory: configuration.logDirectory,
+                    error: error
+                )
+            )
+        }
+    }
+
+    /// One line on stdout for operators and tests (`tunnel-registry: http listening on ...`);
+    /// the log on stderr does not repeat these lines.
     static func announce(_ message: String) {
         FileHandle.standardOutput.write(Data("tunnel-registry: \(message)\n".utf8))
     }
 }
 
-/// Opens the registry (replaying its log), publishes it to the fronts, runs its sweeper,
-/// and on shutdown, after the fronts have stopped, closes it (final snapshot, fsync).
+/// Counts bound listeners; the registry opens once all enabled ones are bound.
+final class ListenerGate: Sendable {
+    private let remaining: Mutex<Int>
+
+    init(expected: Int) {
+        remaining = Mutex(expected)
+    }
+
+    func bound() {
+        remaining.withLock { $0 -= 1 }
+    }
+
+    var isOpen: Bool { remaining.withLock { $0 <= 0 } }
+
+    /// Returns once every listener is bound; throws `CancellationError` when cancelled first.
+    func wait() async throws {
+        while !isOpen {
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+}
+
+/// Waits for the listeners, opens the registry (replaying its log), publishes it to the
+/// fronts, runs its sweeper, and on shutdown, after the fronts have stopped, closes it (final
+/// snapshot, fsync).
 struct RegistryService: ServiceLifecycle.Service {
     let configuration: RegistryConfiguration
-    let localLog: LocalLogOptions
+    let storage: RegistryStorage
     let handle: RegistryHandle
+    let gate: ListenerGate
+    let failure: StartupFailure
+    /// The settings, logged once the listeners are bound (a failure before says only why).
+    let startMetadata: Logger.Metadata
     let logger: Logger
 
     func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await gate.wait() }
+        } catch is CancellationError {
+            return
+        }
+        logger.info("opening the data directory", metadata: startMetadata)
         let start = ContinuousClock.now
-        let registry = try await Registry.open(configuration, localLog: localLog, logger: logger)
+        let registry: Registry
+        do {
+            registry = try await storage.open(configuration, logger: logger)
+        } catch let error as SharedLogError {
+            failure.report("cannot open the shared log: \(error)")
+        } catch {
+            failure.report(
+                StartupFailure.open(
+                    dataDirectory: configuration.dataDirectory,
+                    logDirectory: configuration.logDirectory,
+                    error: error
+                )
+            )
+        }
         handle.set(registry)
-        let elapsed = ContinuousClock.now - start
-        ServerLauncher.announce("ready after replay in \(elapsed)")
-        logger.info("registry ready", metadata: ["replay.duration": "\(elapsed)"])
+        ServerLauncher.announce("ready after replay in \(ContinuousClock.now - start)")
         do {
             try await cancelWhenGracefulShutdown {
                 try await registry.run()

@@ -10,7 +10,15 @@ struct ServerSettings: Sendable {
     var server = PluginServerConfiguration()
     var registry: RegistryConfiguration
     var localLog = LocalLogOptions()
+    /// The shared log's URL in cluster mode (`--postgres`); nil for the local log.
+    var postgresURL: String?
+
+    /// Where the history lives: the shared log with `--postgres`, else the local log.
+    var storage: RegistryStorage {
+        postgresURL.map { .shared(url: $0) } ?? .local(localLog)
+    }
     var logLevel: Logger.Level
+    var logFormat: LogFormat
 
     init(_ command: TunnelRegistryCommand) throws(ConfigurationError) {
         server.http = try ListenAddress.parse(command.http, option: "--http")
@@ -41,6 +49,15 @@ struct ServerSettings: Sendable {
         if let text = command.retention {
             localLog.retentionMicroseconds = try DurationText.microseconds(text, option: "--retention")
         }
+        if let url = command.postgres {
+            guard !url.isEmpty else {
+                throw ConfigurationError("--postgres is empty; pass postgres://user:pass@host:5432/db or leave it out")
+            }
+            postgresURL = url
+            registry.instance = command.instance ?? Self.defaultInstanceName(http: server.http)
+        } else {
+            registry.instance = command.instance ?? ""
+        }
         guard let order = GetOrder(rawValue: command.getOrder) else {
             throw ConfigurationError("--get-order \(command.getOrder) is unknown; use freshest or shuffle")
         }
@@ -50,6 +67,10 @@ struct ServerSettings: Sendable {
             throw ConfigurationError("--log-level \(command.logLevel) is unknown; use one of \(levels)")
         }
         logLevel = level
+        guard let format = LogFormat(rawValue: command.logFormat) else {
+            throw ConfigurationError("--log-format \(command.logFormat) is unknown; use text or json")
+        }
+        logFormat = format
     }
 
     private static func token(_ command: TunnelRegistryCommand) throws(ConfigurationError) -> String? {
@@ -70,6 +91,13 @@ struct ServerSettings: Sendable {
         case (_?, _?):
             throw ConfigurationError("--token and --token-file both given; pass only one")
         }
+    }
+
+    /// The host name and HTTP port (`gw-1:8080`), naming a cluster instance by default.
+    static func defaultInstanceName(http: ListenAddress?) -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "registry"
+        guard let http else { return host }
+        return "\(host):\(http.port)"
     }
 
     static func fsync(_ text: String) throws(ConfigurationError) -> FsyncPolicy {

@@ -1,8 +1,9 @@
 import ArgumentParser
+import EventLog
 import PluginServer
 import Registry
 
-/// `tunnel-registry`: the GOST service-discovery plugin server (DESIGN §5). Every option
+/// `tunnel-registry`: the GOST service-discovery plugin server (README.md, "Running the server"). Every option
 /// also reads `TUNNEL_REGISTRY_<OPTION>` from the environment; a flag on the command line wins.
 @main
 struct TunnelRegistryCommand: AsyncParsableCommand {
@@ -15,7 +16,8 @@ struct TunnelRegistryCommand: AsyncParsableCommand {
             variable TUNNEL_REGISTRY_<OPTION> (upper case, dashes as underscores), e.g. \
             TUNNEL_REGISTRY_DATA_DIR=/var/lib/tunnel-registry; a flag on the command line wins. \
             SIGTERM or SIGINT stops accepting, finishes in-flight requests, writes a snapshot and exits 0.
-            """
+            """,
+        version: TunnelRegistryVersion.text
     )
 
     @Option(name: .customLong("data-dir"), help: "Directory of the event log (DIR/log) and snapshots (DIR/snapshots).")
@@ -61,10 +63,27 @@ struct TunnelRegistryCommand: AsyncParsableCommand {
     var logLevel = "info"
 
     @Option(
+        name: .customLong("log-format"),
+        help: "Log lines on stderr as text, or json (one object per line, the log's metadata as fields)."
+    )
+    var logFormat = "text"
+
+    @Option(
         name: .customLong("get-order"),
         help: "Order of Get results: freshest (recently renewed first, shuffled within tiers) or shuffle."
     )
     var getOrder = "freshest"
+
+    @Option(
+        help: """
+            Cluster mode: keep the history in this PostgreSQL database, shared by several instances \
+            (postgres://user:pass@host:5432/db?sslmode=require). Without it, the local log in --data-dir.
+            """
+    )
+    var postgres: String?
+
+    @Option(help: "Cluster mode: this instance's name, recorded in every event it logs (default: host name:HTTP port).")
+    var instance: String?
 
     @Flag(
         name: .customLong("allow-unauthenticated"),

@@ -30,13 +30,18 @@ import Glibc
         child.executableURL = URL(fileURLWithPath: executable)
         child.arguments = ["crash-child", "--dir", directory.path, "--appenders", "4"]
         let output = Pipe()
+        // Close-on-exec, so the child of the other round does not inherit the write end and
+        // hold back this pipe's EOF.
+        for fd in [output.fileHandleForReading.fileDescriptor, output.fileHandleForWriting.fileDescriptor] {
+            _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+        }
         child.standardOutput = output
         child.standardError = FileHandle.nullDevice
         try child.run()
 
         var text = ""
         let wanted = 300 + round * 700
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(120)
         while text.split(separator: "\n").count < wanted && ContinuousClock.now < deadline {
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty { break }

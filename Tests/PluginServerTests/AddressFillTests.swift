@@ -3,7 +3,7 @@ import SwiftProtobuf
 import PluginServer
 import Testing
 
-/// Host-less and unspecified addresses are filled with the caller's IP (DESIGN §2).
+/// Host-less and unspecified addresses are filled with the caller's IP (docs/ARCHITECTURE.md, "Registry semantics").
 @Suite struct AddressFillTests {
     @Test(arguments: [":80", "0.0.0.0:80", "[::]:80"])
     func unspecifiedHostBecomesTheCallersIP(address: String) async throws {

@@ -5,27 +5,6 @@ import Testing
 
 /// The pure pieces of the fronts, tested without I/O.
 @Suite struct PureLogicTests {
-    @Test(arguments: [
-        ("10.0.0.1:80", "10.0.0.1:80"), (":80", "192.0.2.9:80"), ("0.0.0.0:80", "192.0.2.9:80"),
-        ("[::]:80", "192.0.2.9:80"), ("[2001:db8::1]:443", "[2001:db8::1]:443"), ("host.example:8080", "host.example:8080"),
-    ])
-    func addressParsesAndFills(text: String, filled: String) throws {
-        // Proves accepted address forms and that only unspecified hosts take the peer's IP.
-        let address = try #require(ServiceAddress.parse(text))
-        #expect(address.filled(withPeerIP: "192.0.2.9") == filled)
-    }
-
-    @Test func unspecifiedHostWithIPv6PeerIsBracketed() throws {
-        // Proves an IPv6 caller's IP is written back in brackets so the address stays parsable.
-        #expect(ServiceAddress.parse(":80")?.filled(withPeerIP: "::1") == "[::1]:80")
-    }
-
-    @Test(arguments: ["", "80", "10.0.0.1", "10.0.0.1:", "10.0.0.1:0", "10.0.0.1:65536", "::1:80", "[::1]80", "[zz]:80", "a b:80", "h:８０"])
-    func badAddressesAreRefused(text: String) {
-        // Proves each malformed address is rejected rather than stored.
-        #expect(ServiceAddress.parse(text) == nil)
-    }
-
     @Test func listenAddressesAndLoopback() throws {
         // Proves --http/--grpc parsing, `off`, and which hosts count as loopback.
         #expect(try ListenAddress.parse("off", option: "--http") == nil)

@@ -1,12 +1,17 @@
 import EventLog
 import FileStore
+import Synchronization
 import Testing
 
 @testable import Registry
 
-/// A store whose appends of service id "slow" return late, so later appends resume first.
+/// A store whose append of service id "slow" returns only after a later append of "fast"
+/// returned, so the later append resumes first whatever the machine's load.
 final class DelayingStore: RegistryEventStore {
     let inner: InMemoryEventStore
+    /// Fired when "slow" is in the log (its append has not returned yet).
+    let slowAppended = OneShotSignal()
+    let fastAppended = OneShotSignal()
 
     init(inner: InMemoryEventStore) {
         self.inner = inner
@@ -15,7 +20,11 @@ final class DelayingStore: RegistryEventStore {
     func append(_ payloads: [[UInt8]]) async throws -> StorePosition {
         let position = try await inner.append(payloads)
         let first = try EventCodec.decode(StoreRecord(sequence: 1, timeMicroseconds: 0, payload: payloads[0]))
-        if first.service.id == "slow" { try await Task.sleep(for: .milliseconds(100)) }
+        if first.service.id == "slow" {
+            slowAppended.fire()
+            await fastAppended.wait()
+        }
+        if first.service.id == "fast" { fastAppended.fire() }
         return position
     }
 
@@ -36,11 +45,11 @@ final class DelayingStore: RegistryEventStore {
     @Test func outOfOrderResumesFoldInOrder() async throws {
         let harness = try Harness()
         defer { harness.directory.remove() }
+        let store = DelayingStore(inner: harness.store)
         let registry = try await Registry.open(
-            harness.configuration, store: DelayingStore(inner: harness.store), snapshots: harness.snapshots,
-            logger: quietLogger)
+            harness.configuration, store: store, snapshots: harness.snapshots, logger: quietLogger)
         async let slow: Void = registry.register(service("slow"), peer: peerV4)
-        try await Task.sleep(for: .milliseconds(20))
+        await store.slowAppended.wait()
         try await registry.register(service("fast"), peer: peerV4)
         let afterFast = await registry.currentProjection
         #expect(afterFast.lastSequence == 3)
@@ -51,7 +60,8 @@ final class DelayingStore: RegistryEventStore {
         #expect(await registry.currentProjection == replayed)
     }
 
-    // Proves run() sweeps lapsed leases by itself and ends when cancelled.
+    // Proves run() sweeps lapsed leases by itself and ends when cancelled. The clock moves on
+    // only after run() swept at the current instant, so a slow machine never looks like a stall.
     @Test func runSweepsUntilCancelled() async throws {
         var harness = try Harness(leaseSeconds: 10)
         defer { harness.directory.remove() }
@@ -60,9 +70,14 @@ final class DelayingStore: RegistryEventStore {
         try await registry.register(service("a"), peer: peerV4)
         let runner = Task { try await registry.run() }
         var expired = false
-        for _ in 0..<400 where !expired {
+        for _ in 0..<100 where !expired {
             harness.clock.advance(seconds: 0.25)
-            try await Task.sleep(for: .milliseconds(5))
+            let now = harness.clock.now()
+            let deadline = ContinuousClock.now + .seconds(120)
+            while await registry.lastSweepAtMicroseconds < now && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            #expect(await registry.lastSweepAtMicroseconds >= now, "run() did not sweep within 120 s")
             expired = try harness.events().contains { $0.kind == .expire }
         }
         runner.cancel()
@@ -70,5 +85,30 @@ final class DelayingStore: RegistryEventStore {
         #expect(expired)
         #expect(try harness.events().allSatisfy { $0.kind != .stall })
         #expect(try await registry.get(name: "tunnel-a").isEmpty)
+    }
+}
+
+/// A one-time event tasks can wait for; waiting after it fired returns at once.
+final class OneShotSignal: Sendable {
+    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func fire() {
+        let waiters = state.withLock { state in
+            state.fired = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let fired = state.withLock { state in
+                if state.fired { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if fired { continuation.resume() }
+        }
     }
 }

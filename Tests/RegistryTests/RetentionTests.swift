@@ -66,6 +66,7 @@ import Testing
         var probes: [(time: Int64, ids: Set<String>)] = []
         for hour in 0..<24 {
             clock.advance(seconds: 3600)
+            try await registry.sweep()
             var ids: Set<String> = []
             for index in 0..<20 {
                 let id = "connector-\(hour)-\(index)-" + String(repeating: "x", count: 40)

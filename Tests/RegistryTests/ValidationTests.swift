@@ -15,6 +15,9 @@ import Testing
         (service("a", address: "1.2.3.4:0"), "invalid port"),
         (service("a", address: "1.2.3.4:65536"), "invalid port"),
         (service("a", address: "1.2.3.4:http"), "invalid port"),
+        (service("a", address: "1.2.3.4:"), "invalid port"),
+        (service("a", address: "80"), "has no port"),
+        (service("a", address: "h:８０"), "invalid port"),
         (service("a", address: "::1:80"), "put an IPv6 host in brackets"),
         (service("a", address: "[::1:80"), "no closing ]"),
         (service("a", address: "[::1]80"), "no :port after ]"),
@@ -58,6 +61,7 @@ import Testing
         ("192.168.1.9:80", Peer(ip: "10.0.0.5", port: 1), "192.168.1.9:80"),
         ("gost-1.example.com:80", Peer(ip: "10.0.0.5", port: 1), "gost-1.example.com:80"),
         ("[fd00::9]:80", Peer(ip: "10.0.0.5", port: 1), "[fd00::9]:80"),
+        ("[2001:db8::1]:443", Peer(ip: "10.0.0.5", port: 1), "[2001:db8::1]:443"),
         (":80", Peer(ip: nil, port: nil), ":80"),
     ])
     func addressFill(_ address: String, _ peer: Peer, _ expected: String) throws {
@@ -87,5 +91,13 @@ import Testing
         configuration.sweepIntervalMicroseconds = 5_000_000
         let error = #expect(throws: RegistryConfigurationError.self) { try configuration.validate() }
         #expect(error?.message.contains("sweep interval") == true)
+    }
+
+    // Proves sub-second leases down to 100 ms are accepted (the server's --lease-ttl 500ms).
+    @Test(arguments: [Int64(100_000), 500_000, 999_999])
+    func subSecondLeaseIsAccepted(microseconds: Int64) throws {
+        var configuration = RegistryConfiguration(dataDirectory: "/tmp/x")
+        configuration.leaseTTLMicroseconds = microseconds
+        try configuration.validate()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventLog
 
 #if canImport(Glibc)
 import Glibc
@@ -6,7 +7,8 @@ import Glibc
 import Darwin
 #endif
 
-/// `tunnel-replay`: audits a TunnelRegistry data directory offline and read-only.
+/// `tunnel-replay`: audits a TunnelRegistry data directory offline, or a cluster's shared log in
+/// PostgreSQL, read-only.
 ///
 /// `main` is synchronous: the read commands run on the main thread (no hop to the concurrency
 /// pool, and valgrind can profile them); the one async command (`generate`) is bridged.
@@ -16,13 +18,14 @@ struct TunnelReplay: ParsableCommand {
         commandName: "tunnel-replay",
         abstract: "Audit and replay a TunnelRegistry event log (read-only; safe while the server runs).",
         discussion: """
-            Exit codes: 0 ok, 1 findings (verify), 2 usage error or unreadable data directory.
+            Exit codes: 0 ok, 1 findings (verify), 2 usage error, unreadable data directory or database.
             Times: RFC 3339 (2026-11-26T03:14:00Z) or relative to now (-2h, -15m, -30s, -1d).
             """,
+        version: TunnelRegistryVersion.text,
         subcommands: [
             EventsCommand.self, SessionsCommand.self, StateCommand.self, TimelineCommand.self,
             FlapsCommand.self, NodesCommand.self, StatsCommand.self, VerifyCommand.self,
-            ReportCommand.self, FollowCommand.self, RepairCommand.self, GenerateCommand.self,
+            ReportCommand.self, FollowCommand.self, ExportCommand.self, RepairCommand.self, GenerateCommand.self,
         ]
     )
 

@@ -2,17 +2,17 @@ import CoreMetrics
 import Logging
 import Registry
 
-/// The four GOST calls, shared by both fronts: validate, call the registry, count, and turn
-/// registry errors into `RequestFailure`. Nothing invalid reaches the registry.
+/// The four GOST calls, shared by both fronts: validate with the registry's own rules
+/// (`RequestValidator`, so both fronts and the registry agree on every limit), call the
+/// registry, count, and turn registry errors into `RequestFailure`. Input is checked before
+/// the registry is asked, so bad input gets its 400 even while the log is being replayed.
 public struct SDCalls: Sendable {
     let registry: RegistryHandle
-    let validator: ServiceValidator
     let metrics: ServerMetrics
     let logger: Logger
 
-    public init(registry: RegistryHandle, limits: RequestLimits, metrics: ServerMetrics, logger: Logger) {
+    public init(registry: RegistryHandle, metrics: ServerMetrics, logger: Logger) {
         self.registry = registry
-        self.validator = ServiceValidator(limits: limits)
         self.metrics = metrics
         self.logger = logger
     }
@@ -21,7 +21,9 @@ public struct SDCalls: Sendable {
     public var isReady: Bool { registry.current != nil }
 
     public func register(_ fields: ServiceFields, peer: Peer) async throws(RequestFailure) {
-        let service = try checked { () throws(RequestFailure) in try validator.register(fields, peer: peer) }
+        let service = try checked { () throws(RegistryError) in
+            try RequestValidator.validateRegister(fields.service, peer: peer)
+        }
         let registry = try openRegistry()
         try await committing {
             try await registry.register(service, peer: peer)
@@ -30,7 +32,9 @@ public struct SDCalls: Sendable {
     }
 
     public func renew(_ fields: ServiceFields, peer: Peer) async throws(RequestFailure) -> RenewOutcome {
-        try checked { () throws(RequestFailure) in try validator.identity(fields) }
+        try checked { () throws(RegistryError) in
+            try RequestValidator.validateKey(id: fields.id, name: fields.name, node: fields.node)
+        }
         let registry = try openRegistry()
         let outcome = try await committing {
             try await registry.renew(id: fields.id, name: fields.name, node: fields.node, peer: peer)
@@ -41,7 +45,9 @@ public struct SDCalls: Sendable {
     }
 
     public func deregister(_ fields: ServiceFields, peer: Peer) async throws(RequestFailure) {
-        try checked { () throws(RequestFailure) in try validator.identity(fields) }
+        try checked { () throws(RegistryError) in
+            try RequestValidator.validateKey(id: fields.id, name: fields.name, node: fields.node)
+        }
         let registry = try openRegistry()
         try await committing {
             try await registry.deregister(id: fields.id, name: fields.name, node: fields.node, peer: peer)
@@ -50,7 +56,7 @@ public struct SDCalls: Sendable {
     }
 
     public func get(name: String) async throws(RequestFailure) -> [Service] {
-        try checked { () throws(RequestFailure) in try validator.name(name) }
+        try checked { () throws(RegistryError) in try RequestValidator.validateName(name) }
         let registry = try openRegistry()
         let services: [Service]
         do {
@@ -69,12 +75,15 @@ public struct SDCalls: Sendable {
     }
 
     /// Runs a validation step, counting refusals in `tunnel_registry_rejected_requests_total`.
-    private func checked<T>(_ body: () throws(RequestFailure) -> T) throws(RequestFailure) -> T {
+    private func checked<T>(_ body: () throws(RegistryError) -> T) throws(RequestFailure) -> T {
         do {
             return try body()
         } catch {
             metrics.rejected.increment()
-            throw error
+            switch error {
+            case .invalidArgument(let message): throw .invalid(message)
+            case .unavailable(let message): throw .unavailable(message)
+            }
         }
     }
 

@@ -63,19 +63,18 @@ struct SDResponder: HTTPResponder {
                 let services = try await calls.get(name: name)
                 return Self.json(.ok, WireJSON.encodeServices(services))
             case .post:
-                try await calls.register(try await body(request), peer: context.peer)
+                try await calls.register(try await body(request, example: WireJSON.example), peer: context.peer)
                 return Self.json(.ok, #"{"ok":true}"#)
             case .put:
-                let outcome = try await calls.renew(try await body(request), peer: context.peer)
+                let fields = try await body(request, example: WireJSON.keyExample)
+                let outcome = try await calls.renew(fields, peer: context.peer)
                 guard outcome != .notFound else {
-                    return Self.error(
-                        .notFound,
-                        "this service (name, id) was never registered; register it with POST first"
-                    )
+                    return Self.error(.notFound, Self.notRegistered)
                 }
                 return Self.json(.ok, #"{"ok":true}"#)
             case .delete:
-                try await calls.deregister(try await body(request), peer: context.peer)
+                let fields = try await body(request, example: WireJSON.keyExample)
+                try await calls.deregister(fields, peer: context.peer)
                 return Self.json(.ok, #"{"ok":true}"#)
             default:
                 var response = Self.error(
@@ -91,8 +90,12 @@ struct SDResponder: HTTPResponder {
         }
     }
 
-    /// Reads the whole body, refusing more than the limit.
-    private func body(_ request: Request) async throws(RequestFailure) -> ServiceFields {
+    /// The 404 of a Renew the registry cannot renew or revive.
+    static let notRegistered =
+        "not registered (never registered, deregistered or expired and forgotten); register it with POST"
+
+    /// Reads the whole body, refusing more than the limit; `example` is the body this call needs.
+    private func body(_ request: Request, example: String) async throws(RequestFailure) -> ServiceFields {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limits.bodyBytesMax)
@@ -100,10 +103,10 @@ struct SDResponder: HTTPResponder {
             calls.metrics.rejected.increment()
             throw .tooLarge("the body is larger than \(limits.bodyBytesMax) bytes; send one small JSON object")
         } catch {
-            throw .invalid("the body could not be read (\(error)); send the whole JSON object")
+            throw .invalid("the body could not be read (\(error)); send the whole JSON object, e.g. \(example)")
         }
         do {
-            return try WireJSON.decodeService(Array(buffer.readableBytesView))
+            return try WireJSON.decodeService(Array(buffer.readableBytesView), example: example)
         } catch {
             calls.metrics.rejected.increment()
             throw error

@@ -23,10 +23,14 @@ struct WireService: Decodable {
 
 /// Decoding of request bodies and encoding of replies, with client-facing messages.
 enum WireJSON {
+    /// What a Register sends.
     static let example = #"{"id":"<connector id>","name":"<tunnel id>","node":"<node id>","network":"tcp","address":"10.0.0.5:80"}"#
+    /// What a Renew or Deregister needs (GOST adds the node, which is optional).
+    static let keyExample = #"{"id":"<connector id>","name":"<tunnel id>"}"#
 
-    /// Decodes a body into fields; the failure message says what to fix.
-    static func decodeService(_ bytes: [UInt8]) throws(RequestFailure) -> ServiceFields {
+    /// Decodes a body into fields; the failure message says what to fix, with `example` (the
+    /// fields this call needs) as the body to send.
+    static func decodeService(_ bytes: [UInt8], example: String = example) throws(RequestFailure) -> ServiceFields {
         guard !bytes.isEmpty else {
             throw .invalid("the body is empty; send a JSON object like \(example)")
         }
@@ -36,13 +40,13 @@ enum WireJSON {
         do {
             return try JSONDecoder().decode(WireService.self, from: Data(bytes)).fields
         } catch let error as DecodingError {
-            throw .invalid(message(for: error))
+            throw .invalid(message(for: error, example: example))
         } catch {
             throw .invalid("the body is not valid JSON; send a JSON object like \(example)")
         }
     }
 
-    private static func message(for error: DecodingError) -> String {
+    private static func message(for error: DecodingError, example: String) -> String {
         switch error {
         case .typeMismatch(_, let context) where context.codingPath.isEmpty:
             return "the body must be a JSON object; send e.g. \(example)"

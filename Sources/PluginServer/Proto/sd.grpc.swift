@@ -1,4 +1,4 @@
-/// GOST's service-discovery plugin protocol (DESIGN.md §1): package `proto`, service `SD`.
+/// GOST's service-discovery plugin protocol (docs/ARCHITECTURE.md, "What GOST sends"): package `proto`, service `SD`.
 /// Field numbers match GOST's own plugin/sd/proto, so GOST speaks to this server unchanged.
 
 // DO NOT EDIT.

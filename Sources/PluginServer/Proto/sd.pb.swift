@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// GOST's service-discovery plugin protocol (DESIGN.md §1): package `proto`, service `SD`.
+/// GOST's service-discovery plugin protocol (docs/ARCHITECTURE.md, "What GOST sends"): package `proto`, service `SD`.
 /// Field numbers match GOST's own plugin/sd/proto, so GOST speaks to this server unchanged.
 
 import SwiftProtobuf

@@ -47,7 +47,7 @@ struct HTTPCalls: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await client.execute(request, timeout: .seconds(10))
+        let response = try await client.execute(request, timeout: .seconds(60))
         let buffer = try await response.body.collect(upTo: 4 << 20)
         return HTTPReply(status: Int(response.status.code), body: String(buffer: buffer), headers: response.headers)
     }

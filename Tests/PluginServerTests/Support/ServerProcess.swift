@@ -81,7 +81,7 @@ final class ServerProcess: Sendable {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TUNNEL_REGISTRY_") }
         env.merge(environment) { _, new in new }
         process.environment = env
-        let stdoutPipe = Pipe()
+        let stdoutPipe = Pipe.closedOnExec()
         process.standardOutput = stdoutPipe
         let stderrPath = dataDirectory + ".stderr.log"
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
@@ -91,13 +91,16 @@ final class ServerProcess: Sendable {
         self.output = output
         self.process = process
         try process.run()
-        stdoutPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                return
+        // A thread of its own reads to EOF (blocking reads), so the end of the output is never
+        // missed, however early the process exits.
+        let reading = stdoutPipe.fileHandleForReading
+        Thread.detachNewThread {
+            while true {
+                let data = reading.availableData
+                if data.isEmpty { break }
+                output.append(String(decoding: data, as: UTF8.self))
             }
-            output.append(String(decoding: data, as: UTF8.self))
+            output.finish()
         }
     }
 
@@ -122,38 +125,72 @@ final class ServerProcess: Sendable {
         (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
     }
 
-    /// Waits (at most `seconds`) until stdout contains `text`.
-    func waitForOutput(_ text: String, seconds: Double = 20) async throws {
+    /// Waits until stdout contains `text`: polls until the deadline (generous, for a busy
+    /// machine) or the process's exit, then checks once more after the last output arrived.
+    /// A failure says what the server printed last on stdout and stderr.
+    func waitForOutput(_ text: String, seconds: Double = ServerProcess.waitSeconds) async throws {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline && process.isRunning {
             if stdout.contains(text) { return }
-            if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("server did not print \"\(text)\"; stdout: \(stdout)\nstderr: \(stderr.suffix(2000))")
+        if !process.isRunning { await waitForStdoutEnd() }
+        if stdout.contains(text) { return }
+        let state = process.isRunning ? "still running after \(seconds) s" : "exited (\(process.terminationStatus))"
+        Issue.record(
+            """
+            server did not print "\(text)"; it is \(state)
+            last stdout lines:
+            \(Self.lastLines(stdout))
+            last stderr lines:
+            \(Self.lastLines(stderr))
+            """
+        )
         throw ServerProcessError.timeout(text)
     }
 
-    /// Sends `signal` and waits (at most `seconds`) for the process to end; returns its exit
-    /// status (or the signal number when it died of a signal).
+    /// How long waits for the server last by default: long enough for a start on a machine
+    /// whose cores are all busy; a healthy start takes well under a second.
+    static let waitSeconds: Double = 120
+
+    /// Waits until the stdout pipe reached its end (the process exited and everything it
+    /// wrote was read), at most `seconds`.
+    func waitForStdoutEnd(seconds: Double = ServerProcess.waitSeconds) async {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while !output.isFinished && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// The last `count` lines of `text`, for failure messages.
+    static func lastLines(_ text: String, count: Int = 15) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return lines.suffix(count).joined(separator: "\n")
+    }
+
+    /// Sends `signal` and waits for the process to end; returns its exit status (or the
+    /// signal number when it died of a signal).
     @discardableResult
-    func stop(signal: Int32 = SIGTERM, seconds: Double = 15) async throws -> (status: Int32, bySignal: Bool) {
+    func stop(signal: Int32 = SIGTERM, seconds: Double = ServerProcess.waitSeconds) async throws -> (status: Int32, bySignal: Bool) {
         if process.isRunning { kill(process.processIdentifier, signal) }
         return try await waitForExit(seconds: seconds)
     }
 
-    /// Waits for the process to end on its own.
-    func waitForExit(seconds: Double = 15) async throws -> (status: Int32, bySignal: Bool) {
+    /// Waits for the process to end on its own, and for its stdout to be read to the end.
+    func waitForExit(seconds: Double = ServerProcess.waitSeconds) async throws -> (status: Int32, bySignal: Bool) {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while process.isRunning && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
         if process.isRunning {
+            let lines = Self.lastLines(stderr)
+            Issue.record("server still running \(seconds) s after it was asked to exit; last stderr lines:\n\(lines)")
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             throw ServerProcessError.timeout("exit")
         }
         process.waitUntilExit()
+        await waitForStdoutEnd()
         return (process.terminationStatus, process.terminationReason == .uncaughtSignal)
     }
 
@@ -177,13 +214,32 @@ enum ServerProcessError: Error {
     case timeout(String)
 }
 
-/// Text collected from a pipe on another thread.
+/// Text collected from a pipe on another thread, and whether the pipe reached its end.
 final class OutputBuffer: Sendable {
-    private let storage = Mutex("")
+    private let storage = Mutex(("", false))
 
     func append(_ text: String) {
-        storage.withLock { $0 += text }
+        storage.withLock { $0.0 += text }
     }
 
-    var text: String { storage.withLock { $0 } }
+    func finish() {
+        storage.withLock { $0.1 = true }
+    }
+
+    var text: String { storage.withLock { $0.0 } }
+
+    var isFinished: Bool { storage.withLock { $0.1 } }
+}
+
+extension Pipe {
+    /// A pipe whose two ends are closed on exec, so processes other tests start meanwhile do not
+    /// inherit its write end (which would hold back EOF until they exit). The child it is given
+    /// to as stdout gets its own copy all the same.
+    static func closedOnExec() -> Pipe {
+        let pipe = Pipe()
+        for fd in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
+            _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+        }
+        return pipe
+    }
 }

@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 
 @testable import SharedLog
+@_exported import PostgresTestSupport
 
 /// Logs of the stores under test: warnings and errors to standard error, so a failing test shows why.
 let testLogger: Logger = {

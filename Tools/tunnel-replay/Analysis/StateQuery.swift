@@ -23,7 +23,7 @@ struct StateQuery {
 
     func projection(at point: StatePoint) throws(ReplayError) -> Result {
         let last = scan.lastSequence()
-        let first = (try? scan.reader.log.firstSequence()) ?? 1
+        let first = (try? scan.reader?.log.firstSequence()) ?? 1
         switch point {
         case .sequence(let sequence):
             guard sequence >= 1, sequence <= last else {
@@ -42,8 +42,11 @@ struct StateQuery {
             try checkRetained(before: "sequence \(sequence)")
             return try replay { $0.sequence <= sequence }
         }
+        guard let reader = scan.reader else {
+            return try replay(from: { $0.lastSequence <= sequence }) { $0.sequence <= sequence }
+        }
         do {
-            return try scan.reader.projection(atSequence: sequence, logger: Self.warningLogger)
+            return try reader.projection(atSequence: sequence, logger: Self.warningLogger)
         } catch let error as HistoryRemovedError {
             throw Self.removed(error, before: "sequence \(sequence)")
         } catch {
@@ -56,8 +59,11 @@ struct StateQuery {
             try checkRetained(before: Timestamp.format(time))
             return try replay { $0.timeMicroseconds <= time }
         }
+        guard let reader = scan.reader else {
+            return try replay(from: { $0.lastTimeMicroseconds <= time }) { $0.timeMicroseconds <= time }
+        }
         do {
-            return try scan.reader.projection(atTime: time, logger: Self.warningLogger)
+            return try reader.projection(atTime: time, logger: Self.warningLogger)
         } catch let error as HistoryRemovedError {
             throw Self.removed(error, before: Timestamp.format(time))
         } catch {
@@ -67,10 +73,15 @@ struct StateQuery {
         }
     }
 
-    /// Folds from the first record while `keep` holds (no snapshot).
-    private func replay(while keep: (RegistryEvent) -> Bool) throws(ReplayError) -> Projection {
-        var projection = Projection()
-        try scan.scan(from: .beginning) { event in
+    /// Folds from the first record while `keep` holds (no snapshot), or from the newest stored
+    /// snapshot of the shared log that `usable` accepts (the data directory's reader does the
+    /// same itself).
+    private func replay(
+        from usable: ((Projection) -> Bool)? = nil,
+        while keep: (RegistryEvent) -> Bool
+    ) throws(ReplayError) -> Projection {
+        var projection = usable.flatMap { scan.postgres?.newestSnapshot(where: $0) } ?? Projection()
+        try scan.scan(from: .sequence(projection.lastSequence + 1)) { event in
             guard keep(event) else { return false }
             projection.apply(event)
             return true
@@ -81,7 +92,7 @@ struct StateQuery {
     /// A full replay (no snapshot) needs the log to start at sequence 1.
     private func checkRetained(before point: String) throws(ReplayError) {
         do {
-            try scan.reader.checkRetained(foldingAfter: 0)
+            try scan.reader?.checkRetained(foldingAfter: 0)
         } catch {
             throw Self.removed(error, before: point)
         }

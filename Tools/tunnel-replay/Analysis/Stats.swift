@@ -30,6 +30,24 @@ struct LogStats: Sendable, Equatable {
         }
     }
 
+    /// Events and span of a shared log: its head, and the time of its first record.
+    mutating func add(_ postgres: PostgresLog) throws(ReplayError) {
+        let head = try postgres.head()
+        guard head.sequence > 0 else { return }
+        events += Int(head.sequence)
+        var first: Int64?
+        do {
+            try postgres.read(fromSequence: 1) { record in
+                first = record.timeMicroseconds
+                return false
+            }
+        } catch {
+            throw .readFailed(PostgresLog.message(error, doing: "reading the first record of the shared log failed"))
+        }
+        firstMicroseconds = first
+        lastMicroseconds = head.timeMicroseconds
+    }
+
     /// The row `stats` prints; `by_kind` lists every kind, zeros included, in a fixed order, or
     /// is null when not counted.
     var cells: [Cell] {

@@ -36,7 +36,8 @@ struct Verifier {
 
     func run() -> Summary {
         var summary = Summary()
-        let log = scan.reader.log
+        guard let reader = scan.reader else { preconditionFailure("Verifier checks a data directory's scan") }
+        let log = reader.log
         let logProblems = log.verify().map { problem(from: $0) }
         summary.problems += logProblems
         let segments: [SegmentInfo]

@@ -27,7 +27,7 @@ struct EventsCommand: ParsableCommand {
             includeControl: all
         )
         let (since, until) = try range.resolve()
-        let scan = try EventScan(directory: common.directory())
+        let scan = try EventScan(source: common.source())
         if common.format == .json {
             try Self.writeJSON(scan, filter: EventViewFilter(filter), since: since, until: until)
             return
@@ -137,11 +137,18 @@ extension RowWriter {
         putField(6, event.service.network, &row)
         putField(7, event.service.address, &row)
         putField(8, event.peer, &row)
+        if !event.instance.isEmpty {
+            row.put(Self.instanceKey)
+            row.putJSONString(event.instance)
+        }
         row.put(UInt8(ascii: "}"))
         row.put(UInt8(ascii: "\n"))
         sink.buffer.append(contentsOf: row.bytes)
         sink.flushIfFull()
     }
+
+    /// Cluster mode only: which registry instance logged the event (absent when standalone).
+    private static let instanceKey = Array(#","instance":"#.utf8)
 
     private func putField(_ column: Int, _ value: String, _ row: inout ScratchCursor) {
         row.put(UInt8(ascii: ","))

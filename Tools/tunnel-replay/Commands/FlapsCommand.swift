@@ -24,7 +24,7 @@ struct FlapsCommand: ParsableCommand {
         }
         let (since, until) = try range.resolve()
         let sessions = try SessionQuery.sessions(
-            directory: common.directory(),
+            source: common.source(),
             name: service.name,
             node: service.node,
             since: since,

@@ -36,24 +36,20 @@ struct FollowCommand: ParsableCommand {
             kinds: EventRow.parseKinds(kind),
             includeControl: all
         )
-        let directory = try common.directory()
-        let scan = try EventScan(directory: directory)
+        let scan = try EventScan(source: common.source())
         let start: ScanStart
         if let since {
             start = .time(try TimeArgument.parse(since, nowMicroseconds: try WallClock.nowMicroseconds()))
         } else {
             start = .sequence(scan.lastSequence() + 1)
         }
-        var cursor = try scan.makeCursor(start)
         let writer = common.writer(columns: EventRow.columns)
-        signal(SIGINT) { _ in followInterrupted.store(true, ordering: .relaxed) }
-        signal(SIGTERM) { _ in followInterrupted.store(true, ordering: .relaxed) }
-        // A parent may have started us with these blocked (the mask is inherited): unblock them.
-        var stops = sigset_t()
-        sigemptyset(&stops)
-        sigaddset(&stops, SIGINT)
-        sigaddset(&stops, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &stops, nil)
+        Self.catchStopSignals()
+        if let postgres = scan.postgres {
+            try Self.follow(postgres, from: start, filter: filter, writer: writer)
+            return
+        }
+        var cursor = try scan.makeCursor(start)
         while !followInterrupted.load(ordering: .relaxed) {
             var printed = false
             while let event = try scan.next(&cursor) {
@@ -65,6 +61,42 @@ struct FollowCommand: ParsableCommand {
             }
             if printed { writer.flushNow() }
             usleep(Self.pollMicroseconds)
+        }
+        writer.finish()
+    }
+
+    static func catchStopSignals() {
+        signal(SIGINT) { _ in followInterrupted.store(true, ordering: .relaxed) }
+        signal(SIGTERM) { _ in followInterrupted.store(true, ordering: .relaxed) }
+        // A parent may have started us with these blocked (the mask is inherited): unblock them.
+        var stops = sigset_t()
+        sigemptyset(&stops)
+        sigaddset(&stops, SIGINT)
+        sigaddset(&stops, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stops, nil)
+    }
+
+    /// Polls the shared log for records after the last one printed, every `pollMicroseconds`.
+    static func follow(_ postgres: PostgresLog, from start: ScanStart, filter: EventFilter, writer: RowWriter) throws {
+        var next: UInt64
+        switch start {
+        case .beginning: next = 1
+        case .sequence(let sequence): next = sequence
+        case .time(let time): next = try postgres.firstSequence(atOrAfter: time) ?? postgres.head().sequence + 1
+        }
+        while !followInterrupted.load(ordering: .relaxed) {
+            var printed = false
+            try postgres.read(fromSequence: next) { record in
+                let event = try EventCodec.decode(record)
+                next = record.sequence + 1
+                if filter.matches(event) {
+                    writer.writeEvent(event)
+                    printed = true
+                }
+                return !followInterrupted.load(ordering: .relaxed)
+            }
+            if printed { writer.flushNow() }
+            usleep(pollMicroseconds)
         }
         writer.finish()
     }

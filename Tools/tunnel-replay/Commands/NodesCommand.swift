@@ -18,7 +18,7 @@ struct NodesCommand: ParsableCommand {
         let (since, until) = try range.resolve()
         var tracker = NodeTracker()
         let sessions = try SessionQuery.sessions(
-            directory: common.directory(),
+            source: common.source(),
             name: nil,
             node: nil,
             since: since,

@@ -15,8 +15,7 @@ struct ReportCommand: ParsableCommand {
         discussion: "The timeline spans the data (its first to its last event), narrowed by --since/--until."
     )
 
-    @Option(name: .long, help: "The registry's data directory (holding log/ and snapshots/).")
-    var dataDir: String = "./data"
+    @OptionGroup var log: LogSourceOptions
     @Option(name: [.customShort("o"), .long], help: "The HTML file to write.") var output: String
     @Option(help: "Flap window (as in flaps).") var window: String = "10m"
     @Option(help: "Flap threshold (as in flaps).") var min: Int = 3
@@ -27,13 +26,13 @@ struct ReportCommand: ParsableCommand {
             throw ReplayError.usage("--window must be a duration like 10m and --min 1 to 1000000")
         }
         let (since, until) = try range.resolve()
-        let directory = try DataDirectory(path: dataDir)
+        let source = try log.source()
         var nodes = NodeTracker()
         var events = 0
         var first: Int64?
         var last: Int64?
         let sessions = try SessionQuery.sessions(
-            directory: directory,
+            source: source,
             name: nil,
             node: nil,
             since: since,
@@ -47,7 +46,7 @@ struct ReportCommand: ParsableCommand {
         )
         let (start, end) = Self.range(since: since, until: until, dataFirst: first, dataLast: last)
         let input = ReportInput(
-            dataDirectory: dataDir,
+            dataDirectory: source.label,
             startMicroseconds: start,
             endMicroseconds: end,
             generatedAtMicroseconds: try WallClock.nowMicroseconds(),

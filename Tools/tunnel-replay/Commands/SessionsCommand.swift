@@ -26,10 +26,10 @@ struct SessionsCommand: ParsableCommand {
         let sessions: [Session]
         if let since {
             sessions = try SessionQuery.sessions(
-                seekingTo: since, directory: common.directory(), name: service.name, node: service.node, until: until)
+                seekingTo: since, source: common.source(), name: service.name, node: service.node, until: until)
         } else {
             sessions = try SessionQuery.sessions(
-                directory: common.directory(), name: service.name, node: service.node, since: nil, until: until)
+                source: common.source(), name: service.name, node: service.node, since: nil, until: until)
         }
         let writer = common.writer(columns: Self.columns)
         for session in sessions { writer.write(Self.cells(session)) }
@@ -45,7 +45,7 @@ struct SessionsCommand: ParsableCommand {
     }
 }
 
-/// Sessions of a data directory that overlap a range.
+/// Sessions of a log (data directory or shared log) that overlap a range.
 enum SessionQuery {
     /// Sessions overlapping [since, until] without reading the log before `since`: the fold
     /// starts from the newest snapshot at or before `since` (whole segments and dense blocks
@@ -53,12 +53,12 @@ enum SessionQuery {
     /// the leases live at `since` continue as sessions (`SessionTracker(continuing:at:name:)`).
     static func sessions(
         seekingTo since: Int64,
-        directory: DataDirectory,
+        source: LogSource,
         name: String?,
         node: String?,
         until: Int64?
     ) throws(ReplayError) -> [Session] {
-        let scan = try EventScan(directory: directory)
+        let scan = try EventScan(source: source)
         var projection = scan.newestSnapshot(atOrBefore: since)
         var tracker: SessionTracker?
         try scan.scan(from: .sequence(projection.lastSequence + 1), until: until) { event in
@@ -81,14 +81,14 @@ enum SessionQuery {
 
     /// Scans from the start of the log (a session open at `since` began earlier) to `until`.
     static func sessions(
-        directory: DataDirectory,
+        source: LogSource,
         name: String?,
         node: String?,
         since: Int64?,
         until: Int64?,
         observe: (RegistryEvent) -> Void = { _ in }
     ) throws(ReplayError) -> [Session] {
-        let scan = try EventScan(directory: directory)
+        let scan = try EventScan(source: source)
         var tracker = SessionTracker()
         try scan.scan(from: .beginning, until: until) { event in
             // Control records (start, stall) move every lease, so they are folded whatever the filter.

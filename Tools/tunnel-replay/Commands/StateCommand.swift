@@ -25,7 +25,7 @@ struct StateCommand: ParsableCommand {
         case (nil, nil): point = .time(try WallClock.nowMicroseconds())
         case (_?, _?): throw ReplayError.usage("give one of --at TIME or --seq SEQUENCE, not both")
         }
-        var query = StateQuery(scan: try EventScan(directory: common.directory()))
+        var query = StateQuery(scan: try EventScan(source: common.source()))
         query.useSnapshots = !noSnapshots
         let result = try query.projection(at: point)
         let writer = common.writer(columns: Self.columns)

@@ -6,7 +6,8 @@ struct StatsCommand: ParsableCommand {
         commandName: "stats",
         abstract: "Events, segments, bytes on disk, bytes per event, time span (segment headers only).",
         discussion: """
-            Reads only the segments' headers and seals, so it answers at once on any log.
+            Reads only the segments' headers and seals, so it answers at once on any log. On a
+            shared log (--postgres) segments and bytes are 0: the rows live in PostgreSQL.
             by_kind is null unless --by-kind, which reads every record.
             """
     )
@@ -16,10 +17,13 @@ struct StatsCommand: ParsableCommand {
     var byKind = false
 
     func run() throws {
-        let directory = try common.directory()
-        let scan = try EventScan(directory: directory)
+        let scan = try EventScan(source: common.source())
         var stats = LogStats()
-        stats.add(try scan.segments())
+        if let postgres = scan.postgres {
+            try stats.add(postgres)
+        } else {
+            stats.add(try scan.segments())
+        }
         if byKind {
             stats.byKind = [:]
             try scan.scan(from: .beginning) { event in

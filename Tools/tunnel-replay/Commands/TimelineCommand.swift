@@ -18,10 +18,10 @@ struct TimelineCommand: ParsableCommand {
         let sessions: [Session]
         if let since {
             sessions = try SessionQuery.sessions(
-                seekingTo: since, directory: common.directory(), name: name, node: nil, until: until)
+                seekingTo: since, source: common.source(), name: name, node: nil, until: until)
         } else {
             sessions = try SessionQuery.sessions(
-                directory: common.directory(), name: name, node: nil, since: nil, until: until)
+                source: common.source(), name: name, node: nil, since: nil, until: until)
         }
         let writer = common.writer(columns: Self.columns)
         for window in Timeline.windows(of: sessions) {

@@ -4,14 +4,19 @@ import ArgumentParser
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check every segment and snapshot; print each problem with file, offset, sequence; exit 1 if any."
+        abstract: "Check every segment (or shared-log row) and snapshot; print each problem with its location; exit 1 if any."
     )
 
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        let directory = try common.directory()
-        let summary = Verifier(directory: directory, scan: try EventScan(directory: directory)).run()
+        let summary: Verifier.Summary
+        switch try common.source() {
+        case .directory(let directory):
+            summary = Verifier(directory: directory, scan: try EventScan(directory: directory)).run()
+        case .postgres(let log):
+            summary = SharedLogVerifier(log: log).run()
+        }
         let writer = common.writer(columns: VerifyProblem.columns)
         for problem in summary.problems { writer.write(problem.cells) }
         if common.format != .text || !summary.problems.isEmpty { writer.finish() }

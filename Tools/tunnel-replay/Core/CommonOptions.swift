@@ -6,20 +6,42 @@ import Glibc
 import Darwin
 #endif
 
-/// `--data-dir` and `--format`, shared by every command.
+/// `--data-dir` or `--postgres`, and `--format`, shared by every command.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: "The registry's data directory (holding log/ and snapshots/).")
-    var dataDir: String = "./data"
+    @OptionGroup var log: LogSourceOptions
 
     @Option(name: .long, help: "Output: text (aligned table), json (one object per line) or csv.")
     var format: OutputFormat = .text
 
-    func directory() throws(ReplayError) -> DataDirectory {
-        try DataDirectory(path: dataDir)
+    func source() throws(ReplayError) -> LogSource {
+        try log.source()
     }
 
     func writer(columns: [String]) -> RowWriter {
         RowWriter(format: format, columns: columns, sink: OutputSink())
+    }
+}
+
+/// Where the records come from: `--data-dir DIR` (default `./data`) or `--postgres URL`.
+struct LogSourceOptions: ParsableArguments {
+    @Option(name: .long, help: "The registry's data directory (holding log/ and snapshots/); default ./data.")
+    var dataDir: String?
+
+    @Option(
+        name: .long,
+        help: "Read a cluster's shared log in PostgreSQL instead (postgres://user:pass@host:5432/db?sslmode=require)."
+    )
+    var postgres: String?
+
+    func source() throws(ReplayError) -> LogSource {
+        switch (dataDir, postgres) {
+        case (_?, _?):
+            throw .usage("give one of --data-dir DIR or --postgres URL, not both (export takes both: see its help)")
+        case (nil, let url?):
+            return .postgres(try PostgresLog.open(url: url))
+        case (let path, nil):
+            return .directory(try DataDirectory(path: path ?? "./data"))
+        }
     }
 }
 

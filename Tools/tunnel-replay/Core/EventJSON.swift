@@ -34,7 +34,7 @@ final class EventJSONEncoder {
 
     func append(sequence: UInt64, time: Int64, _ view: EventPayloadView) {
         let fields = view.id.count + view.name.count + view.node.count + view.network.count + view.address.count
-            + view.peer.count
+            + view.peer.count + view.instance.count
         reserve(256 + fields * 6)
         put(#"{"seq":"#)
         putUnsigned(sequence)
@@ -52,6 +52,7 @@ final class EventJSONEncoder {
         putField(#","network":"#, view.network)
         putField(#","address":"#, view.address)
         putField(#","peer":"#, view.peer)
+        if view.instance.count > 0 { putField(#","instance":"#, view.instance) }
         put("}\n")
     }
 

@@ -34,10 +34,14 @@ enum ScanStart: Sendable {
     case sequence(UInt64)
 }
 
-/// Reads decoded events in sequence order through the Registry's own log reader, with
-/// progress on a terminal's stderr.
+/// Reads decoded events in sequence order through the Registry's own log reader (a data
+/// directory) or the shared log's reader (PostgreSQL), with progress on a terminal's stderr.
 struct EventScan: Sendable {
-    let reader: RegistryLogReader
+    /// The data directory's reader; nil when reading PostgreSQL.
+    let reader: RegistryLogReader?
+    /// The shared log; nil when reading a data directory.
+    let postgres: PostgresLog?
+    /// What messages name: the log directory or the shared log.
     let logPath: String
 
     init(directory: DataDirectory) throws(ReplayError) {
@@ -48,7 +52,23 @@ struct EventScan: Sendable {
                 "cannot read the log in '\(directory.logPath)': \(error); check permissions, or run verify"
             )
         }
+        postgres = nil
         logPath = directory.logPath
+    }
+
+    init(source: LogSource) throws(ReplayError) {
+        switch source {
+        case .directory(let directory):
+            self = try EventScan(directory: directory)
+        case .postgres(let log):
+            self = EventScan(postgres: log)
+        }
+    }
+
+    private init(postgres log: PostgresLog) {
+        reader = nil
+        postgres = log
+        logPath = log.label
     }
 
     /// Calls `body` with each event from `start` until `until` (inclusive) or the end of the
@@ -114,6 +134,7 @@ struct EventScan: Sendable {
 
     /// A cursor positioned at `start`.
     func makeCursor(_ start: ScanStart) throws(ReplayError) -> RegistryEventCursor {
+        guard let reader else { preconditionFailure("makeCursor reads a data directory; follow reads PostgreSQL itself") }
         do {
             switch start {
             case .beginning: return try reader.events(fromSequence: 1)
@@ -137,6 +158,9 @@ struct EventScan: Sendable {
     /// The projection of the newest snapshot whose last record is at or before `time` (an empty
     /// one when none loads); damaged snapshots are skipped with a warning.
     func newestSnapshot(atOrBefore time: Int64) -> Projection {
+        guard let reader else {
+            return postgres?.newestSnapshot { $0.lastTimeMicroseconds <= time } ?? Projection()
+        }
         let snapshots = reader.snapshots
         for sequence in (try? snapshots.sequences())?.reversed() ?? [] {
             guard let info = try? snapshots.info(sequence: sequence), info.lastTimeMicroseconds <= time else { continue }
@@ -151,6 +175,7 @@ struct EventScan: Sendable {
 
     /// Segment descriptions from headers (no decompression).
     func segments() throws(ReplayError) -> [SegmentInfo] {
+        guard let reader else { return [] }
         do {
             return try reader.log.segments()
         } catch {
@@ -160,11 +185,13 @@ struct EventScan: Sendable {
 
     /// The last sequence in the log according to the segment headers (0 when empty).
     func lastSequence() -> UInt64 {
-        ((try? reader.log.segments()) ?? []).last(where: { $0.lastSequence > 0 })?.lastSequence ?? 0
+        guard let reader else { return (try? postgres?.head().sequence) ?? 0 }
+        return ((try? reader.log.segments()) ?? []).last(where: { $0.lastSequence > 0 })?.lastSequence ?? 0
     }
 
     /// Records in the log according to the segment headers (0 when unknown).
     func totalRecords() -> UInt64 {
+        guard let reader else { return lastSequence() }
         guard let first = (try? reader.log.segments())?.first else { return 0 }
         let last = lastSequence()
         return last >= first.firstSequence ? last - first.firstSequence + 1 : 0

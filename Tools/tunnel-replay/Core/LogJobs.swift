@@ -19,6 +19,7 @@ extension EventScan {
     func jobs(fromSequence sequence: UInt64 = 1, since: Int64? = nil, until: Int64? = nil) throws(ReplayError)
         -> [LogJob]
     {
+        if postgres != nil { return try postgresJobs(fromSequence: sequence, since: since) }
         var jobs: [LogJob] = []
         for segment in try segments() {
             let holdsRecords = segment.lastSequence >= segment.firstSequence && segment.lastSequence > 0
@@ -40,7 +41,7 @@ extension EventScan {
 
     /// A sealed segment as runs of whole dense blocks of about `jobRecordsTarget` records.
     private func split(_ segment: SegmentInfo, from first: UInt64) -> [LogJob] {
-        let starts = ((try? reader.log.denseBlockStarts(fileName: segment.fileName)) ?? []).filter { $0 > first }
+        let starts = ((try? reader?.log.denseBlockStarts(fileName: segment.fileName)) ?? []).filter { $0 > first }
         var jobs: [LogJob] = []
         var jobStart = first
         for start in starts where start - jobStart >= Self.jobRecordsTarget && start <= segment.lastSequence {
@@ -58,6 +59,7 @@ extension EventScan {
         _ job: LogJob,
         _ body: (_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws -> Bool
     ) throws -> Bool {
+        guard let reader else { return try readPostgres(job, body) }
         var cursor = try reader.log.cursor(fromSequence: job.firstSequence)
         let last = job.lastSequence ?? .max
         var stopped = false
@@ -74,6 +76,30 @@ extension EventScan {
             if batch.lastSequence >= last { return true }
         }
         return true
+    }
+
+    /// The shared log is read as one job (its reader is one connection): from `sequence`, or
+    /// from the first record at or after `since`; none when nothing was committed since then.
+    private func postgresJobs(fromSequence sequence: UInt64, since: Int64?) throws(ReplayError) -> [LogJob] {
+        guard let postgres, let since else { return [LogJob(firstSequence: max(sequence, 1), lastSequence: nil)] }
+        guard let first = try postgres.firstSequence(atOrAfter: since) else { return [] }
+        return [LogJob(firstSequence: max(sequence, first), lastSequence: nil)]
+    }
+
+    private func readPostgres(
+        _ job: LogJob,
+        _ body: (_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws -> Bool
+    ) throws -> Bool {
+        guard let postgres else { return true }
+        let last = job.lastSequence ?? .max
+        var stopped = false
+        try postgres.read(fromSequence: job.firstSequence) { record in
+            guard record.sequence <= last else { return false }
+            let more = try record.payload.withUnsafeBytes { try body(record.sequence, record.timeMicroseconds, $0) }
+            if !more { stopped = true }
+            return more
+        }
+        return !stopped
     }
 
     /// Runs `produce` for each job on worker threads and `consume` on this thread with what they

@@ -10,9 +10,9 @@ import Glibc
 /// trust authentication for `postgres` and password authentication for the role
 /// `PostgresServer.passwordRole` (password `PostgresServer.password`), for the wrong-password test.
 /// Start with `start()`, end with `stop()`; `withPostgres` does both.
-final class PostgresServer: Sendable {
+public final class PostgresServer: Sendable {
     /// Where Debian's `postgresql` package puts the server binaries.
-    static let binDirectory: String = {
+    public static let binDirectory: String = {
         if let explicit = ProcessInfo.processInfo.environment["POSTGRES_BIN"] { return explicit }
         for version in ["17", "16", "15"] where FileManager.default.fileExists(atPath: "/usr/lib/postgresql/\(version)/bin/initdb") {
             return "/usr/lib/postgresql/\(version)/bin"
@@ -21,16 +21,16 @@ final class PostgresServer: Sendable {
     }()
 
     /// True when the binaries the harness needs are installed (the test trait `.enabled(if:)`).
-    static let isAvailable: Bool = ["initdb", "pg_ctl", "psql"].allSatisfy {
+    public static let isAvailable: Bool = ["initdb", "pg_ctl", "psql"].allSatisfy {
         FileManager.default.isExecutableFile(atPath: "\(binDirectory)/\($0)")
     }
 
     /// The role that must log in with a password (`host ... scram-sha-256` in pg_hba.conf).
-    static let passwordRole = "registry_password_user"
-    static let password = "correct-horse"
+    public static let passwordRole = "registry_password_user"
+    public static let password = "correct-horse"
 
-    let directory: String
-    let port: Int
+    public let directory: String
+    public let port: Int
 
     private var dataDirectory: String { directory + "/data" }
 
@@ -40,12 +40,12 @@ final class PostgresServer: Sendable {
     }
 
     /// The URL of `database` as the trusted superuser (`postgres`, no password).
-    func url(database: String = "postgres") -> String {
+    public func url(database: String = "postgres") -> String {
         "postgres://postgres@127.0.0.1:\(port)/\(database)?sslmode=disable"
     }
 
     /// Starts a new server on a free loopback port and creates `databases` in it.
-    static func start(databases: [String] = ["registry"]) async throws -> PostgresServer {
+    public static func start(databases: [String] = ["registry"]) async throws -> PostgresServer {
         let template = try await Template.shared.path()
         let directory = try makeTemporaryDirectory(prefix: "pg-test")
         try await run("/bin/cp", ["-a", template, directory + "/data"])
@@ -65,30 +65,30 @@ final class PostgresServer: Sendable {
     }
 
     /// Stops the server (crash-stop with `immediate`), then starts it again on the same port.
-    func restart(immediate: Bool = true) async throws {
+    public func restart(immediate: Bool = true) async throws {
         try await stopServer(immediate: immediate)
         try await pgctl(["-w", "-t", "60", "start", "-o", serverOptions])
     }
 
     /// Stops the server without starting it again (for "database down" tests); `start()` again later.
-    func stopServer(immediate: Bool = true) async throws {
+    public func stopServer(immediate: Bool = true) async throws {
         try await pgctl(["-w", "-t", "60", "-m", immediate ? "immediate" : "fast", "stop"])
     }
 
     /// Starts a server stopped by `stopServer`.
-    func startAgain() async throws {
+    public func startAgain() async throws {
         try await pgctl(["-w", "-t", "60", "start", "-o", serverOptions])
     }
 
     /// Stops the server and removes its directory.
-    func stop() async {
+    public func stop() async {
         _ = try? await pgctl(["-w", "-t", "60", "-m", "immediate", "stop"])
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Runs SQL as `postgres` through the Unix socket (psql, stops on the first error).
     @discardableResult
-    func psql(_ sql: String, database: String = "postgres") async throws -> String {
+    public func psql(_ sql: String, database: String = "postgres") async throws -> String {
         try await Self.runAsPostgres(
             "\(Self.binDirectory)/psql",
             ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", directory, "-p", "\(port)", "-U", "postgres",
@@ -185,10 +185,15 @@ final class PostgresServer: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        // The server pg_ctl starts lives on: it must not inherit the pipes of other tests'
+        // processes (their readers would never see the end of their output), so a shell closes
+        // every descriptor above 2 before it runs the program.
+        let closeAndRun = "for f in /proc/$$/fd/*; do n=${f##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\"; done; exec \"$@\""
+        let shell = "/bin/bash"
+        let argv = ([shell, "-c", closeAndRun, "bash", executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let result = posix_spawn(&pid, shell, &actions, nil, argv, environ)
         guard result == 0 else {
             throw HarnessError(description: "cannot start \(executable): \(String(cString: strerror(result)))")
         }
@@ -197,21 +202,26 @@ final class PostgresServer: Sendable {
 }
 
 /// A failure of the test harness itself (a program that would not run).
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
+public struct HarnessError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(description: String) {
+        self.description = description
+    }
+
 }
 
 private let templateRoot = Mutex<String?>(nil)
 
 /// A new directory under the system's temporary directory.
-func makeTemporaryDirectory(prefix: String) throws -> String {
+public func makeTemporaryDirectory(prefix: String) throws -> String {
     let path = NSTemporaryDirectory() + "\(prefix)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
 
 /// A loopback TCP port nobody listens on right now (bound to port 0, then released).
-func freeLoopbackPort() throws -> Int {
+public func freeLoopbackPort() throws -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw HarnessError(description: "socket() failed: errno \(errno)") }
     defer { close(descriptor) }
@@ -231,7 +241,7 @@ func freeLoopbackPort() throws -> Int {
 }
 
 /// Runs `body` with a started server and stops it afterwards, whether `body` threw or not.
-func withPostgres<T>(databases: [String] = ["registry"], _ body: (PostgresServer) async throws -> T) async throws -> T {
+public func withPostgres<T>(databases: [String] = ["registry"], _ body: (PostgresServer) async throws -> T) async throws -> T {
     let server = try await PostgresServer.start(databases: databases)
     do {
         let value = try await body(server)
