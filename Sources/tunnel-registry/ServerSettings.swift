@@ -53,6 +53,9 @@ struct ServerSettings: Sendable {
             guard !url.isEmpty else {
                 throw ConfigurationError("--postgres is empty; pass postgres://user:pass@host:5432/db or leave it out")
             }
+            guard command.retention == nil else {
+                throw ConfigurationError("--retention applies to the local log only; leave it out with --postgres")
+            }
             postgresURL = url
             registry.instance = command.instance ?? Self.defaultInstanceName(http: server.http)
         } else {
