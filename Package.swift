@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "log-bench", targets: ["log-bench"]),
         .executable(name: "loadgen", targets: ["loadgen"]),
         .executable(name: "shared-bench", targets: ["shared-bench"]),
+        .executable(name: "registry-bench", targets: ["registry-bench"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "FileStore", targets: ["FileStore"]),
@@ -176,6 +177,17 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tools/shared-bench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "registry-bench",
+            dependencies: [
+                "EventLog",
+                "Registry",
+                "FileStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/registry-bench",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -29,7 +29,8 @@ extension Projection {
         writer.writeSignedVarint(leaseTTLMicroseconds)
         writer.writeVarint(UInt64(liveEntryCount))
         for name in live.keys.sorted() {
-            for entry in live[name, default: [:]].values.sorted(by: { $0.service.id < $1.service.id }) {
+            for (id, stored) in live[name, default: [:]].sorted(by: { $0.key < $1.key }) {
+                let entry = liveService(name: name, id: id, stored)
                 writer.writeService(entry.service)
                 writer.writeSignedVarint(entry.registeredAtMicroseconds)
                 writer.writeSignedVarint(entry.lastRenewAtMicroseconds)
@@ -64,7 +65,7 @@ extension Projection {
                 lastRenewAtMicroseconds: try reader.readSignedVarint(),
                 leaseExpiresAtMicroseconds: try reader.readSignedVarint(),
                 lastRenewSequence: version >= 2 ? try reader.readVarint() : 0)
-            guard liveEntry(name: service.name, id: service.id) == nil else {
+            guard leaseExpiry(name: service.name, id: service.id) == nil else {
                 throw ByteReaderError(
                     offset: reader.offset, reason: "duplicate live entry \(service.name)/\(service.id)")
             }

@@ -59,7 +59,11 @@ public struct Projection: Sendable, Equatable {
     /// The lease TTL in force.
     public internal(set) var leaseTTLMicroseconds: Int64 = Projection.defaultLeaseTTLMicroseconds
     /// name → id → lease, including leases that lapsed but were not yet expired by a record.
-    var live: [String: [String: LiveService]] = [:]
+    var live: [String: [String: LeaseEntry]] = [:]
+    /// The node, network and address strings the leases refer to.
+    var strings = StringTable()
+    /// The leases by expiry, for the sweeper (an index: not part of the value, see `==`).
+    var leaseIndex = LeaseIndex()
     /// name → id → lapsed service, for revive.
     var lapsed: [String: [String: LapsedService]] = [:]
     /// Entries in the live map (lapsed-but-unswept leases included).
@@ -98,34 +102,25 @@ public struct Projection: Sendable, Equatable {
     /// The unexpired services of tunnel `name` at `timeMicroseconds`, by id.
     public func liveServices(named name: String, at timeMicroseconds: Int64) -> [LiveService] {
         guard let entries = live[name] else { return [] }
-        return entries.values
-            .filter { $0.leaseExpiresAtMicroseconds > timeMicroseconds }
-            .sorted { $0.service.id < $1.service.id }
+        return entries
+            .filter { $0.value.leaseExpiresAtMicroseconds > timeMicroseconds }
+            .sorted { $0.key < $1.key }
+            .map { liveService(name: name, id: $0.key, $0.value) }
     }
 
     /// The lease of (name, id) in the live map, lapsed or not.
     public func liveEntry(name: String, id: String) -> LiveService? {
-        live[name]?[id]
+        live[name]?[id].map { liveService(name: name, id: id, $0) }
+    }
+
+    /// When the lease of (name, id) in the live map expires (expired or not); nil when there is none.
+    public func leaseExpiry(name: String, id: String) -> Int64? {
+        live[name]?[id]?.leaseExpiresAtMicroseconds
     }
 
     /// The lapsed (expired, not deregistered) service (name, id), if still revivable.
     public func lapsedEntry(name: String, id: String) -> LapsedService? {
         lapsed[name]?[id]
-    }
-
-    /// Leases in the live map that lapsed at or before `timeMicroseconds` (what the sweeper
-    /// expires), oldest lapse first.
-    public func lapsedLeases(at timeMicroseconds: Int64) -> [LiveService] {
-        var result: [LiveService] = []
-        for entries in live.values {
-            for entry in entries.values where entry.leaseExpiresAtMicroseconds <= timeMicroseconds {
-                result.append(entry)
-            }
-        }
-        return result.sorted {
-            ($0.leaseExpiresAtMicroseconds, $0.service.name, $0.service.id)
-                < ($1.leaseExpiresAtMicroseconds, $1.service.name, $1.service.id)
-        }
     }
 
     /// Every lapsed service still revivable, by name then id.
@@ -139,7 +134,7 @@ public struct Projection: Sendable, Equatable {
 extension Projection {
     private mutating func applyRegister(_ event: RegistryEvent) -> ApplyEffect {
         let key = event.service
-        let replaced = live[key.name]?[key.id] != nil
+        let replaced = removeLive(name: key.name, id: key.id) != nil
         removeLapsed(name: key.name, id: key.id)
         setLive(
             LiveService(
@@ -157,9 +152,20 @@ extension Projection {
         // Renews are most of the log: extend the lease in place (one lookup per level, no copy).
         let ttl = leaseTTLMicroseconds
         if let outer = live.index(forKey: name), let inner = live.values[outer].index(forKey: id) {
-            let wasLapsed = live.values[outer].values[inner].renew(
-                at: time, node: event.service.node, leaseTTLMicroseconds: ttl, sequence: event.sequence)
-            return wasLapsed ? .revived : .renewed
+            let node = event.service.node
+            if !node.isEmpty, strings[live.values[outer].values[inner].node] != node {
+                let old = live.values[outer].values[inner].node
+                live.values[outer].values[inner].node = strings.intern(node)
+                strings.release(old)
+            }
+            let renewed = live.values[outer].values[inner].renew(
+                at: time, leaseTTLMicroseconds: ttl, sequence: event.sequence)
+            if renewed.needsIndex {
+                var entry = live.values[outer].values[inner]
+                indexLease(name: name, id: id, entry: &entry)
+                live.values[outer].values[inner] = entry
+            }
+            return renewed.wasLapsed ? .revived : .renewed
         }
         guard let old = lapsed[name]?[id] else { return .notFound }
         removeLapsed(name: name, id: id)
@@ -185,7 +191,8 @@ extension Projection {
     private mutating func applyExpire(_ event: RegistryEvent) -> ApplyEffect {
         let name = event.service.name
         let id = event.service.id
-        guard let entry = live[name]?[id], entry.leaseExpiresAtMicroseconds <= event.timeMicroseconds else {
+        guard let entry = liveEntry(name: name, id: id), entry.leaseExpiresAtMicroseconds <= event.timeMicroseconds
+        else {
             return .expireIgnored
         }
         if let renewSequence = event.renewSequence, entry.lastRenewSequence != 0,
@@ -217,22 +224,15 @@ extension Projection {
         return .leasesRefreshed(count: count)
     }
 
-    private mutating func refreshLeases(_ newExpiry: (Int64) -> Int64) -> Int {
-        // Mutate through the values views: no rehashing, no per-name remove and insert.
-        var count = 0
-        for nameIndex in live.indices {
-            for idIndex in live.values[nameIndex].indices {
-                let expiry = live.values[nameIndex].values[idIndex].leaseExpiresAtMicroseconds
-                live.values[nameIndex].values[idIndex].leaseExpiresAtMicroseconds = newExpiry(expiry)
-                count += 1
-            }
-        }
-        return count
-    }
-
     private mutating func pruneLapsed(at time: Int64) {
         let horizon = time - Projection.reviveWindowMicroseconds
-        for name in Array(lapsed.keys) {
+        // Read first, rewrite only the names with something to forget: this runs inside the fold
+        // every 65,536 records, usually with nothing to prune.
+        var stale: [String] = []
+        for (name, entries) in lapsed where entries.values.contains(where: { $0.lapsedAtMicroseconds < horizon }) {
+            stale.append(name)
+        }
+        for name in stale {
             guard var entries = lapsed.removeValue(forKey: name) else { continue }
             let before = entries.count
             entries = entries.filter { $0.value.lapsedAtMicroseconds >= horizon }
@@ -241,9 +241,29 @@ extension Projection {
         }
     }
 
+    /// Puts `entry` in the live map (replacing any lease of the same name and id) and the index.
     mutating func setLive(_ entry: LiveService) {
-        if live[entry.service.name]?[entry.service.id] == nil { liveEntryCount += 1 }
-        live[entry.service.name, default: [:]][entry.service.id] = entry
+        let service = entry.service
+        removeLive(name: service.name, id: service.id)
+        var stored = LeaseEntry(
+            node: strings.intern(service.node), network: strings.intern(service.network),
+            address: strings.intern(service.address), registeredAtMicroseconds: entry.registeredAtMicroseconds,
+            lastRenewAtMicroseconds: entry.lastRenewAtMicroseconds,
+            leaseExpiresAtMicroseconds: entry.leaseExpiresAtMicroseconds, lastRenewSequence: entry.lastRenewSequence)
+        indexLease(name: service.name, id: service.id, entry: &stored)
+        live[service.name, default: [:]][service.id] = stored
+        liveEntryCount += 1
+    }
+
+    /// The public form of a stored lease.
+    func liveService(name: String, id: String, _ entry: LeaseEntry) -> LiveService {
+        LiveService(
+            service: Service(
+                id: id, name: name, node: strings[entry.node], network: strings[entry.network],
+                address: strings[entry.address]),
+            registeredAtMicroseconds: entry.registeredAtMicroseconds,
+            lastRenewAtMicroseconds: entry.lastRenewAtMicroseconds,
+            leaseExpiresAtMicroseconds: entry.leaseExpiresAtMicroseconds, lastRenewSequence: entry.lastRenewSequence)
     }
 
     mutating func setLapsed(_ entry: LapsedService) {
@@ -252,10 +272,15 @@ extension Projection {
     }
 
     @discardableResult
-    private mutating func removeLive(name: String, id: String) -> LiveService? {
-        guard let removed = live[name]?.removeValue(forKey: id) else { return nil }
+    private mutating func removeLive(name: String, id: String) -> LeaseEntry? {
+        guard let outer = live.index(forKey: name),
+            let removed = live.values[outer].removeValue(forKey: id)
+        else { return nil }
         liveEntryCount -= 1
-        if live[name]?.isEmpty == true { live[name] = nil }
+        if live.values[outer].isEmpty { live.remove(at: outer) }
+        strings.release(removed.node)
+        strings.release(removed.network)
+        strings.release(removed.address)
         return removed
     }
 
@@ -268,17 +293,36 @@ extension Projection {
     }
 }
 
-extension LiveService {
-    /// Extends the lease from `time` (taking the caller's node when it sent one); returns whether
-    /// the lease had lapsed by then.
-    fileprivate mutating func renew(at time: Int64, node: String, leaseTTLMicroseconds: Int64, sequence: UInt64)
-        -> Bool
+extension LeaseEntry {
+    /// Extends the lease from `time`; returns whether the lease had lapsed by then and whether
+    /// the lease index must add it (its new expiry is in an earlier bucket than the one holding it).
+    fileprivate mutating func renew(at time: Int64, leaseTTLMicroseconds: Int64, sequence: UInt64)
+        -> (wasLapsed: Bool, needsIndex: Bool)
     {
         let wasLapsed = leaseExpiresAtMicroseconds <= time
-        if !node.isEmpty && service.node != node { service.node = node }
         lastRenewAtMicroseconds = time
         leaseExpiresAtMicroseconds = time + leaseTTLMicroseconds
         lastRenewSequence = sequence
-        return wasLapsed
+        return (wasLapsed, LeaseIndex.bucket(leaseExpiresAtMicroseconds) < indexedBucket)
+    }
+}
+
+extension Projection {
+    /// Equal views: the same positions, TTL, leases and lapsed services. The string table's
+    /// numbering and the lease index are how the view is stored, not what it is, and are ignored.
+    public static func == (lhs: Projection, rhs: Projection) -> Bool {
+        guard lhs.lastSequence == rhs.lastSequence, lhs.lastTimeMicroseconds == rhs.lastTimeMicroseconds,
+            lhs.leaseTTLMicroseconds == rhs.leaseTTLMicroseconds, lhs.liveEntryCount == rhs.liveEntryCount,
+            lhs.lapsedEntryCount == rhs.lapsedEntryCount, lhs.live.count == rhs.live.count, lhs.lapsed == rhs.lapsed
+        else { return false }
+        for (name, entries) in lhs.live {
+            guard let others = rhs.live[name], others.count == entries.count else { return false }
+            for (id, entry) in entries {
+                guard let other = others[id],
+                    lhs.liveService(name: name, id: id, entry) == rhs.liveService(name: name, id: id, other)
+                else { return false }
+            }
+        }
+        return true
     }
 }

@@ -104,19 +104,29 @@ extension Registry {
                 [controlEvent(.stall, leaseTTLMicroseconds: configuration.leaseTTLMicroseconds)], asLeader: true)
             return 0
         }
-        let lapsed = projection.lapsedLeases(at: now)
+        // Batches come from the lease index (docs/ARCHITECTURE.md, "Registry semantics"): a pass
+        // where nothing lapsed reads only the buckets that came due. The actor is released at
+        // every commit and after every bounded walk of the index, so Get keeps answering.
+        var unresolved: [LiveService] = []
+        defer { projection.restoreLeaseIndex(unresolved) }
         var appended = 0
-        var start = 0
-        while start < lapsed.count {
-            let end = min(start + max(1, configuration.expireBatchMax), lapsed.count)
-            let stillLapsed = lapsed[start..<end].filter { entry in
-                projection.liveEntry(name: entry.service.name, id: entry.service.id)?.leaseExpiresAtMicroseconds
-                    == entry.leaseExpiresAtMicroseconds
+        while true {
+            let batch = projection.takeLapsedLeases(at: now, limit: max(1, configuration.expireBatchMax))
+            if !batch.leases.isEmpty {
+                unresolved += batch.leases
+                let events = batch.leases.map(expireEvent)
+                await Task.yield()
+                _ = try await commit(events, asLeader: true)
+                appended += batch.leases.count
+                // Leases whose expire folded are gone; the others (renewed meanwhile, or an expire
+                // the fold ignored) return to the index when the sweep ends, not before, so one
+                // sweep never takes a lease twice.
+                unresolved = projection.leasesStillTaken(unresolved)
+            } else if batch.complete {
+                break
+            } else {
+                await Task.yield()
             }
-            start = end
-            guard !stillLapsed.isEmpty else { continue }
-            _ = try await commit(stillLapsed.map(expireEvent), asLeader: true)
-            appended += stillLapsed.count
         }
         return appended
     }

@@ -151,9 +151,8 @@ public actor Registry {
         let renew = serviceEvent(.renew, key, peer: peer)
         // On a shared log only the sweeper leader may log an expire (one writer of expiry per
         // cluster); elsewhere the renew revives the lapsed lease without one.
-        if let entry = projection.liveEntry(name: name, id: id),
-            entry.leaseExpiresAtMicroseconds <= configuration.clock(),
-            !store.isShared
+        if !store.isShared, let expiry = projection.leaseExpiry(name: name, id: id),
+            expiry <= configuration.clock(), let entry = projection.liveEntry(name: name, id: id)
         {
             events.append(expireEvent(entry))
         }

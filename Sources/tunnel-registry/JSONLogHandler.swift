@@ -1,3 +1,4 @@
+import PluginServer
 import Foundation
 import Logging
 
@@ -81,23 +82,9 @@ struct JSONLogHandler: LogHandler {
             + String(repeating: "0", count: 6 - fraction.count) + fraction + "Z"
     }
 
-    /// A JSON string literal for `text`.
+    /// A JSON string literal for `text` (the same escaping as the HTTP front's replies).
     static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        WireJSON.quote(text)
     }
 }
 

@@ -36,6 +36,7 @@ struct TunnelReplay: ParsableCommand {
     }
 
     static func run(arguments: [String]) -> Int32 {
+        defer { PostgresLog.closeAll() }
         do {
             var command = try parseAsRoot(arguments)
             if let asyncCommand = command as? any AsyncParsableCommand {

@@ -22,7 +22,7 @@ struct WireService: Decodable {
 }
 
 /// Decoding of request bodies and encoding of replies, with client-facing messages.
-enum WireJSON {
+public enum WireJSON {
     /// What a Register sends.
     static let example = #"{"id":"<connector id>","name":"<tunnel id>","node":"<node id>","network":"tcp","address":"10.0.0.5:80"}"#
     /// What a Renew or Deregister needs (GOST adds the node, which is optional).
@@ -79,8 +79,9 @@ enum WireJSON {
         #"{"error":"# + quote(message) + "}"
     }
 
-    /// A JSON string literal for `text`, escaping quotes, backslashes and control characters.
-    static func quote(_ text: String) -> String {
+    /// A JSON string literal for `text`, escaping quotes, backslashes and control characters
+    /// (the server's JSON log lines use it too).
+    public static func quote(_ text: String) -> String {
         var out = "\""
         out.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {

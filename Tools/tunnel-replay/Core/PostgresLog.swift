@@ -1,6 +1,7 @@
 import Logging
 import Registry
 import SharedLog
+import Synchronization
 
 /// A cluster's shared log (`--postgres URL`) opened read-only through `SharedLogReader`, with a
 /// blocking face for the synchronous commands. Records arrive in chunks read on the concurrency
@@ -24,7 +25,9 @@ final class PostgresLog: Sendable {
         let logger = quietLogger()
         do {
             let reader = try Blocking.run { try await SharedLogReader.open(url: url, logger: logger) }
-            return PostgresLog(reader: reader, label: "the shared log (--postgres)")
+            let log = PostgresLog(reader: reader, label: "the shared log (--postgres)")
+            opened.withLock { $0.append(log) }
+            return log
         } catch {
             throw .unreadable(Self.message(error, doing: "cannot open the shared log given by --postgres"))
         }
@@ -105,9 +108,20 @@ final class PostgresLog: Sendable {
         return Projection()
     }
 
-    func close() {
-        let reader = reader
-        _ = try? Blocking.run { await reader.close() }
+    /// Every log opened by this process; `closeAll` closes them before it exits (a connection
+    /// must be closed before it is released).
+    private static let opened = Mutex<[PostgresLog]>([])
+
+    /// Closes every shared log the command opened; `TunnelReplay.run` calls it once the command ends.
+    static func closeAll() {
+        let logs = opened.withLock { logs in
+            defer { logs.removeAll() }
+            return logs
+        }
+        for log in logs {
+            let reader = log.reader
+            _ = try? Blocking.run { await reader.close() }
+        }
     }
 
     private func chunk(from sequence: UInt64) throws -> [StoreRecord] {

@@ -1,0 +1,194 @@
+/// The projection's leases by expiry, so the sweeper finds what lapsed without scanning every
+/// lease: a timer wheel of ~1 s buckets (`bucketShift`), each a list of (name, id).
+///
+/// Deletion is lazy: a deregistered, expired or renewed lease stays in its bucket and is dropped
+/// (or moved to the bucket of its new expiry) when the sweeper reaches that bucket. A lease sits in
+/// exactly one bucket, `LeaseEntry.indexedBucket`, never later than the bucket of its expiry: a
+/// renew, which only pushes expiry later, costs nothing here; a lease whose expiry moves earlier
+/// (a `start` with a shorter TTL, a clock stepping back) is added to the earlier bucket. Entries
+/// naming another bucket than their lease's `indexedBucket` are stale and skipped.
+struct LeaseIndex: Sendable {
+    /// Buckets are 2^20 µs (~1.05 s) of expiry.
+    static let bucketShift: Int64 = 20
+    /// `indexedBucket` of a lease that is in no bucket (taken by the sweeper).
+    static let notIndexed = Int64.max
+
+    struct Key: Sendable, Hashable {
+        var name: String
+        var id: String
+    }
+
+    var buckets: [Int64: [Key]] = [:]
+
+    static func bucket(_ timeMicroseconds: Int64) -> Int64 { timeMicroseconds >> bucketShift }
+
+    /// Buckets at or before `bucket`, earliest first.
+    func dueBuckets(through bucket: Int64) -> [Int64] {
+        buckets.keys.filter { $0 <= bucket }.sorted()
+    }
+
+    mutating func add(_ key: Key, to bucket: Int64) {
+        buckets[bucket, default: []].append(key)
+    }
+}
+
+/// Leases the sweeper took out of the index: `leases` lapsed by the time asked (in lapse order
+/// within the batch); `complete` is false when the work limit stopped the walk early (ask again).
+public struct LapsedBatch: Sendable {
+    public var leases: [LiveService]
+    public var complete: Bool
+}
+
+extension Projection {
+    /// Most index entries one `takeLapsedLeases` call examines, so a caller on an actor never
+    /// holds it for long (a bucket after a `start` holds every lease).
+    static let leaseIndexWorkMax = 65_536
+
+    /// Adds the lease (name, id) to the index when its expiry's bucket is earlier than the one
+    /// holding it (always for a lease not indexed).
+    mutating func indexLease(name: String, id: String, entry: inout LeaseEntry) {
+        let bucket = LeaseIndex.bucket(entry.leaseExpiresAtMicroseconds)
+        guard bucket < entry.indexedBucket else { return }
+        entry.indexedBucket = bucket
+        leaseIndex.add(LeaseIndex.Key(name: name, id: id), to: bucket)
+    }
+
+    /// Gives every live lease the expiry `newExpiry(old expiry)` and rebuilds the index from them
+    /// (`start` and `stall` move every lease); returns how many leases there are.
+    mutating func refreshLeases(_ newExpiry: (Int64) -> Int64) -> Int {
+        // Mutate through the values views: no rehashing, no per-name remove and insert.
+        leaseIndex.buckets.removeAll(keepingCapacity: false)
+        var buckets: [Int64: [LeaseIndex.Key]] = [:]
+        var count = 0
+        for nameIndex in live.indices {
+            let name = live.keys[nameIndex]
+            for idIndex in live.values[nameIndex].indices {
+                let expiry = newExpiry(live.values[nameIndex].values[idIndex].leaseExpiresAtMicroseconds)
+                let bucket = LeaseIndex.bucket(expiry)
+                live.values[nameIndex].values[idIndex].leaseExpiresAtMicroseconds = expiry
+                live.values[nameIndex].values[idIndex].indexedBucket = bucket
+                buckets[bucket, default: []].append(LeaseIndex.Key(name: name, id: live.values[nameIndex].keys[idIndex]))
+                count += 1
+            }
+        }
+        leaseIndex.buckets = buckets
+        return count
+    }
+
+    /// Takes up to `limit` leases that lapsed at or before `timeMicroseconds` out of the index
+    /// (the sweeper logs their `expire`); leases renewed since they were indexed move to the
+    /// bucket of their new expiry on the way. A taken lease returns to the index when it is
+    /// renewed or through `restoreLeaseIndex`; a pass where nothing lapsed touches only the
+    /// buckets that came due.
+    public mutating func takeLapsedLeases(at timeMicroseconds: Int64, limit: Int) -> LapsedBatch {
+        precondition(limit > 0, "limit \(limit) must be positive")
+        var taken: [LiveService] = []
+        var examined = 0
+        var complete = true
+        for bucket in leaseIndex.dueBuckets(through: LeaseIndex.bucket(timeMicroseconds)) {
+            guard taken.count < limit, examined < Projection.leaseIndexWorkMax else {
+                complete = false
+                break
+            }
+            var keys = leaseIndex.buckets.removeValue(forKey: bucket) ?? []
+            var kept: [LeaseIndex.Key] = []
+            while taken.count < limit, examined < Projection.leaseIndexWorkMax, let key = keys.popLast() {
+                examined += 1
+                guard let outer = live.index(forKey: key.name),
+                    let inner = live.values[outer].index(forKey: key.id),
+                    live.values[outer].values[inner].indexedBucket == bucket
+                else { continue }
+                let entry = live.values[outer].values[inner]
+                if entry.leaseExpiresAtMicroseconds <= timeMicroseconds {
+                    live.values[outer].values[inner].indexedBucket = LeaseIndex.notIndexed
+                    taken.append(liveService(name: key.name, id: key.id, entry))
+                    continue
+                }
+                let later = LeaseIndex.bucket(entry.leaseExpiresAtMicroseconds)
+                if later == bucket {
+                    kept.append(key)
+                } else {
+                    live.values[outer].values[inner].indexedBucket = later
+                    leaseIndex.add(key, to: later)
+                }
+            }
+            // What stays goes back without copying what was not examined (a batch out of a bucket
+            // of 100,000 lapsed leases must not cost the whole bucket).
+            if !keys.isEmpty { complete = false }
+            keys.append(contentsOf: kept)
+            if !keys.isEmpty {
+                if let added = leaseIndex.buckets.removeValue(forKey: bucket) { keys += added }
+                leaseIndex.buckets[bucket] = keys
+            }
+        }
+        return LapsedBatch(leases: Projection.sortedByLapse(taken), complete: complete)
+    }
+
+    /// Puts leases taken by `takeLapsedLeases` that are still live and not indexed again (their
+    /// `expire` failed or was ignored) back into the index.
+    public mutating func restoreLeaseIndex(_ leases: [LiveService]) {
+        for lease in leases {
+            let name = lease.service.name
+            guard let outer = live.index(forKey: name),
+                let inner = live.values[outer].index(forKey: lease.service.id)
+            else { continue }
+            var entry = live.values[outer].values[inner]
+            guard entry.indexedBucket == LeaseIndex.notIndexed else { continue }
+            indexLease(name: name, id: lease.service.id, entry: &entry)
+            live.values[outer].values[inner] = entry
+        }
+    }
+
+    /// `leases` in lapse order. Sorts positions and reads the leases in place: sorting the
+    /// leases themselves copied every compared lease (five strings retained and released).
+    static func sortedByLapse(_ leases: [LiveService]) -> [LiveService] {
+        leases.withUnsafeBufferPointer { buffer in
+            var order = Array(buffer.indices)
+            order.sort { lapsesEarlier(buffer[$0], buffer[$1]) }
+            return order.map { buffer[$0] }
+        }
+    }
+
+    /// Lapse order: by expiry, then name, then id (strings compared only on a tie).
+    @inline(__always)
+    static func lapsesEarlier(_ left: LiveService, _ right: LiveService) -> Bool {
+        if left.leaseExpiresAtMicroseconds != right.leaseExpiresAtMicroseconds {
+            return left.leaseExpiresAtMicroseconds < right.leaseExpiresAtMicroseconds
+        }
+        if left.service.name != right.service.name { return left.service.name < right.service.name }
+        return left.service.id < right.service.id
+    }
+
+    /// Those of `leases` (taken by `takeLapsedLeases`) that are still live and out of the index.
+    public func leasesStillTaken(_ leases: [LiveService]) -> [LiveService] {
+        leases.filter { live[$0.service.name]?[$0.service.id]?.indexedBucket == LeaseIndex.notIndexed }
+    }
+
+    /// Leases in the live map that lapsed at or before `timeMicroseconds` (what the sweeper
+    /// expires), oldest lapse first. Reads only the index buckets that came due; leases the
+    /// sweeper has taken out of the index (their `expire` in flight) are not included.
+    public func lapsedLeases(at timeMicroseconds: Int64) -> [LiveService] {
+        var result: [LiveService] = []
+        for bucket in leaseIndex.dueBuckets(through: LeaseIndex.bucket(timeMicroseconds)) {
+            var seen = Set<LeaseIndex.Key>()
+            for key in leaseIndex.buckets[bucket] ?? [] {
+                guard let entry = live[key.name]?[key.id], entry.indexedBucket == bucket,
+                    entry.leaseExpiresAtMicroseconds <= timeMicroseconds, seen.insert(key).inserted
+                else { continue }
+                result.append(liveService(name: key.name, id: key.id, entry))
+            }
+        }
+        return Projection.sortedByLapse(result)
+    }
+
+    /// The same as `lapsedLeases(at:)` by scanning every lease (the reference tests compare with).
+    func lapsedLeasesByScan(at timeMicroseconds: Int64) -> [LiveService] {
+        var result: [LiveService] = []
+        for (name, entries) in live {
+            for (id, entry) in entries where entry.leaseExpiresAtMicroseconds <= timeMicroseconds {
+                result.append(liveService(name: name, id: id, entry))
+            }
+        }
+        return Projection.sortedByLapse(result)
+    }
+}
