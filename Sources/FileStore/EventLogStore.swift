@@ -57,11 +57,13 @@ public final class EventLogStore: RegistryEventStore {
 
     public func read(fromSequence sequence: UInt64, _ body: (StoreRecord) throws -> Void) async throws {
         let reader = try EventLogReader(directory: configuration.directory)
+        // Checked after the cursor exists: it starts at the log's first record when older ones are
+        // gone, so a removal between a check and the cursor would go unseen.
+        var cursor = try reader.cursor(fromSequence: max(sequence, 1))
         if let first = try reader.firstSequence(), first > max(sequence, 1) {
             throw HistoryRemovedError(
                 firstSequence: first, neededSequence: max(sequence, 1), retention: nil)
         }
-        var cursor = try reader.cursor(fromSequence: max(sequence, 1))
         while let record = try cursor.next() {
             try body(
                 StoreRecord(

@@ -34,9 +34,8 @@ public struct RegistryLogReader: Sendable {
         -> Projection
     {
         var projection = snapshots.loadNewestValid(atOrBefore: sequence, logger: logger) ?? Projection()
-        try checkRetained(foldingAfter: projection.lastSequence)
-        var cursor = try events(fromSequence: projection.lastSequence + 1)
-        while projection.lastSequence < sequence, let event = try cursor.next() {
+        var cursor = try retainedEvents(foldingAfter: projection.lastSequence)
+        while projection.lastSequence < sequence, let event = try retained({ try cursor.next() }) {
             guard event.sequence <= sequence else { break }
             projection.apply(event)
         }
@@ -63,9 +62,8 @@ public struct RegistryLogReader: Sendable {
             }
         }
         var projection = start
-        try checkRetained(foldingAfter: projection.lastSequence)
-        var cursor = try events(fromSequence: projection.lastSequence + 1)
-        while let event = try cursor.next(), event.timeMicroseconds <= timeMicroseconds {
+        var cursor = try retainedEvents(foldingAfter: projection.lastSequence)
+        while let event = try retained({ try cursor.next() }), event.timeMicroseconds <= timeMicroseconds {
             projection.apply(event)
         }
         return projection
@@ -80,6 +78,26 @@ public struct RegistryLogReader: Sendable {
         throw HistoryRemovedError(
             firstSequence: first, neededSequence: sequence + 1,
             replayableFromMicroseconds: oldest?.lastTimeMicroseconds, retention: snapshots.recordedRetention())
+    }
+
+    /// The events after `sequence`, checked against retention once the cursor exists: a cursor
+    /// starts at the log's first record when older ones are gone, so checking before making it
+    /// would miss a removal in between. A removal later surfaces from `retained`.
+    private func retainedEvents(foldingAfter sequence: UInt64) throws -> RegistryEventCursor {
+        let cursor = try events(fromSequence: sequence + 1)
+        try checkRetained(foldingAfter: sequence)
+        return cursor
+    }
+
+    /// Runs `body`, turning the log's `.removedByRetention` (retention removed records this fold
+    /// was about to read) into `HistoryRemovedError`.
+    private func retained<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch EventLogError.removedByRetention(let needed, let first) {
+            throw HistoryRemovedError(
+                firstSequence: first, neededSequence: needed, retention: snapshots.recordedRetention())
+        }
     }
 
     /// A logger that drops everything.

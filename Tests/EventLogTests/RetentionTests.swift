@@ -89,4 +89,69 @@ import Testing
         #expect(try EventLogReader(directory: directory.path).segments() == before)
         try await writer.close()
     }
+
+    /// A cursor made before retention removed the segment it starts in fails on its first read
+    /// naming the sequence it needed and where the log now begins; it never skips records silently.
+    @Test func cursorMadeBeforeRemovalFailsForRecordsItNeeded() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let clock = ManualClock()
+        let writer = try await openFilled(directory.path, count: 1000, clock: clock)
+        let before = try EventLogReader(directory: directory.path).segments()
+        try #require(before.count >= 3)
+        let needed = before[1].firstSequence + 2
+        var cursor = try EventLogReader(directory: directory.path).cursor(fromSequence: needed)
+        _ = try await writer.removeSegments(throughSequence: before[1].lastSequence, endingBefore: .max)
+        let removed = EventLogError.removedByRetention(neededSequence: needed, firstSequence: before[2].firstSequence)
+        #expect(throws: removed) { _ = try cursor.next() }
+        try await writer.close()
+    }
+
+    /// A cursor that finished one segment and finds the next removed fails naming the sequence it
+    /// was about to read; one that had opened its segment reads it to the end from the open file.
+    @Test func cursorBetweenSegmentsFailsWhenTheNextIsRemoved() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let clock = ManualClock()
+        let writer = try await openFilled(directory.path, count: 1000, clock: clock)
+        let before = try EventLogReader(directory: directory.path).segments()
+        try #require(before.count >= 3)
+        var cursor = try EventLogReader(directory: directory.path).cursor(fromSequence: 1)
+        #expect(try cursor.next()?.sequence == 1)
+        _ = try await writer.removeSegments(throughSequence: before[1].lastSequence, endingBefore: .max)
+        var sequences: [UInt64] = []
+        let failure = #expect(throws: EventLogError.self) {
+            while let record = try cursor.next() { sequences.append(record.sequence) }
+        }
+        #expect(sequences == Array(2...before[0].lastSequence))
+        let removed = EventLogError.removedByRetention(
+            neededSequence: before[1].firstSequence, firstSequence: before[2].firstSequence)
+        #expect(failure == removed)
+        try await writer.close()
+    }
+
+    /// Segments retention removes after a cursor is made but which hold only records before its
+    /// start are skipped: the cursor reads on from its start.
+    @Test func cursorSkipsRemovedSegmentsBeforeItsStart() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let clock = ManualClock()
+        let writer = try await openFilled(directory.path, count: 300, clock: clock)
+        try await writer.rotate()
+        let sealedLast = try #require(try EventLogReader(directory: directory.path).segments().last).lastSequence
+        // Starts past the end of the log: the cursor waits in the newest (now sealed) segment.
+        let start = sealedLast + 5
+        var cursor = try EventLogReader(directory: directory.path).cursor(fromSequence: start)
+        for index in 300..<320 {
+            clock.advance(microseconds: 1_000_000)
+            _ = try await writer.append(payload(index))
+        }
+        let outcome = try await writer.removeSegments(throughSequence: sealedLast, endingBefore: .max)
+        #expect(outcome.removedSegments.last?.lastSequence == sealedLast)
+        var sequences: [UInt64] = []
+        while let record = try cursor.next() { sequences.append(record.sequence) }
+        #expect(sequences == Array(start...320))
+        try await writer.close()
+    }
+
 }
