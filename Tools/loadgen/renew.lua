@@ -20,7 +20,9 @@ request = function()
   local i = sent % 1024
   local body = '{"id":"' .. prefix .. thread_id .. '-' .. i .. '","name":"bench-' .. (i % 64) .. '","node":"wrk-node"'
   local method = "PUT"
-  if sent < 1024 then
+  -- wrk calls request() once before the run without sending it: registering one more than the
+  -- pool (i = 0 twice) makes sure every renewed service was registered.
+  if sent <= 1024 then
     method = "POST"
     body = body .. ',"network":"tcp","address":":80"'
   end
