@@ -74,9 +74,11 @@ public actor Registry {
                 "replay.milliseconds": "\((configuration.clock() - started) / 1_000)",
                 "services.live": "\(projection.liveEntryCount)",
             ])
+        // Moved, not copied: a copy left here made the `start` below copy every name's leases
+        // (copy-on-write) and free the old view afterwards.
         let registry = Registry(
             configuration: configuration, store: store, snapshots: snapshots, logger: logger,
-            projection: projection, snapshotSequence: snapshotSequence)
+            projection: consume projection, snapshotSequence: snapshotSequence)
         if !store.isShared { try await registry.appendStart() }
         return registry
     }

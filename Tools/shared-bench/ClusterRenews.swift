@@ -47,10 +47,12 @@ extension SharedBench {
             let local = try ServerProcess(binary: registryBinary, arguments: [])
             defer { local.stop() }
             _ = try local.waitReady()
+            let aloneCPU = local.cpuSeconds()
             let alone = try WrkRun(
                 url: try local.sdURL(), script: wrkScript, threads: 2, connections: renewConnections,
                 seconds: renewSeconds, prefix: "s\(run)"
             ).result()
+            let aloneMicroseconds = (local.cpuSeconds() - aloneCPU) * 1e6 / (alone.requestsPerSecond * renewSeconds)
             local.stop()
             standalone.append(alone.requestsPerSecond)
 
@@ -60,21 +62,25 @@ extension SharedBench {
             }
             defer { for instance in instances { instance.stop() } }
             for instance in instances { _ = try instance.waitReady() }
+            let clusterCPU = instances.reduce(0) { $0 + $1.cpuSeconds() }
             let runs = try instances.enumerated().map { index, instance in
                 try WrkRun(
                     url: try instance.sdURL(), script: wrkScript, threads: 1,
                     connections: renewConnections / instances.count, seconds: renewSeconds, prefix: "c\(run)\(index)")
             }
             let results = try runs.map { try $0.result() }
+            let clusterSeconds = instances.reduce(0) { $0 + $1.cpuSeconds() } - clusterCPU
             for instance in instances { instance.stop() }
             try await admin.drop("renews")
             let total = results.reduce(0) { $0 + $1.requestsPerSecond }
             cluster.append(total)
             let failed = alone.failed + results.reduce(0) { $0 + $1.failed }
+            let clusterMicroseconds = clusterSeconds * 1e6 / (total * renewSeconds)
             print(
-                "renews run \(run): standalone (local log, fsync always) \(Int(alone.requestsPerSecond))/s; "
-                    + "cluster of 2 on PostgreSQL \(Int(total))/s ("
-                    + results.map { "\(Int($0.requestsPerSecond))" }.joined(separator: " + ") + ")"
+                "renews run \(run): standalone (local log, fsync always) \(Int(alone.requestsPerSecond))/s at "
+                    + "\(Int(aloneMicroseconds)) µs server CPU each; cluster of 2 on PostgreSQL \(Int(total))/s ("
+                    + results.map { "\(Int($0.requestsPerSecond))" }.joined(separator: " + ")
+                    + ") at \(Int(clusterMicroseconds)) µs CPU of both instances each (PostgreSQL's not counted)"
                     + (failed > 0 ? "; \(failed) answers were not 200" : ""))
         }
         let alone = medianOf(standalone)

@@ -64,6 +64,16 @@ final class ServerProcess {
         throw failure("was not ready within \(Int(seconds)) s")
     }
 
+    /// utime + stime of the process so far, in seconds (`/proc/PID/stat`).
+    func cpuSeconds() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// The `/sd` URL of the server.
     func sdURL() throws -> String {
         let (host, port) = try httpAddress()
