@@ -9,7 +9,8 @@ import Synchronization
 final class OwnCommits: Sendable {
     private struct State {
         var ranges: [UInt64: Int] = [:]
-        var writerPIDs: Set<Int32> = []
+        /// The backend PID of each writer lane's current session (a reconnected lane replaces its own).
+        var writerPIDs: [Int: Int32] = [:]
         var followers: [Int: @Sendable () -> Void] = [:]
         var nextFollower = 0
     }
@@ -19,14 +20,14 @@ final class OwnCommits: Sendable {
 
     private let state = Mutex(State())
 
-    /// Records an acknowledged commit of `count` records from `first`, appended by the session
-    /// with backend PID `writerPID`, and wakes the tails. Call before answering its callers.
-    func acknowledged(first: UInt64, count: Int, writerPID: Int32) {
+    /// Records an acknowledged commit of `count` records from `first`, appended on writer `lane`
+    /// by the session with backend PID `writerPID`, and wakes the tails. Call before answering its callers.
+    func acknowledged(first: UInt64, count: Int, lane: Int, writerPID: Int32) {
         let wakes = state.withLock { state -> [@Sendable () -> Void] in
             guard !state.followers.isEmpty else { return [] }
             if state.ranges.count >= Self.rangesMax { state.ranges = [:] }
             state.ranges[first] = count
-            state.writerPIDs.insert(writerPID)
+            state.writerPIDs[lane] = writerPID
             return Array(state.followers.values)
         }
         for wake in wakes { wake() }
@@ -34,7 +35,7 @@ final class OwnCommits: Sendable {
 
     /// True when `pid` is the backend of one of this store's writer sessions.
     func isOwnWriter(_ pid: Int32) -> Bool {
-        state.withLock { $0.writerPIDs.contains(pid) }
+        state.withLock { $0.writerPIDs.values.contains(pid) }
     }
 
     /// The last sequence of the run of own commits that starts right after `last` (`last` when

@@ -55,7 +55,7 @@ public final class SharedEventStore: Sendable {
                     throw SharedLogError(.database, "\(connector.url.label): the append returned no row (log_head missing?)")
                 }
                 ownCommits.acknowledged(
-                    first: appended.position.sequence, count: payloads.count, writerPID: appended.writerPID)
+                    first: appended.position.sequence, count: payloads.count, lane: lane, writerPID: appended.writerPID)
                 return appended.position
             } catch {
                 metrics.databaseError()
