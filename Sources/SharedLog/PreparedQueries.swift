@@ -3,11 +3,12 @@ import PostgresNIO
 
 /// The group commit's append as a prepared statement: parsed and planned once per connection
 /// instead of once per commit (planning was a third of PostgreSQL's CPU under a renew storm).
-/// The same SQL as `LogQueries.append(count:frame:fenced: false)`.
+/// The same SQL as `LogQueries.append(count:frame:fenced: false)`, also returning the session's
+/// backend PID (the tail knows its own writers' notifications by it).
 struct AppendStatement: PostgresPreparedStatement {
-    typealias Row = (Int64, Int64)
+    typealias Row = (Int64, Int64, Int32)
 
-    static let name = "tunnel_registry_append_v1"
+    static let name = "tunnel_registry_append_v2"
     static let sql = """
         WITH head AS (
             UPDATE tunnel_registry.log_head
@@ -17,7 +18,7 @@ struct AppendStatement: PostgresPreparedStatement {
             RETURNING last_seq, last_committed_at)
         INSERT INTO tunnel_registry.log_batch (first_seq, count, committed_at, frame)
         SELECT last_seq - $1 + 1, $2, last_committed_at, $3 FROM head
-        RETURNING first_seq, committed_at
+        RETURNING first_seq, committed_at, pg_backend_pid()
         """
     static let bindingDataTypes: [PostgresDataType] = [.int8, .int4, .bytea]
 
