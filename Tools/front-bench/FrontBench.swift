@@ -102,7 +102,9 @@ struct FrontBench: ParsableCommand {
         for round in 1...rounds {
             var line = "round \(round):"
             if runHTTP {
-                let health = try drivers.http(registry, url: "http://\(registry.address)/healthz", script: healthz, seconds: duration)
+                let health = try drivers.http(
+                    registry, url: "http://\(registry.address)/healthz", script: healthz, seconds: duration, probe: probe
+                )
                 let bare = try drivers.http(bareHTTP, url: "http://\(bareHTTP.address)/sd", script: renew, seconds: duration)
                 let renews = try drivers.http(
                     registry, url: "http://\(registry.address)/sd", script: renew, seconds: duration, probe: probe
@@ -113,8 +115,10 @@ struct FrontBench: ParsableCommand {
                 table.addRatio("http-cpu", renews.cpuPerRequest / bare.cpuPerRequest)
                 table.addRatio("http-rate", renews.perSecond / health.perSecond)
                 table.addRatio("get-p99", percentile(renews.getMilliseconds, 0.99))
+                table.addRatio("get-p99-healthz", percentile(health.getMilliseconds, 0.99))
                 line += " healthz \(Table.describe(health)) | bare http \(Table.describe(bare)) | http renew \(Table.describe(renews))"
-                line += " Get p99 \(format(percentile(renews.getMilliseconds, 0.99), 2)) ms (\(renews.getMilliseconds.count) Gets)"
+                line += " Get p99 \(format(percentile(renews.getMilliseconds, 0.99), 2)) ms"
+                line += " (\(format(percentile(health.getMilliseconds, 0.99), 2)) ms during the /healthz storm)"
             }
             if runGRPC {
                 let bare = try drivers.grpc(bareGRPC, url: "http://\(bareGRPC.address)/proto.SD/Renew", body: grpcBody, seconds: duration)
