@@ -38,6 +38,9 @@ struct FrontBench: ParsableCommand {
     @Option(help: "Directory holding tunnel-registry and front-bench-refs (default: this executable's).")
     var binaries: String?
 
+    @Option(help: "Another tunnel-registry binary (an earlier build, say) renewed in the same rounds, for before/after.")
+    var compare: String?
+
     func validate() throws {
         guard duration >= 1, rounds >= 1, (1...1024).contains(connections), (1...100_000).contains(services) else {
             throw ValidationError("--duration and --rounds must be ≥ 1, --connections 1...1024, --services 1...100000")
@@ -48,21 +51,16 @@ struct FrontBench: ParsableCommand {
     func run() throws {
         let directory = binaries ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         let scratch = NSTemporaryDirectory() + "front-bench-\(getpid())"
-        try FileManager.default.createDirectory(atPath: scratch + "/data", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let loadBefore = loadAverage()
 
-        let registry = try ServerProcess(
-            label: "tunnel-registry", executable: directory + "/tunnel-registry",
-            arguments: [
-                "--data-dir", scratch + "/data", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0",
-                "--fsync", fsync, "--lease-ttl", "1h", "--log-level", "warning",
-            ],
-            markers: ["ready after replay", "http listening on", "grpc listening on"],
-            addressAfter: "http listening on "
-        )
+        let registry = try startRegistry(label: "tunnel-registry", executable: directory + "/tunnel-registry", scratch: scratch)
         defer { registry.stop() }
         let registryGRPC = try Self.announced(registry, after: "grpc listening on ")
+        let other = try compare.map { try startRegistry(label: "compared-registry", executable: $0, scratch: scratch) }
+        defer { other?.stop() }
+        let otherGRPC = try other.map { try Self.announced($0, after: "grpc listening on ") }
         let bareHTTP = try ServerProcess(
             label: "bare-http", executable: directory + "/front-bench-refs", arguments: ["http"],
             markers: ["listening on"], addressAfter: "listening on "
@@ -76,6 +74,7 @@ struct FrontBench: ParsableCommand {
 
         let workload = Workload(count: services)
         try workload.registerAll(at: registry.address)
+        if let other { try workload.registerAll(at: other.address) }
         let drivers = Drivers(wrk: "/usr/bin/wrk", h2load: "/usr/bin/h2load", connections: connections, directory: scratch)
         let healthz = try drivers.wrkScript(name: "healthz", method: "GET", body: nil)
         let renew = try drivers.wrkScript(name: "renew", method: "PUT", body: workload.renewJSON)
@@ -92,10 +91,14 @@ struct FrontBench: ParsableCommand {
             _ = try drivers.http(registry, url: "http://\(registry.address)/healthz", script: healthz, seconds: 2)
             _ = try drivers.http(bareHTTP, url: "http://\(bareHTTP.address)/sd", script: renew, seconds: 2)
             _ = try drivers.http(registry, url: "http://\(registry.address)/sd", script: renew, seconds: 2)
+            if let other { _ = try drivers.http(other, url: "http://\(other.address)/sd", script: renew, seconds: 2) }
         }
         if runGRPC {
             _ = try drivers.grpc(bareGRPC, url: "http://\(bareGRPC.address)/proto.SD/Renew", body: grpcBody, seconds: 2)
             _ = try drivers.grpc(registry, url: "http://\(registryGRPC)/proto.SD/Renew", body: grpcBody, seconds: 2)
+            if let other, let otherGRPC {
+                _ = try drivers.grpc(other, url: "http://\(otherGRPC)/proto.SD/Renew", body: grpcBody, seconds: 2)
+            }
         }
 
         var table = Table()
@@ -119,6 +122,12 @@ struct FrontBench: ParsableCommand {
                 line += " healthz \(Table.describe(health)) | bare http \(Table.describe(bare)) | http renew \(Table.describe(renews))"
                 line += " Get p99 \(format(percentile(renews.getMilliseconds, 0.99), 2)) ms"
                 line += " (\(format(percentile(health.getMilliseconds, 0.99), 2)) ms during the /healthz storm)"
+                if let other {
+                    let compared = try drivers.http(other, url: "http://\(other.address)/sd", script: renew, seconds: duration)
+                    table.add("compare-http", compared)
+                    table.addRatio("compare-http-cpu", compared.cpuPerRequest / bare.cpuPerRequest)
+                    line += " | compared http renew \(Table.describe(compared))"
+                }
             }
             if runGRPC {
                 let bare = try drivers.grpc(bareGRPC, url: "http://\(bareGRPC.address)/proto.SD/Renew", body: grpcBody, seconds: duration)
@@ -130,12 +139,33 @@ struct FrontBench: ParsableCommand {
                     table.addRatio("grpc-rate", renews.perSecond / http.perSecond)
                 }
                 line += " | bare grpc \(Table.describe(bare)) | grpc renew \(Table.describe(renews))"
+                if let other, let otherGRPC {
+                    let compared = try drivers.grpc(other, url: "http://\(otherGRPC)/proto.SD/Renew", body: grpcBody, seconds: duration)
+                    table.add("compare-grpc", compared)
+                    table.addRatio("compare-grpc-cpu", compared.cpuPerRequest / bare.cpuPerRequest)
+                    line += " | compared grpc renew \(Table.describe(compared))"
+                }
             }
             print(line)
         }
         try checkRenewsLogged(workload: workload, registry: registry, before: renewsBefore, table: table)
         table.printSummary(rounds: rounds, duration: duration, connections: connections)
         print("load average after: \(loadAverage()); registry resident \(registry.residentBytes() >> 20) MiB")
+    }
+
+    /// Starts a registry on a data directory of its own under `scratch`.
+    func startRegistry(label: String, executable: String, scratch: String) throws -> ServerProcess {
+        let data = scratch + "/data-" + label
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        return try ServerProcess(
+            label: label, executable: executable,
+            arguments: [
+                "--data-dir", data, "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0",
+                "--fsync", fsync, "--lease-ttl", "1h", "--log-level", "warning",
+            ],
+            markers: ["ready after replay", "http listening on", "grpc listening on"],
+            addressAfter: "http listening on "
+        )
     }
 
     /// Every renew the clients counted as answered must be in the registry's log: h2load cannot

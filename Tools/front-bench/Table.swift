@@ -19,6 +19,8 @@ struct Table {
             ("http-renew", "registry HTTP renew (wrk PUT)"),
             ("bare-grpc", "bare grpc-swift-2 SD Renew (h2load)"),
             ("grpc-renew", "registry gRPC renew (h2load)"),
+            ("compare-http", "--compare registry HTTP renew (wrk PUT)"),
+            ("compare-grpc", "--compare registry gRPC renew (h2load)"),
         ]
         for (key, label) in rows {
             guard let results = runs[key] else { continue }
@@ -33,6 +35,8 @@ struct Table {
             ("get-p99-healthz", "Get p99 during the /healthz storm (ms)", "(the machine's floor)"),
             ("grpc-rate", "gRPC renews/s / HTTP renews/s", "≥ 0.80"),
             ("grpc-cpu", "gRPC renew CPU / bare gRPC CPU", "≤ 1.50"),
+            ("compare-http-cpu", "--compare HTTP renew CPU / bare route CPU", "(before/after)"),
+            ("compare-grpc-cpu", "--compare gRPC renew CPU / bare gRPC CPU", "(before/after)"),
         ]
         for (key, label, target) in targets {
             guard let values = ratios[key] else { continue }
