@@ -76,6 +76,7 @@ let package = Package(
                 "EventLog",
                 "Registry",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -46,6 +46,20 @@ enum LogQueries {
             """
     }
 
+    /// Appends `frame` holding `count` records with the prepared `AppendStatement` (the group
+    /// commit's path: unfenced) and returns the first record's position.
+    static func runPreparedAppend(
+        count: Int, frame: [UInt8], on connection: PostgresConnection, logger: Logger
+    ) async throws -> StorePosition? {
+        let rows = try await connection.execute(
+            AppendStatement(count: Int64(count), frame: ByteBuffer(bytes: frame)), logger: logger)
+        var position: StorePosition?
+        for try await (first, committedAt) in rows {
+            position = StorePosition(sequence: UInt64(first), timeMicroseconds: committedAt)
+        }
+        return position
+    }
+
     /// Runs `append` and returns the first record's position (nil when the fence stopped it).
     static func runAppend(
         _ query: PostgresQuery, on connection: PostgresConnection, logger: Logger
@@ -66,26 +80,11 @@ enum LogQueries {
         after last: UInt64, limit: Int = readRowsMax, window: UInt64 = readWindow, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> (rows: [BatchRow], head: UInt64) {
-        let next = Int64(last + 1)
-        let until = Int64(last + window)
-        let query: PostgresQuery = """
-            SELECT head.last_seq, batch.first_seq, batch.count, batch.committed_at, batch.frame
-            FROM tunnel_registry.log_head AS head
-            LEFT JOIN LATERAL (
-                SELECT first_seq, count, committed_at, frame FROM tunnel_registry.log_batch
-                WHERE first_seq >= coalesce(
-                        (SELECT max(first_seq) FROM tunnel_registry.log_batch WHERE first_seq <= \(next)), 0)
-                  AND first_seq <= \(until)
-                ORDER BY first_seq
-                LIMIT \(Int64(limit))) AS batch ON true
-            ORDER BY batch.first_seq
-            """
-        let stream = try await connection.query(query, logger: logger)
+        let statement = RowsAfterStatement(next: Int64(last + 1), until: Int64(last + window), limit: Int64(limit))
+        let stream = try await connection.execute(statement, logger: logger)
         var rows: [BatchRow] = []
         var head: UInt64 = 0
-        for try await (lastSeq, first, count, committedAt, frame) in stream.decode(
-            (Int64, Int64?, Int32?, Int64?, ByteBuffer?).self)
-        {
+        for try await (lastSeq, first, count, committedAt, frame) in stream {
             head = UInt64(lastSeq)
             guard let first, let count, let committedAt, let frame else { continue }
             rows.append(

@@ -36,11 +36,12 @@ public final class SharedEventStore: Sendable {
         committer = GroupCommitter(
             timeoutSeconds: configuration.writeTimeoutSeconds, recordsMax: configuration.appendRecordsMax
         ) { payloads, seconds in
-            let query = LogQueries.append(
-                count: payloads.count, frame: BatchFrame.encode(payloads: payloads, level: level), fenced: false)
+            let frame = BatchFrame.encode(payloads: payloads, level: level)
             do {
                 let position = try await writer.run("appending \(payloads.count) records", seconds: seconds) {
-                    connection in try await LogQueries.runAppend(query, on: connection, logger: logger)
+                    connection in
+                    try await LogQueries.runPreparedAppend(
+                        count: payloads.count, frame: frame, on: connection, logger: logger)
                 }
                 guard let position else {
                     throw SharedLogError(.database, "\(connector.url.label): the append returned no row (log_head missing?)")
