@@ -80,6 +80,7 @@ struct FrontBench: ParsableCommand {
         let renew = try drivers.wrkScript(name: "renew", method: "PUT", body: workload.renewJSON)
         let grpcBody = try drivers.grpcBody(name: "renew", message: workload.renewProtobuf)
         let probe = GetProbe(address: registry.address, path: "/sd?name=\(workload.tunnel)")
+        let otherProbe = other.map { GetProbe(address: $0.address, path: "/sd?name=\(workload.tunnel)") }
         let renewsBefore = try workload.renewCount(at: registry.address)
 
         let runHTTP = only != "grpc"
@@ -123,7 +124,9 @@ struct FrontBench: ParsableCommand {
                 line += " Get p99 \(format(percentile(renews.getMilliseconds, 0.99), 2)) ms"
                 line += " (\(format(percentile(health.getMilliseconds, 0.99), 2)) ms during the /healthz storm)"
                 if let other {
-                    let compared = try drivers.http(other, url: "http://\(other.address)/sd", script: renew, seconds: duration)
+                    let compared = try drivers.http(
+                        other, url: "http://\(other.address)/sd", script: renew, seconds: duration, probe: otherProbe
+                    )
                     table.add("compare-http", compared)
                     table.addRatio("compare-http-cpu", compared.cpuPerRequest / bare.cpuPerRequest)
                     line += " | compared http renew \(Table.describe(compared))"

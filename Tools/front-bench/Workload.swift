@@ -1,11 +1,19 @@
 import Foundation
 
-/// The services the bench registers, the one it renews, and that renew as GOST sends it over
-/// HTTP (JSON with all five fields, the last two empty) and over gRPC (`proto.RenewRequest`).
+/// The services the bench registers (10 per tunnel, as GOST's tunnels hold a few connectors),
+/// the one it renews, and that renew as GOST sends it over HTTP (JSON with all five fields, the
+/// last two empty) and over gRPC (`proto.RenewRequest`).
 struct Workload {
     let count: Int
-    let tunnel = "6f1c2a9e-bench-tunnel-0000-000000000001"
     let node = "3b7d4e21-bench-node-0000-000000000001"
+
+    /// The tunnel of service `index`; the renewed service and the Get probe use tunnel 0.
+    func tunnel(_ index: Int) -> String {
+        let digits = String(index / 10)
+        return "6f1c2a9e-bench-tunnel-0000-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+    }
+
+    var tunnel: String { tunnel(0) }
 
     func id(_ index: Int) -> String {
         let digits = String(index)
@@ -26,12 +34,12 @@ struct Workload {
         return [0x0A, UInt8(service.count)] + service
     }
 
-    /// Registers `count` services under one tunnel over one connection.
+    /// Registers `count` services over one connection.
     func registerAll(at address: String) throws {
         let client = try MiniHTTP(address)
         for index in 0..<count {
             let body =
-                #"{"id":"\#(id(index))","name":"\#(tunnel)","node":"\#(node)","network":"tcp","address":"10.0.0.5:80"}"#
+                #"{"id":"\#(id(index))","name":"\#(tunnel(index))","node":"\#(node)","network":"tcp","address":"10.0.0.5:80"}"#
             let response = try client.request("POST", "/sd", body: body)
             guard response.status == 200 else {
                 throw BenchError("registering \(id(index)) answered \(response.status): \(response.body)")
