@@ -12,10 +12,14 @@ final class ServerProcess {
     let address: String
 
     /// Starts `executable` and waits (up to 120 s) until stdout holds a line containing every
-    /// marker; `addressAfter` is the text preceding the announced address.
-    init(label: String, executable: String, arguments: [String], markers: [String], addressAfter: String) throws {
+    /// marker; `addressAfter` is the text preceding the announced address. Its output files go
+    /// to `directory` (the bench's scratch directory, removed at the end).
+    init(
+        label: String, executable: String, arguments: [String], markers: [String], addressAfter: String,
+        directory: String
+    ) throws {
         self.label = label
-        let base = NSTemporaryDirectory() + "front-bench-\(getpid())-\(label)"
+        let base = directory + "/" + label
         outputPath = base + ".out"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
@@ -41,7 +45,9 @@ final class ServerProcess {
             let range = line.range(of: addressAfter)
         else {
             process.terminate()
-            throw BenchError("\(label) did not announce \(markers) within 120 s; its output: \(text) (stderr in \(base).err)")
+            let errors = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
+            throw BenchError(
+                "\(label) did not announce \(markers) within 120 s; its stdout: \(text); its stderr: \(errors.suffix(2000))")
         }
         address = String(line[range.upperBound...]).trimmingCharacters(in: .whitespaces)
     }

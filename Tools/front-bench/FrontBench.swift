@@ -63,12 +63,12 @@ struct FrontBench: ParsableCommand {
         let otherGRPC = try other.map { try Self.announced($0, after: "grpc listening on ") }
         let bareHTTP = try ServerProcess(
             label: "bare-http", executable: directory + "/front-bench-refs", arguments: ["http"],
-            markers: ["listening on"], addressAfter: "listening on "
+            markers: ["listening on"], addressAfter: "listening on ", directory: scratch
         )
         defer { bareHTTP.stop() }
         let bareGRPC = try ServerProcess(
             label: "bare-grpc", executable: directory + "/front-bench-refs", arguments: ["grpc"],
-            markers: ["listening on"], addressAfter: "listening on "
+            markers: ["listening on"], addressAfter: "listening on ", directory: scratch
         )
         defer { bareGRPC.stop() }
 
@@ -167,7 +167,7 @@ struct FrontBench: ParsableCommand {
                 "--fsync", fsync, "--lease-ttl", "1h", "--log-level", "warning",
             ],
             markers: ["ready after replay", "http listening on", "grpc listening on"],
-            addressAfter: "http listening on "
+            addressAfter: "http listening on ", directory: scratch
         )
     }
 
