@@ -141,9 +141,15 @@ let package = Package(
             path: "Tools/tunnel-replay",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "BenchSupport",
+            path: "Tools/BenchSupport",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "log-bench",
             dependencies: [
+                "BenchSupport",
                 "EventLog",
                 "Registry",
                 "FileStore",
@@ -156,6 +162,7 @@ let package = Package(
         .executableTarget(
             name: "loadgen",
             dependencies: [
+                "BenchSupport",
                 "PluginServer",
                 "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -172,6 +179,7 @@ let package = Package(
         .executableTarget(
             name: "shared-bench",
             dependencies: [
+                "BenchSupport",
                 "SharedLog",
                 "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -184,6 +192,7 @@ let package = Package(
         .executableTarget(
             name: "registry-bench",
             dependencies: [
+                "BenchSupport",
                 "EventLog",
                 "Registry",
                 "FileStore",
@@ -195,6 +204,7 @@ let package = Package(
         .executableTarget(
             name: "front-bench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/front-bench",

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import BenchSupport
 
 /// A server process the bench started: its stdout and stderr go to files, and `address` is
 /// the `HOST:PORT` it announced.
@@ -55,23 +56,12 @@ final class ServerProcess {
     var pid: Int32 { process.processIdentifier }
 
     /// User plus system CPU the process used so far, in microseconds (`/proc/PID/stat`).
-    func cpuMicroseconds() -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return 0 }
-        // After "pid (comm)": state is field 3, utime field 14, stime field 15.
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) * 1_000_000 / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
     /// Resident bytes now (`/proc/PID/statm`).
-    func residentBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
+    /// User plus system CPU the process used so far, in microseconds.
+    func cpuMicroseconds() -> Double { processCPUSeconds(pid) * 1_000_000 }
+
+    /// Resident bytes now.
+    func residentBytes() -> Int { BenchSupport.residentBytes(pid) }
 
     func stop() {
         guard process.isRunning else { return }
@@ -111,8 +101,3 @@ struct BenchError: Error, CustomStringConvertible {
     }
 }
 
-/// The machine's load average (1, 5, 15 minutes) as `/proc/loadavg` gives it.
-func loadAverage() -> String {
-    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
-    return text.split(separator: " ").prefix(3).joined(separator: " ")
-}

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import Foundation
+import BenchSupport
 
 /// Measures the registry's HTTP and gRPC renew paths against reference servers started in the
 /// same run (README.md, "Benchmarks"): a release `tunnel-registry` on a fresh data directory, a

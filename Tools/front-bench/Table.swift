@@ -1,3 +1,5 @@
+import BenchSupport
+
 /// Collects each round's runs and ratios; prints medians.
 struct Table {
     var runs: [String: [RunResult]] = [:]
@@ -50,22 +52,3 @@ struct Table {
     }
 }
 
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-}
-
-func percentile(_ values: [Double], _ fraction: Double) -> Double {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return 0 }
-    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
-}
-
-func format(_ value: Double, _ decimals: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let scaled = Int64((value * scale).rounded())
-    let whole = scaled / Int64(scale)
-    let fraction = String(abs(scaled % Int64(scale)))
-    return "\(whole)." + String(repeating: "0", count: max(0, decimals - fraction.count)) + fraction
-}

@@ -1,5 +1,6 @@
 import Registry
 import Histogram
+import BenchSupport
 
 /// Latencies (µs) and failures of one kind of call, per worker; merged at the end.
 struct CallStats: Sendable {
@@ -59,18 +60,6 @@ struct RunStats: Sendable {
     private func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
-}
-
-/// Fixed-point formatting without Foundation.
-func format(_ value: Double, _ decimals: Int) -> String {
-    guard value.isFinite else { return "-" }
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let scaled = Int64((value * scale).rounded())
-    let whole = scaled / Int64(scale)
-    guard decimals > 0 else { return "\(whole)" }
-    let fraction = String(abs(scaled % Int64(scale)))
-    return "\(whole)." + String(repeating: "0", count: decimals - fraction.count) + fraction
 }
 
 extension SplitMix64 {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Registry
 import Synchronization
+import BenchSupport
 
 /// The benchmark: append with 1 and with 64 appenders (fsync always), seal and rewrite densely,
 /// then replay everything; readable lines, then one JSON line.
@@ -218,10 +219,3 @@ final class Counter: Sendable {
     }
 }
 
-func format(_ value: Double, _ decimals: Int) -> String {
-    String(format: "%.\(decimals)f", value)
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import BenchSupport
 
 extension RegistryBench {
     /// Runs every figure, each in child processes, and prints the medians.
@@ -53,9 +54,9 @@ extension RegistryBench {
         for _ in 0..<3 {
             try? FileManager.default.removeItem(atPath: copy)
             try FileManager.default.copyItem(atPath: directory, toPath: copy)
-            let started = nanoseconds()
+            let started = monotonicNanoseconds()
             let line = try child(["open", copy])
-            spawnToReady.append(milliseconds(nanoseconds() - started))
+            spawnToReady.append(milliseconds(monotonicNanoseconds() - started))
             print("restart \(count) live: \(line) (in process); spawn to ready \(format(spawnToReady.last!, 1)) ms")
         }
         print("restart \(count) live: median spawn to ready \(format(median(spawnToReady), 1)) ms")

@@ -6,6 +6,7 @@ import FileStore
 import Foundation
 import Logging
 import Registry
+import BenchSupport
 
 /// Prints the Registry's figures for issue 9 (leases at scale, memory, restart). Each figure runs
 /// in a child process of its own (`registry-bench memory|sweep|storm|fill|open ...`) so resident
@@ -60,9 +61,9 @@ struct RegistryBench {
             projection.apply(try! EventCodec.decode(record))
         }
         let time = startMicroseconds + (lapsed ? 46_000_000 : 1_000_000)
-        let started = nanoseconds()
+        let started = monotonicNanoseconds()
         let found = sweeperRead(&projection, at: time, batch: 1_000)
-        print("read \(count) live, \(found) lapsed: \(format(milliseconds(nanoseconds() - started))) ms")
+        print("read \(count) live, \(found) lapsed: \(format(milliseconds(monotonicNanoseconds() - started))) ms")
     }
 
     static func openGenerated(count: Int, clock: BenchClock) async throws -> (Registry, Double) {
@@ -70,10 +71,10 @@ struct RegistryBench {
         configuration.clock = { clock.now() }
         configuration.randomSeed = 1
         let store = GeneratedStore(workload: Workload(count: count), time: startMicroseconds) { clock.now() }
-        let started = nanoseconds()
+        let started = monotonicNanoseconds()
         let registry = try await Registry.open(
             configuration, store: store, snapshots: NoSnapshots(), logger: Logger(label: "registry-bench"))
-        return (registry, milliseconds(nanoseconds() - started))
+        return (registry, milliseconds(monotonicNanoseconds() - started))
     }
 
     /// Sweep passes with no lease lapsed, `count` live.
@@ -83,9 +84,9 @@ struct RegistryBench {
         var passes: [Double] = []
         for round in 1...5 {
             clock.set(startMicroseconds + Int64(round) * 500_000)
-            let started = nanoseconds()
+            let started = monotonicNanoseconds()
             let expired = try await registry.sweep()
-            passes.append(milliseconds(nanoseconds() - started))
+            passes.append(milliseconds(monotonicNanoseconds() - started))
             precondition(expired == 0, "\(expired) leases lapsed in a no-lapse pass")
         }
         print(
@@ -105,20 +106,20 @@ struct RegistryBench {
         for index in 0..<100 { _ = try await registry.get(name: "tunnel-\(index)") }
         clock.set(startMicroseconds + 46_000_000)
         let sweeping = Task { () -> (Int, UInt64) in
-            let started = nanoseconds()
+            let started = monotonicNanoseconds()
             let expired = try await registry.sweep()
-            return (expired, nanoseconds() - started)
+            return (expired, monotonicNanoseconds() - started)
         }
         let done = BenchFlag()
         let client = Task { () -> [UInt64] in
             var latencies: [UInt64] = []
             var random = SplitMix64(seed: 3)
             let interval: UInt64 = 250_000
-            var planned = nanoseconds()
+            var planned = monotonicNanoseconds()
             while !done.isSet {
-                while nanoseconds() < planned { await Task.yield() }
+                while monotonicNanoseconds() < planned { await Task.yield() }
                 _ = try await registry.get(name: "tunnel-\(Int(random.next() % UInt64(max(1, count / 4))))")
-                latencies.append(nanoseconds() - planned)
+                latencies.append(monotonicNanoseconds() - planned)
                 planned += interval
             }
             return latencies
@@ -174,12 +175,12 @@ struct RegistryBench {
     /// Opens the data directory (snapshot + log tail + start record), prints `ready` and exits
     /// without closing, as a killed server leaves it.
     static func openOnly(directory: String) async throws {
-        let started = nanoseconds()
+        let started = monotonicNanoseconds()
         let registry = try await Registry.open(
             localConfiguration(directory), localLog: LocalLogOptions(fsync: .always), logger: Logger(label: "open"))
         let live = await registry.liveServiceCount
         FileHandle.standardOutput.write(
-            Data("ready \(format(milliseconds(nanoseconds() - started), 1)) ms \(live) live\n".utf8))
+            Data("ready \(format(milliseconds(monotonicNanoseconds() - started), 1)) ms \(live) live\n".utf8))
         exit(0)
     }
 }

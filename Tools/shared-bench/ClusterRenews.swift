@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import BenchSupport
 
 /// What one wrk run reported.
 struct WrkResult {
@@ -83,8 +84,8 @@ extension SharedBench {
                     + ") at \(Int(clusterMicroseconds)) µs CPU of both instances each (PostgreSQL's not counted)"
                     + (failed > 0 ? "; \(failed) answers were not 200" : ""))
         }
-        let alone = medianOf(standalone)
-        let together = medianOf(cluster)
+        let alone = median(standalone)
+        let together = median(cluster)
         print(
             "durable HTTP renews/s, \(renewConnections) connections, median of \(renewRuns) × \(Int(renewSeconds)) s: "
                 + "cluster of 2 \(Int(together))/s, standalone \(Int(alone))/s, ratio \(format(together / alone, 2)) "
@@ -92,7 +93,3 @@ extension SharedBench {
     }
 }
 
-func medianOf(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-}

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Registry
 import SharedLog
+import BenchSupport
 
 extension SharedBench {
     /// Start-to-ready of an instance joining a cluster whose log holds `joinEvents` events with
@@ -49,7 +50,7 @@ extension SharedBench {
         try await admin.drop("join")
         print(
             "start-to-ready joining a cluster of \(head) events (snapshot at \(snapshot), \(head - snapshot) after it), "
-                + "\(joinLive) live services: median \(format(medianOf(times), 0)) ms of \(renewRuns) (aim ≤ 1000 ms)")
+                + "\(joinLive) live services: median \(format(median(times), 0)) ms of \(renewRuns) (aim ≤ 1000 ms)")
     }
 
     /// Appends `payloads` in statements of at most 8,192 records.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import Foundation
+import BenchSupport
 
 /// A real `tunnel-registry` process started by the benchmark: its stdout goes to a file that is
 /// polled for the `http listening on` line; `/readyz` is asked over a plain socket.
@@ -65,14 +66,8 @@ final class ServerProcess {
     }
 
     /// utime + stime of the process so far, in seconds (`/proc/PID/stat`).
-    func cpuSeconds() -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-            let close = text.lastIndex(of: ")")
-        else { return 0 }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    /// utime + stime of the process so far, in seconds.
+    func cpuSeconds() -> Double { processCPUSeconds(process.processIdentifier) }
 
     /// The `/sd` URL of the server.
     func sdURL() throws -> String {
@@ -99,34 +94,3 @@ final class ServerProcess {
     }
 }
 
-/// The status code of `GET path` on host:port, or nil when nothing answers.
-func httpStatus(host: String, port: Int, path: String) -> Int? {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { return nil }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return nil }
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
-    guard connected == 0 else { return nil }
-    let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n".utf8)
-    guard request.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, 0) }) == request.count else {
-        return nil
-    }
-    var buffer = [UInt8](repeating: 0, count: 64)
-    let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-    guard count >= 12 else { return nil }
-    return Int(String(decoding: buffer[9..<12], as: UTF8.self))
-}
-
-/// Monotonic nanoseconds.
-func monotonicNanoseconds() -> UInt64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-}

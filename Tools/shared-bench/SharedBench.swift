@@ -4,6 +4,7 @@ import Logging
 import Registry
 import SharedLog
 import Synchronization
+import BenchSupport
 
 /// The shared log's figures against a real PostgreSQL: bytes per event of the reference workload
 /// as written (one event per commit, the registry's pace) and after merging; durable appends/s
@@ -199,16 +200,3 @@ final class EventCounter: Sendable {
     let value = Atomic<Int>(0)
 }
 
-func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
-    guard !sorted.isEmpty else { return 0 }
-    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
-}
-
-func seconds(_ duration: Duration) -> Double {
-    let (seconds, attoseconds) = duration.components
-    return Double(seconds) + Double(attoseconds) / 1e18
-}
-
-func format(_ value: Double, _ decimals: Int) -> String {
-    String(format: "%.\(decimals)f", value)
-}
