@@ -25,6 +25,13 @@ struct Session: Sendable, Equatable {
     var startSequence: UInt64
     var lastActivityMicroseconds: Int64
 
+    /// Sessions by start, then the starting event's sequence, then name and id (sessions
+    /// already open at a `--since` share sequence 0 and may share a start).
+    static func ordered(_ lhs: Session, _ rhs: Session) -> Bool {
+        (lhs.startMicroseconds, lhs.startSequence, lhs.name, lhs.id)
+            < (rhs.startMicroseconds, rhs.startSequence, rhs.name, rhs.id)
+    }
+
     /// True when the session overlaps [since, until] (either bound may be open).
     func overlaps(since: Int64?, until: Int64?) -> Bool {
         if let until, startMicroseconds > until { return false }
@@ -118,23 +125,22 @@ struct SessionTracker {
         return ended
     }
 
-    /// Closed and still-open sessions, ordered by start (then the starting event's sequence).
+    /// Closed and still-open sessions in `Session.ordered` order.
     func allSessions() -> [Session] {
-        (closed + open.values).sorted {
-            ($0.startMicroseconds, $0.startSequence) < ($1.startMicroseconds, $1.startSequence)
-        }
+        (closed + open.values).sorted(by: Session.ordered)
     }
 
     init() {}
 
     /// A tracker that continues from `projection` (the registry as it stood at `instant`): every
-    /// lease in it (of tunnel `name` only, when given) is an open session that started at its
-    /// registration, with renews and longest gap counted from `instant` on.
-    init(continuing projection: Projection, at instant: Int64, name: String?) {
+    /// lease in it (of tunnel `name` only, when given; of the partition's tunnels only, when
+    /// given) is an open session that started at its registration, with renews and longest gap
+    /// counted from `instant` on.
+    init(continuing projection: Projection, at instant: Int64, name: String?, partition: SessionPartition? = nil) {
         self.projection = projection
         shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
         let leases = name.map { projection.liveServices(named: $0, at: .min) } ?? projection.liveServices(at: .min)
-        for lease in leases {
+        for lease in leases where partition?.owns(name: lease.service.name) ?? true {
             let key = ServiceKey(name: lease.service.name, id: lease.service.id)
             open[key] = Session(
                 id: lease.service.id,
