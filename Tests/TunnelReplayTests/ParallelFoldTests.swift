@@ -30,7 +30,7 @@ import Testing
         let full = arguments + ["--format", "json", "--data-dir", Self.generated]
         let one = try Self.run(full, threads: 1)
         #expect(one.status == 0, "\(one.stderr)")
-        #expect(one.jsonLines.count > 10, "\(one.stdout.prefix(300)) \(one.stderr)")
+        #expect(one.jsonLines.count >= 3, "\(one.stdout.prefix(300)) \(one.stderr)")
         for threads in [2, 3] {
             let many = try Self.run(full, threads: threads)
             #expect(many.status == 0, "\(many.stderr)")
