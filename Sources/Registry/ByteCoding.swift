@@ -86,11 +86,6 @@ struct ByteReader {
     /// `what` names the count in an error; an autoclosure so the hot path builds no string.
     mutating func readCount(max: Int, what: @autoclosure () -> String) throws(ByteReaderError) -> Int {
         let start = offset
-        // Counts below 128 (every field length the server accepts) are one byte.
-        if offset < bytes.count, bytes[offset] < 0x80, Int(bytes[offset]) <= max {
-            defer { offset += 1 }
-            return Int(bytes[offset])
-        }
         let value = try readVarint()
         guard value <= UInt64(max) else {
             throw ByteReaderError(offset: start, reason: "\(what()) of \(value) exceeds the limit of \(max)")
@@ -101,7 +96,14 @@ struct ByteReader {
     /// The bytes of a length-prefixed UTF-8 string of at most `maxBytes` bytes, valid while
     /// `bytes` is.
     mutating func readUTF8(maxBytes: Int, field: StaticString) throws(ByteReaderError) -> UnsafeRawBufferPointer {
-        let length = try readCount(max: maxBytes, what: "\(field) length")
+        // Lengths below 128 (every field the server accepts) are one byte: read them inline.
+        let length: Int
+        if offset < bytes.count, bytes[offset] < 0x80, Int(bytes[offset]) <= maxBytes {
+            length = Int(bytes[offset])
+            offset += 1
+        } else {
+            length = try readCount(max: maxBytes, what: "\(field) length")
+        }
         guard length <= remaining else {
             throw ByteReaderError(offset: offset, reason: "\(field) length \(length) exceeds the \(remaining) bytes left")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Registry
 import Testing
 
 @testable import tunnel_replay
@@ -59,5 +60,26 @@ import Testing
         }
         let shares = (0..<1000).filter { SessionPartition(index: 0, count: 2).owns(name: "tunnel-\($0)") }.count
         #expect((400...600).contains(shares), "\(shares) of 1000 names in partition 0")
+    }
+
+    // Proves the name peek reads a service event's tunnel name as the full view does, and declines
+    // control records, long fields and truncated payloads (the full view then reports them).
+    @Test func peekedNameIsTheViewsName() throws {
+        func event(_ kind: EventKind, id: String, name: String) -> [UInt8] {
+            EventCodec.encode(
+                RegistryEvent(
+                    sequence: 1, timeMicroseconds: 0, kind: kind,
+                    service: Service(id: id, name: name, node: "n", network: "tcp", address: "a:1"), peer: "p"))
+        }
+        for kind in [EventKind.register, .renew, .deregister, .expire] {
+            let bytes = event(kind, id: "c1-ab", name: "tunnel-42")
+            let peeked = bytes.withUnsafeBytes { SessionQuery.peekName($0).map { Array($0) } }
+            #expect(peeked == Array("tunnel-42".utf8))
+        }
+        let long = event(.renew, id: String(repeating: "x", count: 200), name: "web")
+        #expect(long.withUnsafeBytes { SessionQuery.peekName($0) } == nil)
+        #expect(event(.start, id: "", name: "").withUnsafeBytes { SessionQuery.peekName($0) } == nil)
+        let cut = Array(event(.renew, id: "c1", name: "tunnel-42").prefix(7))
+        #expect(cut.withUnsafeBytes { SessionQuery.peekName($0) } == nil)
     }
 }

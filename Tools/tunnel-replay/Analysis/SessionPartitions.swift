@@ -76,6 +76,8 @@ extension SessionQuery {
                 }
                 records += 1
                 if records & 0xFFF == 0 { progress?.advance(by: 0x1000) }
+                // Another partition's record is left to that partition, which checks it whole.
+                if let peeked = Self.peekName(payload), !partition.owns(name: peeked) { return true }
                 let view = try EventCodec.view(payload, sequence: sequence)
                 if view.kind.isServiceEvent {
                     if let nameBytes, !EventViewFilter.equal(view.name, nameBytes) { return true }
@@ -96,5 +98,18 @@ extension SessionQuery {
         }
         if let tracker { return tracker.allSessions() }
         return SessionTracker(continuing: projection, at: since ?? 0, name: name, partition: partition).allSessions()
+    }
+
+    /// The tunnel name of a service event's payload, read without checking the rest of it
+    /// (docs/FORMAT.md: `version kind id name ...`, lengths below 128 in one byte); nil when the
+    /// payload is not plainly one, and the full view then reports what is wrong.
+    static func peekName(_ payload: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard payload.count >= 4, payload[0] == EventCodec.version, (1...4).contains(payload[1]) else { return nil }
+        let idLength = Int(payload[2])
+        let nameStart = 4 + idLength
+        guard idLength < 0x80, nameStart <= payload.count else { return nil }
+        let nameLength = Int(payload[nameStart - 1])
+        guard nameLength < 0x80, nameStart + nameLength <= payload.count else { return nil }
+        return UnsafeRawBufferPointer(rebasing: payload[nameStart..<(nameStart + nameLength)])
     }
 }
