@@ -19,6 +19,8 @@ let package = Package(
         .executable(name: "loadgen", targets: ["loadgen"]),
         .executable(name: "shared-bench", targets: ["shared-bench"]),
         .executable(name: "registry-bench", targets: ["registry-bench"]),
+        .executable(name: "front-bench", targets: ["front-bench"]),
+        .executable(name: "front-bench-refs", targets: ["front-bench-refs"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "FileStore", targets: ["FileStore"]),
@@ -74,6 +76,7 @@ let package = Package(
                 "EventLog",
                 "Registry",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -189,6 +192,29 @@ let package = Package(
             path: "Tools/registry-bench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "front-bench",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/front-bench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            // Proto/ links to Sources/PluginServer/Proto: the same generated proto.SD code.
+            name: "front-bench-refs",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Tools/front-bench-refs",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog"],
@@ -204,6 +230,7 @@ let package = Package(
             dependencies: [
                 "PluginServer",
                 "Registry",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -223,6 +250,10 @@ let package = Package(
                 "PostgresTestSupport",
                 "Registry",
                 "EventLog",
+                "PluginServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -22,6 +22,8 @@ struct DenseRewriter {
     /// Rewrites `fileName`; nil when it is already dense.
     func rewrite(fileName: String) throws -> Outcome? {
         let path = directory + "/" + fileName
+        // Retention may have removed the segment since it was queued: nothing to rewrite then.
+        guard FileIO.exists(path) else { return nil }
         if case .success(let existing) = try SegmentFileReader(path: path).readHeader(), existing.form == .dense {
             return nil
         }

@@ -14,11 +14,24 @@ final class DirectoryLock: @unchecked Sendable {
         self.path = path
     }
 
+    /// How long a held lock is retried before `.locked` is thrown.
+    static let contendedMilliseconds = 2_000
+
     static func acquire(directory: String) throws -> DirectoryLock {
         let path = directory + "/" + SegmentFormat.lockFileName
         let fd = try FileIO.openFile(path, flags: O_RDWR | O_CREAT, operation: "open lock file")
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        // A lock just released can still look held for a moment: a child process forked by
+        // this process (to exec something else) shares the descriptor until its exec closes
+        // it. So a held lock is tried again for up to `contendedMilliseconds` before refusing.
+        var waitedMilliseconds = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
+            if code == EINTR { continue }
+            if code == EWOULDBLOCK && waitedMilliseconds < contendedMilliseconds {
+                usleep(10_000)
+                waitedMilliseconds += 10
+                continue
+            }
             FileIO.closeFile(fd)
             if code == EWOULDBLOCK { throw EventLogError.locked(directory: directory) }
             throw EventLogError.io(operation: "flock", path: path, errno: code)

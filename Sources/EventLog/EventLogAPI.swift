@@ -104,6 +104,9 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
     case locked(directory: String)
     case io(operation: String, path: String, errno: Int32)
     case closed
+    /// A reader needed records from `neededSequence`, but retention removed the segments holding
+    /// them after the reader was made; the log now begins at `firstSequence`.
+    case removedByRetention(neededSequence: UInt64, firstSequence: UInt64)
     /// A setting out of range; the message names it and its value.
     case invalidConfiguration(String)
 
@@ -121,6 +124,9 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
             return "\(operation) failed on \(path)\(reason); check the disk (space, permissions) and retry"
         case .closed:
             return "the log is closed"
+        case .removedByRetention(let needed, let first):
+            return "records from sequence \(needed) were removed by retention while this reader was reading them; "
+                + "the log now begins at sequence \(first): read again from there or from a newer snapshot"
         case .invalidConfiguration(let message):
             return "invalid event log configuration: \(message)"
         }

@@ -15,7 +15,14 @@ public struct EventLogReader: Sendable {
         self.directory = directory
     }
 
-    /// A cursor positioned at the first record with sequence ≥ `sequence`.
+    /// The first sequence the log still holds (from the oldest segment's name): 1 unless
+    /// retention removed older segments; nil while the directory holds no segment.
+    public func firstSequence() throws -> UInt64? {
+        try LogDirectory.segmentNames(directory).first.flatMap { SegmentFormat.firstSequence(fileName: $0) }
+    }
+
+    /// A cursor positioned at the first record with sequence ≥ `sequence` (at the log's first
+    /// record when retention removed the ones before it: compare with `firstSequence()`).
     public func cursor(fromSequence sequence: UInt64) throws -> LogCursor {
         let names = try LogDirectory.segmentNames(directory)
         let start = names.last { (SegmentFormat.firstSequence(fileName: $0) ?? 0) <= sequence } ?? names.first
@@ -30,8 +37,11 @@ public struct EventLogReader: Sendable {
     public func cursor(fromTimestamp timestampMicroseconds: Int64) throws -> LogCursor {
         var nextSequence: UInt64?
         for name in try LogDirectory.segmentNames(directory) {
+            // Retention removed it since the listing (oldest first): start at a later one.
+            guard let file = try SegmentFileReader.openIfPresent(path: directory + "/" + name) else { continue }
             nextSequence = nextSequence ?? SegmentFormat.firstSequence(fileName: name)
-            guard let sealed = try Self.sealedSummary(directory: directory, fileName: name),
+            guard case .success(let header)? = try file.readHeaderIfWhole(),
+                let sealed = try Self.sealedSummary(file: file, header: header),
                 sealed.lastTimestampMicroseconds < timestampMicroseconds
             else { break }
             nextSequence = sealed.lastSequence + 1
@@ -48,15 +58,21 @@ public struct EventLogReader: Sendable {
         var infos: [SegmentInfo] = []
         for (index, name) in names.enumerated() {
             let path = directory + "/" + name
-            let file = try SegmentFileReader(path: path)
-            let size = try file.size()
+            // Retention removed it since the listing (oldest first): the span starts later.
+            guard let file = try SegmentFileReader.openIfPresent(path: path) else { continue }
             let header: SegmentHeader
-            switch try file.readHeader() {
-            case .success(let value): header = value
-            case .failure(let failure):
-                if index == names.count - 1 && size < SegmentFormat.headerBytes { continue }
+            switch try file.readHeaderIfWhole() {
+            case .success(let value)?: header = value
+            case .failure(let failure)?:
                 throw EventLogError.corruptSegment(file: path, offset: 0, sequence: nil, reason: failure.reason)
+            case nil:
+                // The newest segment shows no header between its creation and the header write.
+                if index == names.count - 1 { continue }
+                throw EventLogError.corruptSegment(
+                    file: path, offset: 0, sequence: nil,
+                    reason: "header has \(try file.size()) of \(SegmentFormat.headerBytes) bytes")
             }
+            let size = try file.size()
             if let seal = try Self.sealedSummary(file: file, header: header) {
                 infos.append(
                     SegmentInfo(

@@ -101,6 +101,21 @@ public final class EventLogWriter: Sendable {
         try await loop.rotate()
     }
 
+    /// Removes, oldest first, the sealed segments whose last sequence is at most `sequence` and
+    /// whose last record is older than `timeMicroseconds`, stopping at the first that is not;
+    /// never the newest segment. Runs between dense rewrites, so it never races one. The caller
+    /// decides what may go (a snapshot must cover `sequence`: README, "Data directory").
+    /// Throws `.io` when a file cannot be removed (those removed before stay removed), `.closed`.
+    public func removeSegments(
+        throughSequence sequence: UInt64, endingBefore timeMicroseconds: Int64
+    ) async throws -> RetentionOutcome {
+        let directory = configuration.directory
+        return try await sealer.perform {
+            try Retention.removeSegments(
+                directory: directory, throughSequence: sequence, endingBefore: timeMicroseconds)
+        }
+    }
+
     /// Waits until every queued dense rewrite of sealed segments has finished.
     public func waitForSealing() async {
         await sealer.waitUntilIdle()

@@ -99,47 +99,97 @@ final class CursorState: @unchecked Sendable {
         }
     }
 
+    // The writer's order makes the reader's checks sound: it creates a segment empty, writes its
+    // header, appends whole frames, writes and syncs the seal frame, and only then creates the
+    // next segment. Retention removes sealed segments oldest first, never the newest. So a short
+    // header, a short frame or the end of the bytes is a write in progress unless the segment is
+    // complete, and once a later segment is listed every byte of this one is written. Each check
+    // therefore looks for a later segment or a seal first and then reads again: reading first
+    // and looking after races a writer that finishes the segment in between.
+
     /// Opens the segment holding `nextSequence`; false when it does not exist (yet).
     private func openSegment() throws -> Bool {
-        if nextSequence == nil {
-            guard let first = try LogDirectory.segmentNames(directory).first else { return false }
-            nextSequence = SegmentFormat.firstSequence(fileName: first)
-        }
-        guard let sequence = nextSequence else { return false }
-        let name = SegmentFormat.fileName(firstSequence: sequence)
-        let path = directory + "/" + name
-        guard FileIO.exists(path) else {
-            if let later = try laterSegment(than: sequence) {
-                throw EventLogError.corruptSegment(
-                    file: path, offset: 0, sequence: sequence,
-                    reason: "missing segment: the log continues with \(later)")
+        while true {
+            let listed = nextSequence == nil
+            guard let sequence = try nextSequence ?? firstListedSequence() else { return false }
+            let name = SegmentFormat.fileName(firstSequence: sequence)
+            let path = directory + "/" + name
+            guard let opened = try SegmentFileReader.openIfPresent(path: path) else {
+                // The first listed segment was removed by retention after the listing: list again.
+                if listed { continue }
+                guard try continueAfterMissing(sequence: sequence, path: path) else { return false }
+                continue
             }
-            return false
-        }
-        let opened = try SegmentFileReader(path: path)
-        switch try opened.readHeader() {
-        case .failure(let failure):
-            if try opened.size() < SegmentFormat.headerBytes, try laterSegment(than: sequence) == nil { return false }
-            throw EventLogError.corruptSegment(file: path, offset: 0, sequence: sequence, reason: failure.reason)
-        case .success(let header):
+            guard let header = try readHeader(of: opened, sequence: sequence, path: path) else { return false }
             guard header.firstSequence == sequence else {
                 throw EventLogError.corruptSegment(
                     file: path, offset: 16, sequence: sequence,
                     reason: "header says first sequence \(header.firstSequence)")
             }
+            nextSequence = sequence
+            decoder.reset()
+            file = opened
+            fileName = name
+            walker = FrameWalker(file: opened)
+            return true
         }
-        decoder.reset()
-        file = opened
-        fileName = name
-        walker = FrameWalker(file: opened)
-        return true
+    }
+
+    private func firstListedSequence() throws -> UInt64? {
+        try LogDirectory.segmentNames(directory).first.flatMap { SegmentFormat.firstSequence(fileName: $0) }
+    }
+
+    /// No segment starts at `sequence`: true to try opening again (it was created meanwhile, or
+    /// `nextSequence` moved past segments retention removed before this cursor's start), false
+    /// when it is not written yet. Throws when records this cursor needs are gone.
+    private func continueAfterMissing(sequence: UInt64, path: String) throws -> Bool {
+        let firsts = try LogDirectory.segmentNames(directory).compactMap { SegmentFormat.firstSequence(fileName: $0) }
+        if firsts.contains(sequence) { return true }
+        guard let later = firsts.first(where: { $0 > sequence }) else { return false }
+        if let earlier = firsts.first, earlier < sequence {
+            throw EventLogError.corruptSegment(
+                file: path, offset: 0, sequence: sequence,
+                reason: "missing segment: the log continues with \(SegmentFormat.fileName(firstSequence: later))")
+        }
+        // Every segment left starts after `sequence`: retention removed the oldest ones.
+        if later - 1 < fromSequence {
+            nextSequence = later
+            return true
+        }
+        throw EventLogError.removedByRetention(neededSequence: max(sequence, fromSequence), firstSequence: later)
+    }
+
+    /// The header of a just opened segment; nil while the writer is still writing it.
+    private func readHeader(of opened: SegmentFileReader, sequence: UInt64, path: String) throws -> SegmentHeader? {
+        var result = try opened.readHeaderIfWhole()
+        if result == nil {
+            guard try laterSegment(than: sequence) != nil else { return nil }
+            result = try opened.readHeaderIfWhole()
+        }
+        switch result {
+        case .success(let header)?: return header
+        case .failure(let failure)?:
+            throw EventLogError.corruptSegment(file: path, offset: 0, sequence: sequence, reason: failure.reason)
+        case nil:
+            throw EventLogError.corruptSegment(
+                file: path, offset: 0, sequence: sequence,
+                reason: "header has \(try opened.size()) of \(SegmentFormat.headerBytes) bytes, "
+                    + "and a later segment exists")
+        }
     }
 
     /// Reads one frame of the open segment; false at the end of what is written so far.
     private func readFrame() throws -> Bool {
         guard var walker, let file, let sequence = nextSequence else { return false }
         let offset = walker.offset
-        let step = try walker.next()
+        var step = try walker.next()
+        if !step.isFrame {
+            guard try segmentIsComplete(file, sequence: sequence) else { return false }
+            // Complete now: what was short or missing a moment ago must read whole.
+            file.discardBuffer()
+            walker.offset = offset
+            step = try walker.next()
+        }
         self.walker = walker
         switch step {
         case .frame(let frame, let payload):
@@ -161,17 +211,16 @@ final class CursorState: @unchecked Sendable {
             case .success(let batch): iterator = BatchIterator(batch)
             }
             return true
-        case .end:
-            if try file.readSeal() != nil {
-                // The writer sealed the segment after the read above: read its seal frame next.
-                return true
-            }
-            if try laterSegment(than: sequence) != nil { throw damage(offset, "segment ends without a seal frame") }
-            return false
-        case .torn(let reason), .damaged(let reason):
-            if try file.readSeal() != nil || laterSegment(than: sequence) != nil { throw damage(offset, reason) }
-            return false
+        case .end: throw damage(offset, "segment ends without a seal frame")
+        case .torn(let reason), .damaged(let reason): throw damage(offset, reason)
         }
+    }
+
+    /// True when every byte of the open segment is written: a later segment exists (looked for
+    /// first), or the file ends with a seal frame.
+    private func segmentIsComplete(_ file: SegmentFileReader, sequence: UInt64) throws -> Bool {
+        if try laterSegment(than: sequence) != nil { return true }
+        return try file.readSeal() != nil
     }
 
     private func damage(_ offset: Int, _ reason: String) -> EventLogError {

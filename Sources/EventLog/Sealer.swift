@@ -2,9 +2,17 @@ import Foundation
 import Logging
 
 /// The background thread that rewrites sealed segments densely, one at a time, in seal order.
+/// Other work on sealed segments (retention) runs on the same thread, so it never races a rewrite.
 final class Sealer: @unchecked Sendable {
+    /// One unit of work of the thread.
+    private enum Job {
+        case rewrite(String)
+        /// `run` on the thread, or `cancel` when the sealer stops first.
+        case task(run: @Sendable () -> Void, cancel: @Sendable () -> Void)
+    }
+
     private let condition = Condition()
-    private var jobs: [String] = []
+    private var jobs: [Job] = []
     private var running = false
     private var stopRequested = false
     private var stopped = false
@@ -29,8 +37,24 @@ final class Sealer: @unchecked Sendable {
     func enqueue(_ fileName: String) {
         condition.withLock {
             guard !stopRequested else { return }
-            jobs.append(fileName)
+            jobs.append(.rewrite(fileName))
             condition.signal()
+        }
+    }
+
+    /// Runs `body` on the sealer thread between rewrites. Throws `.closed` once the sealer stopped.
+    func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let accepted = condition.withLock { () -> Bool in
+                guard !stopRequested else { return false }
+                jobs.append(
+                    .task(
+                        run: { continuation.resume(with: Result { try body() }) },
+                        cancel: { continuation.resume(throwing: EventLogError.closed) }))
+                condition.signal()
+                return true
+            }
+            if !accepted { continuation.resume(throwing: EventLogError.closed) }
         }
     }
 
@@ -61,7 +85,12 @@ final class Sealer: @unchecked Sendable {
     }
 
     private func run() {
-        while let job = nextJob() {
+        while let next = nextJob() {
+            guard case .rewrite(let job) = next else {
+                if case .task(let body, _) = next { body() }
+                finishJob()
+                continue
+            }
             do {
                 if let outcome = try rewriter.rewrite(fileName: job) {
                     logger.debug(
@@ -78,18 +107,20 @@ final class Sealer: @unchecked Sendable {
             }
             finishJob()
         }
-        let waiters = condition.withLock { () -> [CheckedContinuation<Void, Never>] in
+        let (waiters, dropped) = condition.withLock { () -> ([CheckedContinuation<Void, Never>], [Job]) in
             stopped = true
             defer {
                 idleWaiters = []
                 stopWaiters = []
+                jobs = []
             }
-            return idleWaiters + stopWaiters
+            return (idleWaiters + stopWaiters, jobs)
         }
+        for case .task(_, let cancel) in dropped { cancel() }
         for waiter in waiters { waiter.resume() }
     }
 
-    private func nextJob() -> String? {
+    private func nextJob() -> Job? {
         condition.withLock {
             while jobs.isEmpty && !stopRequested { condition.wait() }
             if stopRequested { return nil }

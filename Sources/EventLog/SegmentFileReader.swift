@@ -17,6 +17,15 @@ final class SegmentFileReader {
         self.buffer = .allocate(byteCount: Self.readBytesMin, alignment: 16)
     }
 
+    /// Opens `path`; nil when no file is there (not created yet, or removed by retention).
+    static func openIfPresent(path: String) throws -> SegmentFileReader? {
+        do {
+            return try SegmentFileReader(path: path)
+        } catch EventLogError.io(_, _, let errno) where errno == ENOENT {
+            return nil
+        }
+    }
+
     deinit {
         buffer.deallocate()
         FileIO.closeFile(fd)
@@ -40,6 +49,12 @@ final class SegmentFileReader {
         return min(bufferCount, count)
     }
 
+    /// Forgets the loaded bytes, so the next `load` reads the file again.
+    func discardBuffer() {
+        bufferFileOffset = 0
+        bufferCount = 0
+    }
+
     /// Calls `body` with loaded bytes `[offset, offset + count)`; `load` must have returned `count`.
     func withBytes<T>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
         precondition(
@@ -55,6 +70,13 @@ final class SegmentFileReader {
         guard available == SegmentFormat.headerBytes else {
             return .failure(.init(reason: "header has \(available) of \(SegmentFormat.headerBytes) bytes"))
         }
+        return withBytes(offset: 0, count: SegmentFormat.headerBytes) { SegmentHeader.decode($0) }
+    }
+
+    /// The header, checked; nil while the file holds fewer bytes than a header (a segment the
+    /// writer has created and not yet written its header to, or a damaged one).
+    func readHeaderIfWhole() throws -> Result<SegmentHeader, FormatFailure>? {
+        guard try load(offset: 0, count: SegmentFormat.headerBytes) == SegmentFormat.headerBytes else { return nil }
         return withBytes(offset: 0, count: SegmentFormat.headerBytes) { SegmentHeader.decode($0) }
     }
 
@@ -84,6 +106,11 @@ enum FrameStep {
     case torn(reason: String)
     /// Whole bytes that fail a check.
     case damaged(reason: String)
+
+    var isFrame: Bool {
+        if case .frame = self { return true }
+        return false
+    }
 }
 
 /// Walks frames from `offset`, checking each header and payload checksum before anything uses it.

@@ -57,7 +57,13 @@ public final class EventLogStore: RegistryEventStore {
 
     public func read(fromSequence sequence: UInt64, _ body: (StoreRecord) throws -> Void) async throws {
         let reader = try EventLogReader(directory: configuration.directory)
+        // Checked after the cursor exists: it starts at the log's first record when older ones are
+        // gone, so a removal between a check and the cursor would go unseen.
         var cursor = try reader.cursor(fromSequence: max(sequence, 1))
+        if let first = try reader.firstSequence(), first > max(sequence, 1) {
+            throw HistoryRemovedError(
+                firstSequence: first, neededSequence: max(sequence, 1), retention: nil)
+        }
         while let record = try cursor.next() {
             try body(
                 StoreRecord(
@@ -87,6 +93,14 @@ public final class EventLogStore: RegistryEventStore {
         writer.withLock { $0 = reopened }
         needsReopen.withLock { $0 = false }
         logger.notice("event log writer reopened", metadata: ["log.directory": "\(configuration.directory)"])
+    }
+
+    /// Removes old sealed segments (`EventLogWriter.removeSegments`); the caller checked that
+    /// a snapshot covers `sequence` (`LogRetention`).
+    public func removeSegments(
+        throughSequence sequence: UInt64, endingBefore timeMicroseconds: Int64
+    ) async throws -> RetentionOutcome {
+        try await currentWriter().removeSegments(throughSequence: sequence, endingBefore: timeMicroseconds)
     }
 
     public func close() async throws {

@@ -8,10 +8,13 @@ public struct LocalLogOptions: Sendable {
     public var fsync: FsyncPolicy = .always
     /// A new segment starts after this many bytes (`--segment-size`).
     public var segmentBytesMax: Int = 64 << 20
+    /// History older than this is removed after each snapshot (`--retention`); nil keeps all.
+    public var retentionMicroseconds: Int64?
 
-    public init(fsync: FsyncPolicy = .always, segmentBytesMax: Int = 64 << 20) {
+    public init(fsync: FsyncPolicy = .always, segmentBytesMax: Int = 64 << 20, retentionMicroseconds: Int64? = nil) {
         self.fsync = fsync
         self.segmentBytesMax = segmentBytesMax
+        self.retentionMicroseconds = retentionMicroseconds
     }
 }
 
@@ -25,7 +28,8 @@ extension RegistryConfiguration {
 extension Registry {
     /// Opens the registry on its embedded local log in `configuration.dataDirectory`: takes the
     /// log lock, replays the newest snapshot and the tail, and appends a `start` record that
-    /// grants every restored lease a fresh TTL.
+    /// grants every restored lease a fresh TTL. With `localLog.retentionMicroseconds`, each
+    /// snapshot written is followed by a retention pass (`LogRetention`).
     public static func open(
         _ configuration: RegistryConfiguration,
         localLog: LocalLogOptions = LocalLogOptions(),
@@ -37,10 +41,17 @@ extension Registry {
         logConfiguration.fsync = localLog.fsync
         logConfiguration.segmentBytesMax = localLog.segmentBytesMax
         let store = try await EventLogStore.open(logConfiguration, logger: logger, clock: configuration.clock)
+        let snapshots = SnapshotStore(directory: configuration.snapshotDirectory)
+        var snapshotStore: any RegistrySnapshotStore = snapshots
+        if let retention = localLog.retentionMicroseconds {
+            snapshotStore = RetainingSnapshotStore(
+                snapshots: snapshots,
+                retention: LogRetention(
+                    retentionMicroseconds: retention, snapshots: snapshots, log: store, clock: configuration.clock,
+                    logger: logger))
+        }
         do {
-            return try await open(
-                configuration, store: store, snapshots: SnapshotStore(directory: configuration.snapshotDirectory),
-                logger: logger)
+            return try await open(configuration, store: store, snapshots: snapshotStore, logger: logger)
         } catch {
             try? await store.close()
             throw error

@@ -28,13 +28,14 @@ public struct RegistryLogReader: Sendable {
         RegistryEventCursor(cursor: try log.cursor(fromTimestamp: timeMicroseconds))
     }
 
-    /// The projection after folding every record with sequence ≤ `sequence`.
+    /// The projection after folding every record with sequence ≤ `sequence`. Throws
+    /// `HistoryRemovedError` when retention removed records the fold needs.
     public func projection(atSequence sequence: UInt64, logger: Logger = RegistryLogReader.quietLogger) throws
         -> Projection
     {
         var projection = snapshots.loadNewestValid(atOrBefore: sequence, logger: logger) ?? Projection()
-        var cursor = try events(fromSequence: projection.lastSequence + 1)
-        while projection.lastSequence < sequence, let event = try cursor.next() {
+        var cursor = try retainedEvents(foldingAfter: projection.lastSequence)
+        while projection.lastSequence < sequence, let event = try retained({ try cursor.next() }) {
             guard event.sequence <= sequence else { break }
             projection.apply(event)
         }
@@ -42,7 +43,8 @@ public struct RegistryLogReader: Sendable {
     }
 
     /// The projection after folding every record with time ≤ `timeMicroseconds`: ask it
-    /// `liveServices(at: timeMicroseconds)` for what Get answered then.
+    /// `liveServices(at: timeMicroseconds)` for what Get answered then. Throws
+    /// `HistoryRemovedError` when the instant is before what retention kept.
     public func projection(atTime timeMicroseconds: Int64, logger: Logger = RegistryLogReader.quietLogger) throws
         -> Projection
     {
@@ -60,11 +62,42 @@ public struct RegistryLogReader: Sendable {
             }
         }
         var projection = start
-        var cursor = try events(fromSequence: projection.lastSequence + 1)
-        while let event = try cursor.next(), event.timeMicroseconds <= timeMicroseconds {
+        var cursor = try retainedEvents(foldingAfter: projection.lastSequence)
+        while let event = try retained({ try cursor.next() }), event.timeMicroseconds <= timeMicroseconds {
             projection.apply(event)
         }
         return projection
+    }
+
+    /// Throws `HistoryRemovedError` when folding the records after `sequence` (a snapshot's, 0
+    /// for none) would need records retention removed.
+    public func checkRetained(foldingAfter sequence: UInt64) throws(HistoryRemovedError) {
+        guard let first = try? log.firstSequence(), first > sequence + 1 else { return }
+        let oldest = (try? snapshots.sequences())?.lazy.filter { $0 + 1 >= first }
+            .compactMap { try? snapshots.info(sequence: $0) }.first
+        throw HistoryRemovedError(
+            firstSequence: first, neededSequence: sequence + 1,
+            replayableFromMicroseconds: oldest?.lastTimeMicroseconds, retention: snapshots.recordedRetention())
+    }
+
+    /// The events after `sequence`, checked against retention once the cursor exists: a cursor
+    /// starts at the log's first record when older ones are gone, so checking before making it
+    /// would miss a removal in between. A removal later surfaces from `retained`.
+    private func retainedEvents(foldingAfter sequence: UInt64) throws -> RegistryEventCursor {
+        let cursor = try events(fromSequence: sequence + 1)
+        try checkRetained(foldingAfter: sequence)
+        return cursor
+    }
+
+    /// Runs `body`, turning the log's `.removedByRetention` (retention removed records this fold
+    /// was about to read) into `HistoryRemovedError`.
+    private func retained<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch EventLogError.removedByRetention(let needed, let first) {
+            throw HistoryRemovedError(
+                firstSequence: first, neededSequence: needed, retention: snapshots.recordedRetention())
+        }
     }
 
     /// A logger that drops everything.

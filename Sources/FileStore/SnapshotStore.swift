@@ -24,6 +24,12 @@ public struct SnapshotInfo: Sendable, Equatable {
     /// The time of the last record folded into it.
     public var lastTimeMicroseconds: Int64
     public var fileBytes: Int
+
+    public init(sequence: UInt64, lastTimeMicroseconds: Int64, fileBytes: Int) {
+        self.sequence = sequence
+        self.lastTimeMicroseconds = lastTimeMicroseconds
+        self.fileBytes = fileBytes
+    }
 }
 
 /// The snapshots of a data directory (`DATA/snapshots`), readable without the writer lock.

@@ -77,7 +77,8 @@ public struct PluginServer: Sendable {
         let onListening = self.onListening
         let bound = BoundFlag()
         // Hummingbird logs its own "Server started" line at info; the launcher announces each
-        // listener once, so the framework speaks only from notice up.
+        // listener once, so the framework speaks only from notice up. It also tags every
+        // request's logger with an id: the handler renders that only for a line it logs.
         var frameworkLogger = logger
         frameworkLogger.logLevel = max(logger.logLevel, .notice)
         let application = Application(
@@ -91,7 +92,7 @@ public struct PluginServer: Sendable {
                 bound.set()
                 onListening("http", channel.localAddress.map(Self.text) ?? address.description)
             },
-            logger: frameworkLogger
+            logger: frameworkLogger.deferringMetadata()
         )
         return ListenerService(front: "http", address: address, inner: application, bound: bound, onFailure: onListenFailure)
     }

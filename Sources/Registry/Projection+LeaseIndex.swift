@@ -59,6 +59,19 @@ extension Projection {
         // Mutate through the values views: no rehashing, no per-name remove and insert.
         leaseIndex.buckets.removeAll(keepingCapacity: false)
         var buckets: [Int64: [LeaseIndex.Key]] = [:]
+        // After a `start` every lease shares one bucket: collect a run of equal buckets in a local
+        // array and store it once, rather than one dictionary lookup per lease.
+        var runBucket = LeaseIndex.notIndexed
+        var run: [LeaseIndex.Key] = []
+        func storeRun() {
+            guard !run.isEmpty else { return }
+            if buckets[runBucket] == nil {
+                buckets[runBucket] = run
+            } else {
+                buckets[runBucket]!.append(contentsOf: run)
+            }
+            run = []
+        }
         var count = 0
         for nameIndex in live.indices {
             let name = live.keys[nameIndex]
@@ -67,10 +80,15 @@ extension Projection {
                 let bucket = LeaseIndex.bucket(expiry)
                 live.values[nameIndex].values[idIndex].leaseExpiresAtMicroseconds = expiry
                 live.values[nameIndex].values[idIndex].indexedBucket = bucket
-                buckets[bucket, default: []].append(LeaseIndex.Key(name: name, id: live.values[nameIndex].keys[idIndex]))
+                if bucket != runBucket {
+                    storeRun()
+                    runBucket = bucket
+                }
+                run.append(LeaseIndex.Key(name: name, id: live.values[nameIndex].keys[idIndex]))
                 count += 1
             }
         }
+        storeRun()
         leaseIndex.buckets = buckets
         return count
     }

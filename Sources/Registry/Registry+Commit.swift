@@ -42,6 +42,7 @@ extension Registry {
         if let effect = readyEffects.removeValue(forKey: last) { return effect }
         return try await withCheckedThrowingContinuation { continuation in
             waiters[last] = continuation
+            waitingSince[last] = configuration.clock()
         }
     }
 
@@ -69,6 +70,7 @@ extension Registry {
             return
         }
         if let waiter = waiters.removeValue(forKey: event.sequence) {
+            waitingSince[event.sequence] = nil
             waiter.resume(returning: effect)
         } else {
             readyEffects[event.sequence] = effect
@@ -153,8 +155,30 @@ extension Registry {
                     "record \(sequence) was acknowledged but is not in the log after a write failure; retry"))
         }
         waiters = [:]
+        waitingSince = [:]
         expecting = []
         readyEffects = [:]
         pending = [:]
+    }
+
+    /// Cluster mode: answers unavailable to writes whose records were committed but have waited
+    /// longer than `foldWaitMicroseconds` to fold here, because records other instances committed
+    /// before them have not arrived (the tail is cut off, e.g. the database went away right after
+    /// the commit). Their records stay in the log and fold when the tail returns; a retried
+    /// Register, Renew or Deregister is harmless. Returns how many writes were answered.
+    @discardableResult
+    public func failLateWaiters() -> Int {
+        let horizon = configuration.clock() - configuration.foldWaitMicroseconds
+        let late = waitingSince.filter { $0.value <= horizon }.keys
+        for sequence in late {
+            waitingSince[sequence] = nil
+            expecting.remove(sequence)
+            waiters.removeValue(forKey: sequence)?.resume(
+                throwing: RegistryError.unavailable(
+                    "the write was committed to the shared log as record \(sequence), but records logged before it "
+                        + "by other instances have not reached this instance (is the database reachable?); "
+                        + "Get still answers; retry, a repeated write is harmless"))
+        }
+        return late.count
     }
 }

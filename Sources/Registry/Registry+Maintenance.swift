@@ -10,6 +10,7 @@ extension Registry {
         await withTaskGroup(of: Void.self) { group in
             if store.isShared {
                 group.addTask { await self.followTail() }
+                group.addTask { await self.failLateWaitersUntilCancelled() }
             }
             group.addTask { await self.maintainUntilCancelled() }
             await group.next()
@@ -25,6 +26,18 @@ extension Registry {
                 break
             }
             await maintain()
+        }
+    }
+
+    /// Checks four times a second for writes that wait too long for the tail (`failLateWaiters`).
+    private func failLateWaitersUntilCancelled() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .milliseconds(250))
+            } catch {
+                break
+            }
+            failLateWaiters()
         }
     }
 

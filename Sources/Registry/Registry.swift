@@ -22,6 +22,8 @@ public actor Registry {
     var expecting: Set<UInt64> = []
     var readyEffects: [UInt64: ApplyEffect] = [:]
     var waiters: [UInt64: CheckedContinuation<ApplyEffect, any Error>] = [:]
+    /// When each waiter began to wait (clock microseconds), for `failLateWaiters`.
+    var waitingSince: [UInt64: Int64] = [:]
     /// Effects of records the shared log's tail folded while this instance's appends were in
     /// flight, for an append that returns after its own records were folded.
     var tailEffects: [UInt64: ApplyEffect] = [:]
@@ -74,31 +76,34 @@ public actor Registry {
                 "replay.milliseconds": "\((configuration.clock() - started) / 1_000)",
                 "services.live": "\(projection.liveEntryCount)",
             ])
+        // Moved, not copied: a copy left here made the `start` below copy every name's leases
+        // (copy-on-write) and free the old view afterwards.
         let registry = Registry(
             configuration: configuration, store: store, snapshots: snapshots, logger: logger,
-            projection: projection, snapshotSequence: snapshotSequence)
+            projection: consume projection, snapshotSequence: snapshotSequence)
         if !store.isShared { try await registry.appendStart() }
         return registry
     }
 
-    /// Folds every record of `store` after `projection.lastSequence` into it; returns each folded
-    /// event with its effect through `applied`.
+    /// Folds every record of `store` after `projection.lastSequence` into it, in place; returns
+    /// each folded event with its effect through `applied`. When reading fails part-way the
+    /// projection holds what was folded so far (callers that must keep the old view fold a copy).
     static func fold(
         store: any RegistryEventStore, into projection: inout Projection, logger: Logger,
         applied: (RegistryEvent, ApplyEffect) -> Void = { _, _ in }
     ) async throws {
-        var folded = projection
-        try await store.read(fromSequence: folded.lastSequence + 1) { record in
-            guard record.sequence > folded.lastSequence else { return }
-            if record.sequence != folded.lastSequence + 1 {
+        // In place: folding into a copy made the first write of every name's leases copy them
+        // (copy-on-write), then freed the old view: a fifth of a restart's CPU at 100,000 leases.
+        try await store.read(fromSequence: projection.lastSequence + 1) { record in
+            guard record.sequence > projection.lastSequence else { return }
+            if record.sequence != projection.lastSequence + 1 {
                 logger.error(
                     "the log skips sequences",
-                    metadata: ["log.expected": "\(folded.lastSequence + 1)", "log.found": "\(record.sequence)"])
+                    metadata: ["log.expected": "\(projection.lastSequence + 1)", "log.found": "\(record.sequence)"])
             }
             let event = try EventCodec.decode(record)
-            applied(event, folded.apply(event))
+            applied(event, projection.apply(event))
         }
-        projection = folded
     }
 
     private init(

@@ -24,6 +24,10 @@ public struct RegistryConfiguration: Sendable {
     public var snapshotsKept = 3
     /// How long after a failed append the registry reopens the log (and retries).
     public var recoveryIntervalMicroseconds: Int64 = 1_000_000
+    /// Cluster mode: how long a committed write may wait for records other instances committed
+    /// before it to reach this instance (the tail) before it answers unavailable: when the
+    /// database goes away between the two, the wait would otherwise last the whole outage.
+    public var foldWaitMicroseconds: Int64 = 1_500_000
     /// Most services held at once (live or lapsed-but-unswept); a Register of a new service
     /// beyond it answers unavailable. Renews of known services are always taken.
     public var servicesMax = 1_000_000
@@ -56,6 +60,7 @@ public struct RegistryConfiguration: Sendable {
         try check(snapshotIntervalMicroseconds >= 1_000_000, "snapshot interval must be at least 1 s")
         try check((1...100).contains(snapshotsKept), "snapshots kept \(snapshotsKept) must be 1...100")
         try check(recoveryIntervalMicroseconds >= 0, "recovery interval must not be negative")
+        try check(foldWaitMicroseconds > 0, "fold wait \(foldWaitMicroseconds) µs must be positive")
         try check(servicesMax >= 1, "services max \(servicesMax) must be at least 1")
         try check(getResultsMax >= 1, "Get results max \(getResultsMax) must be at least 1")
     }

@@ -49,8 +49,9 @@ public protocol RegistryEventStore: Sendable {
     /// True when other processes append to the same log (cluster mode).
     var isShared: Bool { get }
 
-    /// Batches of records with sequence above `sequence`, in sequence order and contiguous, as
-    /// any writer commits them (this process's own included: the Registry skips what it folded).
+    /// Batches of records with sequence above `sequence`, in sequence order, as any writer commits
+    /// them. This process's own may be included (the Registry skips what it folded) or left out,
+    /// but only those `append` acknowledged: the Registry folds them from `append`'s answer.
     func records(after sequence: UInt64) -> AsyncThrowingStream<[StoreRecord], any Error>
 
     /// True while this process may append lease expiry (in a cluster: the sweeper leader).

@@ -53,8 +53,9 @@ final class Leadership: Sendable {
                 .notLeader, "\(connector.url.label): \(what) refused: this instance does not lead the sweeper")
         }
         do {
+            let label = "\(connector.url.label): \(what)"
             return try await withTimeout(
-                seconds: seconds, what: "\(connector.url.label): \(what)",
+                seconds: seconds, what: label,
                 onTimeout: { connection.closeInBackground() }
             ) { try await operation(connection) }
         } catch {

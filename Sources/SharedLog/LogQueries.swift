@@ -46,6 +46,20 @@ enum LogQueries {
             """
     }
 
+    /// Appends `frame` holding `count` records with the prepared `AppendStatement` (the group
+    /// commit's path: unfenced) and returns the first record's position and the session's backend PID.
+    static func runPreparedAppend(
+        count: Int, frame: [UInt8], on connection: PostgresConnection, logger: Logger
+    ) async throws -> (position: StorePosition, writerPID: Int32)? {
+        let rows = try await connection.execute(
+            AppendStatement(count: Int64(count), frame: ByteBuffer(bytes: frame)), logger: logger)
+        var appended: (position: StorePosition, writerPID: Int32)?
+        for try await (first, committedAt, pid) in rows {
+            appended = (StorePosition(sequence: UInt64(first), timeMicroseconds: committedAt), pid)
+        }
+        return appended
+    }
+
     /// Runs `append` and returns the first record's position (nil when the fence stopped it).
     static func runAppend(
         _ query: PostgresQuery, on connection: PostgresConnection, logger: Logger
@@ -66,26 +80,11 @@ enum LogQueries {
         after last: UInt64, limit: Int = readRowsMax, window: UInt64 = readWindow, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> (rows: [BatchRow], head: UInt64) {
-        let next = Int64(last + 1)
-        let until = Int64(last + window)
-        let query: PostgresQuery = """
-            SELECT head.last_seq, batch.first_seq, batch.count, batch.committed_at, batch.frame
-            FROM tunnel_registry.log_head AS head
-            LEFT JOIN LATERAL (
-                SELECT first_seq, count, committed_at, frame FROM tunnel_registry.log_batch
-                WHERE first_seq >= coalesce(
-                        (SELECT max(first_seq) FROM tunnel_registry.log_batch WHERE first_seq <= \(next)), 0)
-                  AND first_seq <= \(until)
-                ORDER BY first_seq
-                LIMIT \(Int64(limit))) AS batch ON true
-            ORDER BY batch.first_seq
-            """
-        let stream = try await connection.query(query, logger: logger)
+        let statement = RowsAfterStatement(next: Int64(last + 1), until: Int64(last + window), limit: Int64(limit))
+        let stream = try await connection.execute(statement, logger: logger)
         var rows: [BatchRow] = []
         var head: UInt64 = 0
-        for try await (lastSeq, first, count, committedAt, frame) in stream.decode(
-            (Int64, Int64?, Int32?, Int64?, ByteBuffer?).self)
-        {
+        for try await (lastSeq, first, count, committedAt, frame) in stream {
             head = UInt64(lastSeq)
             guard let first, let count, let committedAt, let frame else { continue }
             rows.append(
@@ -142,26 +141,37 @@ enum ReadProblem: Error {
 }
 
 /// Decodes rows into the records after `last`: skips those at or before `last` (a dense row may
-/// start earlier), stops at a gap (what came before is returned with the problem).
-func recordsAfter(_ last: UInt64, in rows: [BatchRow], head: UInt64? = nil) -> (records: [StoreRecord], problem: ReadProblem?) {
+/// start earlier) and, undecoded, whole rows `omit` names (the tail's own commits), stops at a
+/// gap (what came before is returned with the problem). `through` is the last sequence covered.
+func recordsAfter(
+    _ last: UInt64, in rows: [BatchRow], head: UInt64? = nil, omit: (BatchRow) -> Bool = { _ in false }
+) -> (records: [StoreRecord], through: UInt64, problem: ReadProblem?) {
     var records: [StoreRecord] = []
     var next = last + 1
     for row in rows where row.lastSequence >= next {
-        guard row.firstSequence <= next else { return (records, .gap(expected: next, found: row.firstSequence)) }
+        guard row.firstSequence <= next else {
+            return (records, next - 1, .gap(expected: next, found: row.firstSequence))
+        }
+        if row.firstSequence == next && omit(row) {
+            next = row.lastSequence + 1
+            continue
+        }
         switch BatchFrame.decode(
             row.frame, firstSequence: row.firstSequence, count: row.count, committedAt: row.committedAt)
         {
         case .failure(let failure):
-            return (records, .corrupt(firstSequence: row.firstSequence, reason: failure.reason))
+            return (records, next - 1, .corrupt(firstSequence: row.firstSequence, reason: failure.reason))
         case .success(let decoded):
             let skip = Int(next - row.firstSequence)
             records.append(contentsOf: decoded.records[skip...])
             next = row.lastSequence + 1
         }
     }
-    if let head, records.isEmpty, head >= next {
+    if let head, next == last + 1, head >= next {
         // The head says sequence `next` is committed, yet no row holds it.
-        return (records, .gap(expected: next, found: rows.first { $0.firstSequence > next }?.firstSequence ?? head + 1))
+        return (
+            records, last, .gap(expected: next, found: rows.first { $0.firstSequence > next }?.firstSequence ?? head + 1)
+        )
     }
-    return (records, nil)
+    return (records, next - 1, nil)
 }

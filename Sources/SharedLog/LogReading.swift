@@ -13,9 +13,9 @@ enum LogReading {
             let (rows, head) = try await slot.run("reading the log after sequence \(position)", seconds: seconds) {
                 connection in try await LogQueries.rows(after: position, on: connection, logger: logger)
             }
-            let (records, problem) = recordsAfter(position, in: rows, head: head)
+            let (records, through, problem) = recordsAfter(position, in: rows, head: head)
             for record in records { try body(record) }
-            if let newest = records.last { last = newest.sequence }
+            last = through
             if let problem {
                 if case .gap(let expected, let found) = problem {
                     logger.error(

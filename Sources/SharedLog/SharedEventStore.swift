@@ -13,9 +13,13 @@ public final class SharedEventStore: Sendable {
     let connector: Connector
     let metrics: SharedLogMetrics
     let leadership: Leadership
-    private let writer: ConnectionSlot
+    /// The group commit's connections, one per lane; the first also prepares the schema and checks recovery.
+    private let writers: [ConnectionSlot]
+    private var writer: ConnectionSlot { writers[0] }
     let reader: ConnectionSlot
     private let committer: GroupCommitter
+    /// This store's acknowledged commits, for a tail that omits them.
+    let ownCommits = OwnCommits()
     let merger: Merger
     private let background: Mutex<[Task<Void, Never>]>
     let logger: Logger
@@ -26,26 +30,33 @@ public final class SharedEventStore: Sendable {
         self.logger = logger
         let metrics = SharedLogMetrics()
         self.metrics = metrics
-        let writer = ConnectionSlot(connector: connector, role: "writer")
-        self.writer = writer
+        let writers = (0..<max(1, configuration.appendStatementsInFlight)).map {
+            ConnectionSlot(connector: connector, role: "writer \($0)")
+        }
+        self.writers = writers
         reader = ConnectionSlot(connector: connector, role: "reader")
         leadership = Leadership(
             connector: connector, checkSeconds: configuration.leaderCheckSeconds,
             statementSeconds: configuration.writeTimeoutSeconds, metrics: metrics, logger: logger)
         let level = configuration.compressionLevel
+        let ownCommits = ownCommits
         committer = GroupCommitter(
-            timeoutSeconds: configuration.writeTimeoutSeconds, recordsMax: configuration.appendRecordsMax
-        ) { payloads, seconds in
-            let query = LogQueries.append(
-                count: payloads.count, frame: BatchFrame.encode(payloads: payloads, level: level), fenced: false)
+            timeoutSeconds: configuration.writeTimeoutSeconds, recordsMax: configuration.appendRecordsMax,
+            lanes: writers.count
+        ) { lane, payloads, seconds in
+            let frame = BatchFrame.encode(payloads: payloads, level: level)
             do {
-                let position = try await writer.run("appending \(payloads.count) records", seconds: seconds) {
-                    connection in try await LogQueries.runAppend(query, on: connection, logger: logger)
+                let appended = try await writers[lane].run("appending \(payloads.count) records", seconds: seconds) {
+                    connection in
+                    try await LogQueries.runPreparedAppend(
+                        count: payloads.count, frame: frame, on: connection, logger: logger)
                 }
-                guard let position else {
+                guard let appended else {
                     throw SharedLogError(.database, "\(connector.url.label): the append returned no row (log_head missing?)")
                 }
-                return position
+                ownCommits.acknowledged(
+                    first: appended.position.sequence, count: payloads.count, lane: lane, writerPID: appended.writerPID)
+                return appended.position
             } catch {
                 metrics.databaseError()
                 throw error
@@ -179,11 +190,14 @@ public final class SharedEventStore: Sendable {
         }
     }
 
-    /// Record batches after `sequence` as any instance commits them, in order, never skipping one.
+    /// Record batches after `sequence` as any instance commits them, in order, never skipping one;
+    /// with `tailOmitsOwnAppends`, except the commits this store's `append` acknowledged (their
+    /// callers hold them already): the batches then have holes exactly there.
     public func records(after sequence: UInt64) -> AsyncThrowingStream<[StoreRecord], any Error> {
         Tail(
             connector: connector, pollSeconds: configuration.pollIntervalSeconds,
-            statementSeconds: configuration.statementTimeoutSeconds, metrics: metrics, logger: logger
+            statementSeconds: configuration.statementTimeoutSeconds, metrics: metrics,
+            own: configuration.tailOmitsOwnAppends ? ownCommits : nil, logger: logger
         ).stream(after: sequence)
     }
 
@@ -202,7 +216,7 @@ public final class SharedEventStore: Sendable {
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
         committer.close()
-        await writer.close()
+        for writer in writers { await writer.close() }
         await reader.close()
         await merger.slot.close()
     }

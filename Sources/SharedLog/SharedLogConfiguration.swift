@@ -38,6 +38,15 @@ public struct SharedLogConfiguration: Sendable {
 
     /// Most records one append statement carries (a group commit takes whole callers up to this).
     public var appendRecordsMax = 8_192
+    /// Most append statements one instance keeps in flight, each on its own connection: while one
+    /// waits for its commit (the head row is held through the WAL flush), the next group is
+    /// already queued at the database behind it. More than one makes groups smaller: on a busy
+    /// machine the cost per statement then outweighs the latency saved (README.md, "The shared log").
+    public var appendStatementsInFlight = 1
+    /// When true the tail (`records(after:)`) leaves out the commits this store's `append`
+    /// acknowledged, reading and decoding only what other sessions wrote; for a consumer that
+    /// takes its own appends from `append`'s answer, as the Registry does.
+    public var tailOmitsOwnAppends = false
 
     /// A configuration with the defaults.
     public init(url: String, instance: String) {
@@ -50,5 +59,11 @@ extension SharedLogConfiguration {
     /// `url` with its password replaced by `***`, for logs and messages.
     public static func redacted(_ url: String) -> String {
         DatabaseURL.redacted(url)
+    }
+
+    /// Checks the syntax of `url` without connecting (the server does it while parsing its
+    /// options, before binding anything); throws the one-line `invalidURL` error `open` would.
+    public static func validate(url: String) throws(SharedLogError) {
+        _ = try DatabaseURL(url)
     }
 }

@@ -2,17 +2,21 @@ import Registry
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The tail: every batch after a sequence, as committed by any instance, in order and gap-free.
 /// It LISTENs for the notification each append sends, reads `first_seq > last` on each one and
 /// at least every `pollSeconds` (notifications are lost while disconnected), and on connection
 /// loss reconnects, listens again and catches up. A gap is logged as an error and read again,
-/// never skipped.
+/// never skipped. With `own`, the commits this store acknowledged are left out: the cursor moves
+/// over them without a read, a notification from one of this store's writer sessions wakes no
+/// read, and a read that meets them does not decode them.
 struct Tail: Sendable {
     let connector: Connector
     let pollSeconds: Double
     let statementSeconds: Double
     let metrics: SharedLogMetrics
+    let own: OwnCommits?
     let logger: Logger
 
     /// The stream `records(after:)` returns; it ends when the consumer stops or on a damaged row.
@@ -63,26 +67,44 @@ struct Tail: Sendable {
         _ continuation: AsyncThrowingStream<[StoreRecord], any Error>.Continuation
     ) async throws {
         let pollSeconds = pollSeconds
-        try await connection.listen(on: Schema.channel) { notifications in
-            let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    defer { wake.finish() }
-                    for try await _ in notifications { wake.yield() }
+        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        // Whether something other than this store's acknowledged commits may be waiting.
+        let mustRead = ReadFlag()
+        let own = own
+        let listening = connection.addListener(channel: Schema.channel) { _, notification in
+            if own?.isOwnWriter(notification.backendPID) != true { mustRead.raise() }
+            wake.yield()
+        }
+        let follower = own?.follow { wake.yield() }
+        connection.closeFuture.whenComplete { _ in wake.finish() }
+        defer {
+            listening.stop()
+            if let follower { own?.unfollow(follower) }
+        }
+        // The LISTEN goes out before this query: once it answers, no commit goes unnotified.
+        try await connection.query("SELECT 1", logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(pollSeconds))
+                    mustRead.raise()
+                    wake.yield()
                 }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .seconds(pollSeconds))
-                        wake.yield()
-                    }
-                }
-                wake.yield()
-                for await _ in wakes {
-                    try await catchUp(connection, cursor, continuation)
-                }
-                group.cancelAll()
-                throw SharedLogError(.unavailable, "\(connector.url.label): the notification stream ended")
             }
+            wake.yield()
+            for await _ in wakes {
+                if let own {
+                    let through = own.skip(after: cursor.last)
+                    if through > cursor.last {
+                        cursor.last = through
+                        metrics.tailLag(seconds: 0)
+                    }
+                    guard mustRead.take() else { continue }
+                }
+                try await catchUp(connection, cursor, continuation)
+            }
+            group.cancelAll()
+            throw SharedLogError(.unavailable, "\(connector.url.label): the notification stream ended")
         }
     }
 
@@ -91,6 +113,7 @@ struct Tail: Sendable {
         _ connection: PostgresConnection, _ cursor: Cursor,
         _ continuation: AsyncThrowingStream<[StoreRecord], any Error>.Continuation
     ) async throws {
+        let own = own
         while true {
             let last = cursor.last
             let logger = logger
@@ -98,9 +121,11 @@ struct Tail: Sendable {
                 seconds: statementSeconds, what: "\(connector.url.label): reading the log",
                 onTimeout: { connection.closeInBackground() }
             ) { try await LogQueries.rows(after: last, on: connection, logger: logger) }
-            let (records, problem) = recordsAfter(last, in: rows, head: head)
+            let (records, through, problem) = recordsAfter(last, in: rows, head: head) { row in
+                own?.contains(first: row.firstSequence, count: row.count) ?? false
+            }
+            cursor.last = through
             if let newest = records.last {
-                cursor.last = newest.sequence
                 continuation.yield(records)
                 let nowMicroseconds = Int64(Date().timeIntervalSince1970 * 1_000_000)
                 metrics.tailLag(seconds: Double(max(0, nowMicroseconds - newest.timeMicroseconds)) / 1e6)
@@ -122,4 +147,14 @@ struct Tail: Sendable {
             }
         }
     }
+}
+
+/// Whether the tail must read: raised by a notification from another session and by the poll
+/// tick, taken (and lowered) by the tail before it reads.
+private final class ReadFlag: Sendable {
+    private let raised = Atomic<Bool>(true)
+
+    func raise() { raised.store(true, ordering: .sequentiallyConsistent) }
+
+    func take() -> Bool { raised.exchange(false, ordering: .sequentiallyConsistent) }
 }

@@ -5,7 +5,7 @@ enum EnvironmentOptions {
     /// Options taking a value, by long name.
     static let valued = [
         "data-dir", "http", "http-path", "grpc", "token", "token-file", "tls-cert", "tls-key", "lease-ttl",
-        "fsync", "segment-size", "log-level", "log-format", "get-order", "postgres", "instance",
+        "fsync", "segment-size", "log-level", "log-format", "get-order", "postgres", "instance", "retention",
     ]
     /// Flags, set by `1`, `true` or `yes`.
     static let flags = ["allow-unauthenticated"]

@@ -16,8 +16,10 @@ enum RegistryStorage: Sendable {
         case .local(let options):
             return try await Registry.open(configuration, localLog: options, logger: logger)
         case .shared(let url):
-            let store = try await SharedEventStore.open(
-                SharedLogConfiguration(url: url, instance: configuration.instance), logger: logger)
+            var shared = SharedLogConfiguration(url: url, instance: configuration.instance)
+            // The Registry folds its own appends from `append`'s answer: its tail reads only the others'.
+            shared.tailOmitsOwnAppends = true
+            let store = try await SharedEventStore.open(shared, logger: logger)
             do {
                 return try await Registry.open(
                     configuration, store: store, snapshots: SharedSnapshotStore(store: store), logger: logger)

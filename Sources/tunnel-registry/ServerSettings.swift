@@ -4,6 +4,7 @@ import FileStore
 import Logging
 import PluginServer
 import Registry
+import SharedLog
 
 /// The command line turned into validated settings; each error names the option and value.
 struct ServerSettings: Sendable {
@@ -46,9 +47,20 @@ struct ServerSettings: Sendable {
             throw ConfigurationError("--segment-size \(command.segmentSize) is below 4096 bytes; use e.g. 67108864")
         }
         localLog.segmentBytesMax = command.segmentSize
+        if let text = command.retention {
+            localLog.retentionMicroseconds = try DurationText.microseconds(text, option: "--retention")
+        }
         if let url = command.postgres {
             guard !url.isEmpty else {
                 throw ConfigurationError("--postgres is empty; pass postgres://user:pass@host:5432/db or leave it out")
+            }
+            do {
+                try SharedLogConfiguration.validate(url: url)
+            } catch {
+                throw ConfigurationError("--postgres: \(error.description)")
+            }
+            guard command.retention == nil else {
+                throw ConfigurationError("--retention applies to the local log only; leave it out with --postgres")
             }
             postgresURL = url
             registry.instance = command.instance ?? Self.defaultInstanceName(http: server.http)
@@ -114,10 +126,10 @@ struct ServerSettings: Sendable {
     }
 }
 
-/// Durations as operators write them: `500ms`, `45s`, `2m`, `1h`, `1.5s`.
+/// Durations as operators write them: `500ms`, `45s`, `2m`, `1h`, `30d`, `1.5s`.
 enum DurationText {
     static func microseconds(_ text: String, option: String) throws(ConfigurationError) -> Int64 {
-        let units: [(String, Double)] = [("ms", 1_000), ("us", 1), ("s", 1_000_000), ("m", 60_000_000), ("h", 3_600_000_000)]
+        let units: [(String, Double)] = [("ms", 1_000), ("us", 1), ("s", 1_000_000), ("m", 60_000_000), ("h", 3_600_000_000), ("d", 86_400_000_000)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
             if let value = Double(number), value.isFinite, value > 0, value * scale < 1e15,
@@ -126,6 +138,6 @@ enum DurationText {
                 return Int64(value * scale)
             }
         }
-        throw ConfigurationError("\(option) \(text) is not a duration; write e.g. 500ms, 45s, 2m or 1h")
+        throw ConfigurationError("\(option) \(text) is not a duration; write e.g. 500ms, 45s, 2m, 1h or 30d")
     }
 }

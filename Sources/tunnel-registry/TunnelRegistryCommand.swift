@@ -56,6 +56,9 @@ struct TunnelRegistryCommand: AsyncParsableCommand {
     @Option(name: .customLong("segment-size"), help: "Start a new log segment after this many bytes.")
     var segmentSize = 64 << 20
 
+    @Option(help: "Remove log history older than this (e.g. 30d, 12h) once a snapshot covers it; default: keep all.")
+    var retention: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 

@@ -85,7 +85,9 @@ import Testing
 
     @Test func fullDiskAnswers503KeepsGetAndRecovers() async throws {
         // Proves a log write failure (file-size limit → EFBIG) is 503 with Get still served, and writes recover.
-        let server = try await ServerProcess.start(launcher: ["/usr/bin/prlimit", "--fsize=131072:unlimited", "--"])
+        // A lease far longer than the fill takes on a busy machine: "keep" must not expire meanwhile.
+        let server = try await ServerProcess.start(
+            arguments: ["--lease-ttl", "1h"], launcher: ["/usr/bin/prlimit", "--fsize=131072:unlimited", "--"])
         defer { server.cleanUp() }
         let http = HTTPCalls(base: server.httpBase)
         #expect(try await http.register(id: "keep", name: "t", address: "10.0.0.1:80").status == 200)

@@ -49,12 +49,25 @@ import Testing
             firstSequence: 1, count: 3, committedAt: 10, frame: BatchFrame.encode(payloads: [[1], [2], [3]], level: 3))
         let after = BatchRow(
             firstSequence: 6, count: 1, committedAt: 11, frame: BatchFrame.encode(payloads: [[6]], level: 3))
-        let (records, problem) = recordsAfter(1, in: [dense, after])
+        let (records, _, problem) = recordsAfter(1, in: [dense, after])
         #expect(records.map(\.sequence) == [2, 3])
         guard case .gap(let expected, let found)? = problem else {
             Issue.record("no gap reported")
             return
         }
         #expect(expected == 4 && found == 6)
+    }
+
+    @Test func readerPassesOmittedRowsWithoutDecodingThem() {
+        // A row the tail omits (its own commit) is covered by `through` but never decoded, even when damaged.
+        let first = BatchRow(
+            firstSequence: 1, count: 2, committedAt: 10, frame: BatchFrame.encode(payloads: [[1], [2]], level: 3))
+        let own = BatchRow(firstSequence: 3, count: 2, committedAt: 11, frame: [0xFF, 0xFF])
+        let last = BatchRow(
+            firstSequence: 5, count: 1, committedAt: 12, frame: BatchFrame.encode(payloads: [[5]], level: 3))
+        let (records, through, problem) = recordsAfter(0, in: [first, own, last], head: 5) { $0.firstSequence == 3 }
+        #expect(problem == nil)
+        #expect(records.map(\.sequence) == [1, 2, 5])
+        #expect(through == 5)
     }
 }

@@ -6,7 +6,7 @@ struct LogBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log-bench",
         abstract: "Measure EventLog append, compression and replay on the registry's reference workload.",
-        subcommands: [BenchCommand.self, CrashChildCommand.self],
+        subcommands: [BenchCommand.self, CrashChildCommand.self, RetentionCommand.self],
         defaultSubcommand: BenchCommand.self
     )
 }

@@ -22,10 +22,11 @@ struct RegistryBench {
         case "storm": try await storm(count: count)
         case "fill": try await fill(directory: arguments[1], count: count)
         case "open": try await openOnly(directory: arguments[1])
+        case "restart": try restart(count: count)
         case "all": try all()
         default:
             FileHandle.standardError.write(
-                Data("usage: registry-bench [all | memory N | sweep N | storm N | fill DIR N | open DIR]\n".utf8))
+                Data("usage: registry-bench [all | memory N | sweep N | storm N | restart N | fill DIR N | open DIR]\n".utf8))
             exit(2)
         }
     }

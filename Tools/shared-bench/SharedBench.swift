@@ -7,8 +7,10 @@ import Synchronization
 
 /// The shared log's figures against a real PostgreSQL: bytes per event of the reference workload
 /// as written (one event per commit, the registry's pace) and after merging; durable appends/s
-/// with 64 concurrent appenders; tail lag p50/p99 between two store instances at paced rates.
-/// Each phase runs in its own new database on the server (dropped afterwards).
+/// with 64 concurrent appenders; tail lag p50/p99 between two store instances at paced rates;
+/// and, with real `tunnel-registry` processes, durable HTTP renews/s of a cluster of two against
+/// one standalone instance (`renews`) and start-to-ready of an instance joining a large cluster
+/// (`join`). Each phase runs in its own new database on the server (dropped afterwards).
 @main
 struct SharedBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,18 +26,48 @@ struct SharedBench: AsyncParsableCommand {
     @Option(help: "zstd level of merged rows (default: the configuration's).") var mergeLevel: Int?
     @Option(help: "Most records per merged row (default: the configuration's).") var mergeRecords: Int?
     @Flag(help: "Measure bytes per event only.") var sizeOnly = false
+    @Option(
+        parsing: .upToNextOption,
+        help: "Phases to run: bytes, appends, lag, renews, join (default: bytes appends lag).")
+    var phases: [Phase] = [.bytes, .appends, .lag]
+    @Option(help: "The tunnel-registry executable (default: the one beside this benchmark).")
+    var registry: String?
+    @Option(help: "wrk script of the renews phase.") var wrkScript = "Tools/loadgen/renew.lua"
+    @Option(help: "Seconds of each wrk run of the renews phase.") var renewSeconds = 10.0
+    @Option(help: "HTTP connections of the renews phase (split between the cluster's instances).")
+    var renewConnections = 64
+    @Option(help: "Runs of the renews and join phases (medians are printed).") var renewRuns = 3
+    @Option(help: "Events in the log of the join phase.") var joinEvents = 1_000_000
+    @Option(help: "Live services of the join phase.") var joinLive = 100_000
+    @Option(help: "Renews appended after the snapshot of the join phase.") var joinTail = 50_000
+
+    /// A part of the benchmark.
+    enum Phase: String, ExpressibleByArgument, CaseIterable {
+        case bytes, appends, lag, renews, join
+    }
+
+    /// The tunnel-registry executable the renews and join phases start.
+    var registryBinary: String {
+        registry
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("tunnel-registry").path
+    }
 
     func run() async throws {
         var logger = Logger(label: "shared-bench") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
         let admin = try BenchDatabase(url: postgres)
-        try await measureBytes(admin, logger: logger)
-        if sizeOnly { return }
-        try await measureAppends(admin, logger: logger)
-        for rate in lagRates { try await measureLag(admin, rate: rate, logger: logger) }
+        let phases = sizeOnly ? [.bytes] : phases
+        if phases.contains(.bytes) { try await measureBytes(admin, logger: logger) }
+        if phases.contains(.appends) { try await measureAppends(admin, logger: logger) }
+        if phases.contains(.lag) {
+            for rate in lagRates { try await measureLag(admin, rate: rate, logger: logger) }
+        }
+        if phases.contains(.renews) { try await measureClusterRenews(admin) }
+        if phases.contains(.join) { try await measureJoin(admin, logger: logger) }
     }
 
-    private func configuration(_ url: String, _ instance: String) -> SharedLogConfiguration {
+    func configuration(_ url: String, _ instance: String) -> SharedLogConfiguration {
         var configuration = SharedLogConfiguration(url: url, instance: instance)
         configuration.mergeIntervalSeconds = 0
         configuration.participatesInLeadership = false

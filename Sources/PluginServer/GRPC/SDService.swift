@@ -13,21 +13,21 @@ struct SDService: Proto_SD.SimpleServiceProtocol {
 
     func register(request: Proto_RegisterRequest, context: ServerContext) async throws -> Proto_RegisterReply {
         let start = ContinuousClock.now
-        defer { calls.metrics.recordRequest(front: "grpc", call: "register", since: start) }
+        defer { calls.metrics.recordRequest(.grpc, .register, since: start) }
         try await run { () async throws(RequestFailure) in try await calls.register(Self.fields(request.service), peer: Self.peer(context)) }
         return .with { $0.ok = true }
     }
 
     func deregister(request: Proto_DeregisterRequest, context: ServerContext) async throws -> Proto_DeregisterReply {
         let start = ContinuousClock.now
-        defer { calls.metrics.recordRequest(front: "grpc", call: "deregister", since: start) }
+        defer { calls.metrics.recordRequest(.grpc, .deregister, since: start) }
         try await run { () async throws(RequestFailure) in try await calls.deregister(Self.fields(request.service), peer: Self.peer(context)) }
         return .with { $0.ok = true }
     }
 
     func renew(request: Proto_RenewRequest, context: ServerContext) async throws -> Proto_RenewReply {
         let start = ContinuousClock.now
-        defer { calls.metrics.recordRequest(front: "grpc", call: "renew", since: start) }
+        defer { calls.metrics.recordRequest(.grpc, .renew, since: start) }
         let outcome = try await run { () async throws(RequestFailure) -> RenewOutcome in
             try await calls.renew(Self.fields(request.service), peer: Self.peer(context))
         }
@@ -36,7 +36,7 @@ struct SDService: Proto_SD.SimpleServiceProtocol {
 
     func get(request: Proto_GetServiceRequest, context: ServerContext) async throws -> Proto_GetServiceReply {
         let start = ContinuousClock.now
-        defer { calls.metrics.recordRequest(front: "grpc", call: "get", since: start) }
+        defer { calls.metrics.recordRequest(.grpc, .get, since: start) }
         let services = try await run { () async throws(RequestFailure) -> [Service] in try await calls.get(name: request.name) }
         return .with { reply in
             reply.services = services.map { service in

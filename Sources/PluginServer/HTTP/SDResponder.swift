@@ -19,7 +19,7 @@ struct SDResponder: HTTPResponder {
 
     func respond(to request: Request, context: PeerRequestContext) async throws -> Response {
         let start = ContinuousClock.now
-        var call = "other"
+        var call = ServerMetrics.Call.other
         let response: Response
         switch request.uri.path {
         case path:
@@ -44,7 +44,7 @@ struct SDResponder: HTTPResponder {
                 .notFound, "no such path \(request.uri.path); GOST's plugin URL is \(path), also /healthz /readyz /metrics"
             )
         }
-        calls.metrics.recordRequest(front: "http", call: call, since: start)
+        calls.metrics.recordRequest(.http, call, since: start)
         return response
     }
 
@@ -64,18 +64,18 @@ struct SDResponder: HTTPResponder {
                 return Self.json(.ok, WireJSON.encodeServices(services))
             case .post:
                 try await calls.register(try await body(request, example: WireJSON.example), peer: context.peer)
-                return Self.json(.ok, #"{"ok":true}"#)
+                return Self.ok()
             case .put:
                 let fields = try await body(request, example: WireJSON.keyExample)
                 let outcome = try await calls.renew(fields, peer: context.peer)
                 guard outcome != .notFound else {
                     return Self.error(.notFound, Self.notRegistered)
                 }
-                return Self.json(.ok, #"{"ok":true}"#)
+                return Self.ok()
             case .delete:
                 let fields = try await body(request, example: WireJSON.keyExample)
                 try await calls.deregister(fields, peer: context.peer)
-                return Self.json(.ok, #"{"ok":true}"#)
+                return Self.ok()
             default:
                 var response = Self.error(
                     .methodNotAllowed,
@@ -104,6 +104,11 @@ struct SDResponder: HTTPResponder {
             throw .tooLarge("the body is larger than \(limits.bodyBytesMax) bytes; send one small JSON object")
         } catch {
             throw .invalid("the body could not be read (\(error)); send the whole JSON object, e.g. \(example)")
+        }
+        // GOST's bodies are flat objects of plain strings: read them in place; anything else
+        // goes through JSONDecoder, which also words the refusals.
+        if let fields = buffer.withUnsafeReadableBytes({ FlatJSON.decode($0) }) {
+            return fields
         }
         do {
             return try WireJSON.decodeService(Array(buffer.readableBytesView), example: example)
@@ -146,22 +151,28 @@ struct SDResponder: HTTPResponder {
     }
 
     static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(status: status, headers: jsonHeaders, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
+
+    /// `{"ok":true}`, the answer to every accepted write, from buffers made once.
+    static func ok() -> Response {
+        Response(status: .ok, headers: jsonHeaders, body: .init(byteBuffer: okBody))
+    }
+
+    private static let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+    private static let okBody = ByteBuffer(string: #"{"ok":true}"#)
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         json(status, WireJSON.encodeError(message))
     }
 
-    static func callName(_ method: HTTPRequest.Method) -> String {
+    static func callName(_ method: HTTPRequest.Method) -> ServerMetrics.Call {
         switch method {
-        case .post: return "register"
-        case .put: return "renew"
-        case .delete: return "deregister"
-        case .get: return "get"
-        default: return "other"
+        case .post: return .register
+        case .put: return .renew
+        case .delete: return .deregister
+        case .get: return .get
+        default: return .other
         }
     }
 }

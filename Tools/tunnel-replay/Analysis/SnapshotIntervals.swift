@@ -17,13 +17,30 @@ struct SnapshotIntervals {
         var records = 0
     }
 
-    /// Checks records 1 to `lastSequence` against `snapshots` (sequences at or before it, ascending).
-    func run(snapshots: [UInt64], lastSequence: UInt64) throws(ReplayError) -> Outcome {
+    /// Checks records `firstSequence` (1 unless retention removed older segments) to
+    /// `lastSequence` against `snapshots` (sequences at or before it, ascending).
+    func run(snapshots all: [UInt64], firstSequence: UInt64 = 1, lastSequence: UInt64) throws(ReplayError) -> Outcome {
         // One stretch per snapshot; the records after the last one only decode, in block runs.
         // Consecutive stretches are grouped to about `jobRecordsTarget` records, so each worker
         // loads its start snapshot once and compares every snapshot it passes.
         var jobs: [(first: UInt64, last: UInt64, compare: Bool)] = []
-        var first: UInt64 = 1
+        var first: UInt64 = firstSequence
+        var total = Outcome()
+        // After retention the log starts later: the oldest snapshot covering its start is taken as
+        // given (the records up to it only decode), and later snapshots are checked from it.
+        let snapshots = all.filter { $0 + 1 >= firstSequence }
+        if firstSequence > 1 {
+            guard let base = snapshots.first else {
+                total.problems.append(
+                    VerifyProblem(
+                        file: "snapshots", offset: nil, sequence: firstSequence,
+                        problem: "the log starts at sequence \(firstSequence) (retention removed older segments) "
+                            + "but no snapshot at or after \(firstSequence - 1) covers it: the server cannot start"))
+                return total
+            }
+            if base >= firstSequence { jobs.append((firstSequence, base, false)) }
+            first = base + 1
+        }
         for (index, sequence) in snapshots.enumerated() where sequence >= first && sequence <= lastSequence {
             let next = index + 1 < snapshots.count ? snapshots[index + 1] : UInt64.max
             guard sequence - first + 1 >= EventScan.jobRecordsTarget || next > lastSequence else { continue }
@@ -35,7 +52,6 @@ struct SnapshotIntervals {
                 jobs.append((job.firstSequence, min(job.lastSequence ?? lastSequence, lastSequence), false))
             }
         }
-        var total = Outcome()
         let store = directory.snapshotStore()
         let directory = self.directory
         let scan = self.scan

@@ -1,3 +1,4 @@
+import EventLog
 import FileStore
 import Registry
 
@@ -23,10 +24,11 @@ struct StateQuery {
 
     func projection(at point: StatePoint) throws(ReplayError) -> Result {
         let last = scan.lastSequence()
+        let first = (try? scan.reader?.log.firstSequence()) ?? 1
         switch point {
         case .sequence(let sequence):
             guard sequence >= 1, sequence <= last else {
-                let holds = last == 0 ? "the log is empty" : "it holds 1 to \(last)"
+                let holds = last == 0 ? "the log is empty" : "it holds \(first) to \(last)"
                 throw .usage("sequence \(sequence) is not in the log (\(holds)): pick one from `tunnel-replay events`")
             }
             let projection = try fold(throughSequence: sequence)
@@ -38,6 +40,7 @@ struct StateQuery {
 
     private func fold(throughSequence sequence: UInt64) throws(ReplayError) -> Projection {
         guard useSnapshots else {
+            try checkRetained(before: "sequence \(sequence)")
             return try replay { $0.sequence <= sequence }
         }
         guard let reader = scan.reader else {
@@ -45,6 +48,8 @@ struct StateQuery {
         }
         do {
             return try reader.projection(atSequence: sequence, logger: Self.warningLogger)
+        } catch let error as HistoryRemovedError {
+            throw Self.removed(error, before: "sequence \(sequence)")
         } catch {
             throw .readFailed("replaying '\(scan.logPath)' to sequence \(sequence) failed: \(error); run verify")
         }
@@ -52,6 +57,7 @@ struct StateQuery {
 
     private func fold(throughTime time: Int64) throws(ReplayError) -> Projection {
         guard useSnapshots else {
+            try checkRetained(before: Timestamp.format(time))
             return try replay { $0.timeMicroseconds <= time }
         }
         guard let reader = scan.reader else {
@@ -59,6 +65,8 @@ struct StateQuery {
         }
         do {
             return try reader.projection(atTime: time, logger: Self.warningLogger)
+        } catch let error as HistoryRemovedError {
+            throw Self.removed(error, before: Timestamp.format(time))
         } catch {
             throw .readFailed(
                 "replaying '\(scan.logPath)' to \(Timestamp.format(time)) failed: \(error); run verify"
@@ -80,6 +88,24 @@ struct StateQuery {
             return true
         }
         return projection
+    }
+
+    /// A full replay (no snapshot) needs the log to start at sequence 1.
+    private func checkRetained(before point: String) throws(ReplayError) {
+        do {
+            try scan.reader?.checkRetained(foldingAfter: 0)
+        } catch {
+            throw Self.removed(error, before: point)
+        }
+    }
+
+    /// The answer to a point before the retained span: exit 2, naming the retention and where
+    /// the span starts.
+    static func removed(_ error: HistoryRemovedError, before point: String) -> ReplayError {
+        let from =
+            error.replayableFromMicroseconds.map { "; state can be shown from \(Timestamp.format($0)) on" }
+            ?? "; no snapshot covers the log's start (sequence \(error.firstSequence)): run verify"
+        return .readFailed("history before \(point) was removed by retention \(error.retentionOption)\(from)")
     }
 
     static let warningLogger = StderrLogging.logger(label: "tunnel-replay.state")

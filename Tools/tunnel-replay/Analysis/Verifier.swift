@@ -77,6 +77,13 @@ struct Verifier {
         let damaged = Set(logProblems.map(\.file))
         let snapshots = loadSnapshots(&summary)
         var fold = Fold(snapshots: snapshots)
+        if let first = segments.first?.firstSequence, first > 1 {
+            // Retention removed the start of the log: fold from the oldest snapshot covering it.
+            let base = snapshots.keys.sorted().first { $0 + 1 >= first }
+            fold.projection = base.flatMap { snapshots[$0] } ?? Projection()
+            fold.broken = base == nil
+            fold.compared.formUnion(snapshots.keys.filter { $0 <= (base ?? 0) })
+        }
         for segment in segments where segment.lastSequence > 0 {
             guard !damaged.contains("log/" + segment.fileName) else {
                 fold.broken = true
@@ -110,7 +117,9 @@ struct Verifier {
         }
         summary.snapshots = sequences.count
         let outcome = try SnapshotIntervals(directory: directory, scan: scan)
-            .run(snapshots: sequences.filter { $0 <= lastSequence }, lastSequence: lastSequence)
+            .run(
+                snapshots: sequences.filter { $0 <= lastSequence },
+                firstSequence: segments.first?.firstSequence ?? 1, lastSequence: lastSequence)
         summary.records = outcome.records
         summary.problems += outcome.problems
         for sequence in sequences where sequence > lastSequence {

@@ -32,7 +32,7 @@ struct EventsCommand: ParsableCommand {
             try Self.writeJSON(scan, filter: EventViewFilter(filter), since: since, until: until)
             return
         }
-        let writer = common.writer(columns: EventRow.columns)
+        let writer = common.writer(columns: EventRow.columns(for: scan))
         try scan.scan(from: since.map(ScanStart.time) ?? .beginning, until: until) { event in
             if filter.matches(event) { writer.writeEvent(event) }
             return true
@@ -82,12 +82,27 @@ extension EventsCommand {
 enum EventRow {
     static let columns = ["seq", "time", "kind", "id", "name", "node", "network", "address", "peer"]
 
-    static func cells(_ event: RegistryEvent) -> [Cell] {
-        [
+    /// The columns of a text or csv listing: `instance` last when the log records which instance
+    /// logged each event (a cluster's shared log, or a data directory exported from one).
+    static func columns(for scan: EventScan) -> [String] {
+        recordsInstances(scan: scan) ? columns + ["instance"] : columns
+    }
+
+    /// True for a shared log, and for a data directory whose first record names an instance.
+    private static func recordsInstances(scan: EventScan) -> Bool {
+        guard scan.postgres == nil else { return true }
+        guard var cursor = try? scan.makeCursor(.beginning), let first = try? scan.next(&cursor) else { return false }
+        return !first.instance.isEmpty
+    }
+
+    static func cells(_ event: RegistryEvent, instance: Bool = false) -> [Cell] {
+        var cells: [Cell] = [
             .int(Int64(event.sequence)), .time(event.timeMicroseconds), .text(event.kind.rawValue),
             .text(event.service.id), .text(event.service.name), .text(event.service.node),
             .text(event.service.network), .text(event.service.address), .text(event.peer),
         ]
+        if instance { cells.append(.text(event.instance)) }
+        return cells
     }
 
     /// `register,expire` → the kinds; nil for no filter; a usage error naming a bad kind.
@@ -118,7 +133,7 @@ extension RowWriter {
     /// (the hot path of `events` and `follow`), other formats go through cells.
     func writeEvent(_ event: RegistryEvent) {
         guard format == .json, columns == EventRow.columns else {
-            write(EventRow.cells(event))
+            write(EventRow.cells(event, instance: columns.count > EventRow.columns.count))
             return
         }
         var row = ScratchCursor(scratch)

@@ -1,0 +1,1 @@
+../../../Sources/PluginServer/Proto/sd.pb.swift
