@@ -24,16 +24,20 @@ if [[ ! -d "$DATA/log" ]]; then
     "$R" generate --scenario bench --events "$EVENTS" --connectors "${CONNECTORS:-15000}" --out "$DATA" >&2
 fi
 
-# Median wall-clock seconds of 3 runs of the given command (output discarded).
+# Median wall-clock seconds of 3 runs of the given command (output discarded); the median CPU
+# seconds (user + system) of the same runs go to stderr, steadier on a shared machine.
 median() {
-    local runs=()
+    local runs=() cpus=()
     for _ in 1 2 3; do
         local start end
         start=$(date +%s.%N)
-        "$@" >/dev/null
+        /usr/bin/time -f '%U %S' -o /tmp/bench-replay-cpu.$$ "$@" >/dev/null
         end=$(date +%s.%N)
         runs+=("$(echo "$end - $start" | bc)")
+        cpus+=("$(awk '{print $1 + $2}' /tmp/bench-replay-cpu.$$)")
     done
+    rm -f /tmp/bench-replay-cpu.$$
+    echo "  (cpu $(printf '%s\n' "${cpus[@]}" | sort -n | sed -n 2p)s of: $*)" >&2
     printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p
 }
 rate() { echo "$COUNT / $1" | bc; }

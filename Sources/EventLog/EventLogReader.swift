@@ -101,8 +101,10 @@ public struct EventLogReader: Sendable {
     }
 
     /// Reads every segment whole (checksums, decompression, sequences, timestamps, seals) and
-    /// returns each problem found, at most one per segment (empty when healthy).
-    public func verify() -> [EventLogError] {
+    /// returns each problem found, at most one per segment (empty when healthy). With `decode`
+    /// false nothing is decompressed: framing, checksums, sequences, frame timestamps and seals are
+    /// checked (a dense seal's commit count is not), for a caller that decodes every record anyway.
+    public func verify(decode: Bool = true) -> [EventLogError] {
         let names: [String]
         do {
             names = try LogDirectory.segmentNames(directory)
@@ -115,7 +117,7 @@ public struct EventLogReader: Sendable {
             let path = directory + "/" + name
             do {
                 let result = try SegmentScanner.scan(
-                    directory: directory, fileName: name, expectedFirstSequence: expected)
+                    directory: directory, fileName: name, expectedFirstSequence: expected, decode: decode)
                 if let problem = result.problem {
                     let hint =
                         index == names.count - 1 && result.seal == nil && problem.isTorn

@@ -1,4 +1,4 @@
-/// Appends little-endian integers, LEB128 varints and length-prefixed strings to a buffer.
+/// Appends bytes, LEB128 varints and length-prefixed strings to a buffer.
 struct ByteWriter {
     private(set) var bytes: [UInt8] = []
 
@@ -28,22 +28,6 @@ struct ByteWriter {
         writeVarint(UInt64(value.utf8.count))
         bytes.append(contentsOf: value.utf8)
     }
-
-    mutating func writeFixed64(_ value: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
-    }
-
-    mutating func writeFixed32(_ value: UInt32) {
-        for shift in stride(from: 0, to: 32, by: 8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
-        }
-    }
-
-    mutating func writeBytes(_ value: [UInt8]) {
-        bytes.append(contentsOf: value)
-    }
 }
 
 /// Why bytes could not be read: the offset and what was expected there.
@@ -54,18 +38,21 @@ struct ByteReaderError: Error, CustomStringConvertible {
     var description: String { "at byte \(offset): \(reason)" }
 }
 
-/// Reads what `ByteWriter` wrote, checking every length against the bytes left.
+/// Reads what `ByteWriter` wrote from borrowed bytes (a snapshot's projection, an event payload
+/// inside a decoded log batch), checking every length against the bytes left. The one reader of
+/// the registry's binary formats: varints of at most 10 bytes, length-prefixed UTF-8 strings.
 struct ByteReader {
-    private let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     private(set) var offset: Int
 
-    init(_ bytes: [UInt8], offset: Int = 0) {
+    init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
         self.bytes = bytes
         self.offset = offset
     }
 
     var remaining: Int { bytes.count - offset }
 
+    @inline(__always)
     mutating func readByte() throws(ByteReaderError) -> UInt8 {
         guard offset < bytes.count else {
             throw ByteReaderError(offset: offset, reason: "unexpected end of data")
@@ -106,58 +93,33 @@ struct ByteReader {
         return Int(value)
     }
 
-    /// A length-prefixed UTF-8 string of at most `maxBytes` bytes.
-    mutating func readString(maxBytes: Int, field: String) throws(ByteReaderError) -> String {
-        let length = try readCount(max: maxBytes, what: "\(field) length")
+    /// The bytes of a length-prefixed UTF-8 string of at most `maxBytes` bytes, valid while
+    /// `bytes` is.
+    mutating func readUTF8(maxBytes: Int, field: StaticString) throws(ByteReaderError) -> UnsafeRawBufferPointer {
+        // Lengths below 128 (every field the server accepts) are one byte: read them inline.
+        let length: Int
+        if offset < bytes.count, bytes[offset] < 0x80, Int(bytes[offset]) <= maxBytes {
+            length = Int(bytes[offset])
+            offset += 1
+        } else {
+            length = try readCount(max: maxBytes, what: "\(field) length")
+        }
         guard length <= remaining else {
-            throw ByteReaderError(
-                offset: offset, reason: "\(field) length \(length) exceeds the \(remaining) bytes left")
+            throw ByteReaderError(offset: offset, reason: "\(field) length \(length) exceeds the \(remaining) bytes left")
         }
-        let start = offset
-        let value = bytes.withUnsafeBufferPointer { buffer -> String? in
-            let slice = UnsafeBufferPointer(rebasing: buffer[start..<start + length])
-            // Fields are almost always ASCII: check that in one pass and skip full validation.
-            var highBits: UInt8 = 0
-            for byte in slice { highBits |= byte }
-            if highBits < 0x80 { return String(decoding: slice, as: UTF8.self) }
-            return String(validating: slice, as: UTF8.self)
-        }
-        guard let value else {
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
+        // Fields are almost always ASCII: check that in one pass and validate only the others.
+        var highBits: UInt8 = 0
+        for byte in slice { highBits |= byte }
+        if highBits >= 0x80, String(validating: slice.assumingMemoryBound(to: UInt8.self), as: UTF8.self) == nil {
             throw ByteReaderError(offset: offset, reason: "\(field) is not valid UTF-8")
         }
         offset += length
-        return value
+        return slice
     }
 
-    mutating func readFixed64() throws(ByteReaderError) -> UInt64 {
-        guard remaining >= 8 else {
-            throw ByteReaderError(offset: offset, reason: "unexpected end of data in a 64-bit field")
-        }
-        var value: UInt64 = 0
-        for index in 0..<8 {
-            value |= UInt64(bytes[offset + index]) << UInt64(8 * index)
-        }
-        offset += 8
-        return value
-    }
-
-    mutating func readFixed32() throws(ByteReaderError) -> UInt32 {
-        guard remaining >= 4 else {
-            throw ByteReaderError(offset: offset, reason: "unexpected end of data in a 32-bit field")
-        }
-        var value: UInt32 = 0
-        for index in 0..<4 {
-            value |= UInt32(bytes[offset + index]) << UInt32(8 * index)
-        }
-        offset += 4
-        return value
-    }
-
-    mutating func readBytes(_ count: Int) throws(ByteReaderError) -> [UInt8] {
-        guard count <= remaining else {
-            throw ByteReaderError(offset: offset, reason: "\(count) bytes wanted, \(remaining) left")
-        }
-        defer { offset += count }
-        return Array(bytes[offset..<offset + count])
+    /// A length-prefixed UTF-8 string of at most `maxBytes` bytes.
+    mutating func readString(maxBytes: Int, field: StaticString) throws(ByteReaderError) -> String {
+        String(decoding: try readUTF8(maxBytes: maxBytes, field: field), as: UTF8.self)
     }
 }

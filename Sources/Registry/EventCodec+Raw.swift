@@ -25,7 +25,7 @@ extension EventCodec {
     public static func view(_ payload: UnsafeRawBufferPointer, sequence: UInt64) throws(EventDecodingError)
         -> EventPayloadView
     {
-        var reader = RawPayloadReader(bytes: payload)
+        var reader = ByteReader(payload)
         do {
             return try viewFields(&reader)
         } catch {
@@ -37,8 +37,12 @@ extension EventCodec {
     public static func decode(_ payload: UnsafeRawBufferPointer, sequence: UInt64, time: Int64) throws(
         EventDecodingError
     ) -> RegistryEvent {
-        let fields = try view(payload, sequence: sequence)
-        return RegistryEvent(
+        event(try view(payload, sequence: sequence), sequence: sequence, time: time)
+    }
+
+    /// The event a checked view holds (its strings built), the record at `sequence` committed at `time`.
+    public static func event(_ fields: EventPayloadView, sequence: UInt64, time: Int64) -> RegistryEvent {
+        RegistryEvent(
             sequence: sequence, timeMicroseconds: time, kind: fields.kind,
             service: Service(
                 id: string(fields.id), name: string(fields.name), node: string(fields.node),
@@ -54,7 +58,7 @@ extension EventCodec {
         String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func viewFields(_ reader: inout RawPayloadReader) throws(ByteReaderError) -> EventPayloadView {
+    private static func viewFields(_ reader: inout ByteReader) throws(ByteReaderError) -> EventPayloadView {
         let payloadVersion = try reader.readByte()
         guard payloadVersion == version else {
             throw ByteReaderError(
@@ -64,12 +68,12 @@ extension EventCodec {
         guard let kind = kind(of: kindCode) else {
             throw ByteReaderError(offset: 1, reason: "unknown event kind \(kindCode)")
         }
-        let id = try reader.readString(field: "id")
-        let name = try reader.readString(field: "name")
-        let node = try reader.readString(field: "node")
-        let network = try reader.readString(field: "network")
-        let address = try reader.readString(field: "address")
-        let peer = try reader.readString(field: "peer")
+        let id = try reader.readUTF8(maxBytes: fieldBytesMax, field: "id")
+        let name = try reader.readUTF8(maxBytes: fieldBytesMax, field: "name")
+        let node = try reader.readUTF8(maxBytes: fieldBytesMax, field: "node")
+        let network = try reader.readUTF8(maxBytes: fieldBytesMax, field: "network")
+        let address = try reader.readUTF8(maxBytes: fieldBytesMax, field: "address")
+        let peer = try reader.readUTF8(maxBytes: fieldBytesMax, field: "peer")
         let flagsOffset = reader.offset
         let flags = try reader.readByte()
         guard flags & ~knownFlags == 0 else {
@@ -80,7 +84,8 @@ extension EventCodec {
         let renewSequence = flags & renewSequenceFlag != 0 ? try reader.readVarint() : nil
         let instance =
             flags & instanceFlag != 0
-            ? try reader.readString(field: "instance") : UnsafeRawBufferPointer(start: nil, count: 0)
+            ? try reader.readUTF8(maxBytes: fieldBytesMax, field: "instance")
+            : UnsafeRawBufferPointer(start: nil, count: 0)
         guard reader.remaining == 0 else {
             throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")
         }
@@ -88,80 +93,5 @@ extension EventCodec {
             kind: kind, id: id, name: name, node: node, network: network, address: address, peer: peer,
             lapsedAtMicroseconds: lapsed, leaseTTLMicroseconds: ttl, renewSequence: renewSequence,
             instance: instance)
-    }
-}
-
-/// The payload reader over borrowed bytes: the same checks as `ByteReader` (lengths against the
-/// bytes left and `EventCodec.fieldBytesMax`, varints of at most 10 bytes, UTF-8).
-struct RawPayloadReader {
-    let bytes: UnsafeRawBufferPointer
-    private(set) var offset = 0
-
-    init(bytes: UnsafeRawBufferPointer) {
-        self.bytes = bytes
-    }
-
-    var remaining: Int { bytes.count - offset }
-
-    @inline(__always)
-    mutating func readByte() throws(ByteReaderError) -> UInt8 {
-        guard offset < bytes.count else {
-            throw ByteReaderError(offset: offset, reason: "unexpected end of data")
-        }
-        defer { offset += 1 }
-        return bytes[offset]
-    }
-
-    mutating func readVarint() throws(ByteReaderError) -> UInt64 {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let byte = try readByte()
-            if shift == 63 && byte > 1 {
-                throw ByteReaderError(offset: offset - 1, reason: "varint overflows 64 bits")
-            }
-            value |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return value }
-            shift += 7
-            if shift > 63 {
-                throw ByteReaderError(offset: offset, reason: "varint longer than 10 bytes")
-            }
-        }
-    }
-
-    mutating func readSignedVarint() throws(ByteReaderError) -> Int64 {
-        let raw = try readVarint()
-        return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
-    }
-
-    /// The bytes of a length-prefixed UTF-8 string of at most `EventCodec.fieldBytesMax` bytes.
-    mutating func readString(field: StaticString) throws(ByteReaderError) -> UnsafeRawBufferPointer {
-        let start = offset
-        // Lengths below 128 (every field the server accepts) are one byte.
-        let length: Int
-        if offset < bytes.count, bytes[offset] < 0x80 {
-            length = Int(bytes[offset])
-            offset += 1
-        } else {
-            let value = try readVarint()
-            guard value <= UInt64(EventCodec.fieldBytesMax) else {
-                throw ByteReaderError(
-                    offset: start,
-                    reason: "\(field) length of \(value) exceeds the limit of \(EventCodec.fieldBytesMax)")
-            }
-            length = Int(value)
-        }
-        guard length <= remaining else {
-            throw ByteReaderError(offset: offset, reason: "\(field) length \(length) exceeds the \(remaining) bytes left")
-        }
-        let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
-        // Fields are almost always ASCII: check that in one pass and validate only the others.
-        var highBits: UInt8 = 0
-        for byte in slice { highBits |= byte }
-        if highBits >= 0x80, String(validating: slice.assumingMemoryBound(to: UInt8.self), as: UTF8.self) == nil {
-            throw ByteReaderError(offset: offset, reason: "\(field) is not valid UTF-8")
-        }
-        offset += length
-        return slice
     }
 }

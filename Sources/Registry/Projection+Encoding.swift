@@ -48,6 +48,13 @@ extension Projection {
     }
 
     init(encoded bytes: [UInt8]) throws(ByteReaderError) {
+        let decoded = bytes.withUnsafeBytes { raw in
+            Result { () throws(ByteReaderError) in try Projection(reading: raw) }
+        }
+        self = try decoded.get()
+    }
+
+    private init(reading bytes: UnsafeRawBufferPointer) throws(ByteReaderError) {
         var reader = ByteReader(bytes)
         let version = try reader.readByte()
         guard version == 1 || version == Projection.encodingVersion else {

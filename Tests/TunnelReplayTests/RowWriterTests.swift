@@ -84,4 +84,20 @@ import Testing
         let prefix = "{\"seq\":12345,\"time\":\"2026-11-26T03:14:00.000001Z\",\"kind\":\"renew\",\"id\":\"id\\\"q\""
         #expect(fast.captured.hasPrefix(prefix))
     }
+
+    // Proves the eight-bytes-at-a-time escape check finds every byte JSON escapes, at every
+    // position of fields up to 17 bytes, and passes every other byte.
+    @Test func escapeCheckFindsEveryEscapedByte() {
+        for length in 1...17 {
+            for position in 0..<length {
+                for byte in 0...255 {
+                    var field = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    field[position] = UInt8(byte)
+                    let escaped = byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F
+                    let found = field.withUnsafeBytes { EventJSONEncoder.needsEscape($0) }
+                    #expect(found == escaped, "byte \(byte) at \(position) of \(length)")
+                }
+            }
+        }
+    }
 }

@@ -25,6 +25,13 @@ struct Session: Sendable, Equatable {
     var startSequence: UInt64
     var lastActivityMicroseconds: Int64
 
+    /// Sessions by start, then the starting event's sequence, then name and id (sessions
+    /// already open at a `--since` share sequence 0 and may share a start).
+    static func ordered(_ lhs: Session, _ rhs: Session) -> Bool {
+        (lhs.startMicroseconds, lhs.startSequence, lhs.name, lhs.id)
+            < (rhs.startMicroseconds, rhs.startSequence, rhs.name, rhs.id)
+    }
+
     /// True when the session overlaps [since, until] (either bound may be open).
     func overlaps(since: Int64?, until: Int64?) -> Bool {
         if let until, startMicroseconds > until { return false }
@@ -45,8 +52,10 @@ struct ServiceKey: Hashable, Sendable {
 /// The tool never decides expiry or revival itself.
 struct SessionTracker {
     private(set) var projection = Projection()
-    private(set) var open: [ServiceKey: Session] = [:]
-    private(set) var closed: [Session] = []
+    /// The open session of each service: its index in `sessions`.
+    private var open: [ServiceKey: Int] = [:]
+    /// Every session started, closed ones with their end (updated in place: a renew copies nothing).
+    private var sessions: [Session] = []
     /// The shortest lease TTL the fold has had in force (see `apply`).
     private var shortestLeaseTTLMicroseconds = Projection.defaultLeaseTTLMicroseconds
 
@@ -54,13 +63,13 @@ struct SessionTracker {
     @discardableResult
     mutating func apply(_ event: RegistryEvent) -> Session? {
         let key = ServiceKey(name: event.service.name, id: event.service.id)
-        let openIndex = event.kind.isServiceEvent ? open.index(forKey: key) : nil
+        let openIndex = event.kind.isServiceEvent ? open[key] : nil
         // A renew can revive a lease that lapsed unswept; the lapse instant is the lease's expiry
         // before the fold. No lease lapses sooner than the shortest TTL after its last renew, so
         // the lookup is skipped for the common, timely renew.
         var leaseBefore: LiveService?
         if event.kind == .renew, let openIndex,
-            event.timeMicroseconds - open.values[openIndex].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
+            event.timeMicroseconds - sessions[openIndex].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
         {
             leaseBefore = projection.liveEntry(name: key.name, id: key.id)
         }
@@ -68,75 +77,78 @@ struct SessionTracker {
         shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
         switch effect {
         case .registered:
-            if var session = open[key] {
-                session.recordActivity(at: event.timeMicroseconds)
-                session.node = event.service.node
-                session.network = event.service.network
-                session.address = event.service.address
-                open[key] = session
+            if let openIndex {
+                sessions[openIndex].recordActivity(at: event.timeMicroseconds)
+                sessions[openIndex].node = event.service.node
+                sessions[openIndex].network = event.service.network
+                sessions[openIndex].address = event.service.address
             } else {
-                open[key] = Session(starting: event, from: event.service)
+                start(Session(starting: event, from: event.service), key)
             }
         case .renewed:
             guard let openIndex else {
-                open[key] = Session(starting: event, from: liveService(key) ?? event.service)
+                start(Session(starting: event, from: liveService(key) ?? event.service), key)
                 return nil
             }
-            open.values[openIndex].recordActivity(at: event.timeMicroseconds)
-            open.values[openIndex].renews += 1
+            sessions[openIndex].recordActivity(at: event.timeMicroseconds)
+            sessions[openIndex].renews += 1
         case .revived:
             var ended: Session?
-            if let session = open.removeValue(forKey: key) {
+            if let openIndex {
                 let lapse = leaseBefore?.leaseExpiresAtMicroseconds ?? event.timeMicroseconds
-                ended = close(session, at: lapse, reason: .expire)
+                ended = close(openIndex, key, at: lapse, reason: .expire)
             }
-            open[key] = Session(starting: event, from: liveService(key) ?? event.service)
+            start(Session(starting: event, from: liveService(key) ?? event.service), key)
             return ended
         case .deregistered:
-            guard var session = open.removeValue(forKey: key) else { return nil }
-            session.recordActivity(at: event.timeMicroseconds)
-            return close(session, at: event.timeMicroseconds, reason: .deregister)
+            guard let openIndex else { return nil }
+            sessions[openIndex].recordActivity(at: event.timeMicroseconds)
+            return close(openIndex, key, at: event.timeMicroseconds, reason: .deregister)
         case .expired:
-            guard let session = open.removeValue(forKey: key) else { return nil }
+            guard let openIndex else { return nil }
             let lapse = projection.lapsedEntry(name: key.name, id: key.id)?.lapsedAtMicroseconds
-            return close(session, at: lapse ?? event.lapsedAtMicroseconds ?? event.timeMicroseconds, reason: .expire)
+            return close(
+                openIndex, key, at: lapse ?? event.lapsedAtMicroseconds ?? event.timeMicroseconds, reason: .expire)
         case .notFound, .expireIgnored, .leasesRefreshed:
             return nil
         }
         return nil
     }
 
+    private mutating func start(_ session: Session, _ key: ServiceKey) {
+        open[key] = sessions.count
+        sessions.append(session)
+    }
+
     private func liveService(_ key: ServiceKey) -> Service? {
         projection.liveEntry(name: key.name, id: key.id)?.service
     }
 
-    private mutating func close(_ session: Session, at time: Int64, reason: SessionEnd) -> Session {
-        var ended = session
-        ended.endMicroseconds = time
-        ended.end = reason
-        closed.append(ended)
-        return ended
+    private mutating func close(_ index: Int, _ key: ServiceKey, at time: Int64, reason: SessionEnd) -> Session {
+        open[key] = nil
+        sessions[index].endMicroseconds = time
+        sessions[index].end = reason
+        return sessions[index]
     }
 
-    /// Closed and still-open sessions, ordered by start (then the starting event's sequence).
+    /// Closed and still-open sessions in `Session.ordered` order.
     func allSessions() -> [Session] {
-        (closed + open.values).sorted {
-            ($0.startMicroseconds, $0.startSequence) < ($1.startMicroseconds, $1.startSequence)
-        }
+        sessions.sorted(by: Session.ordered)
     }
 
     init() {}
 
     /// A tracker that continues from `projection` (the registry as it stood at `instant`): every
-    /// lease in it (of tunnel `name` only, when given) is an open session that started at its
-    /// registration, with renews and longest gap counted from `instant` on.
-    init(continuing projection: Projection, at instant: Int64, name: String?) {
+    /// lease in it (of tunnel `name` only, when given; of the partition's tunnels only, when
+    /// given) is an open session that started at its registration, with renews and longest gap
+    /// counted from `instant` on.
+    init(continuing projection: Projection, at instant: Int64, name: String?, partition: SessionPartition? = nil) {
         self.projection = projection
         shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
         let leases = name.map { projection.liveServices(named: $0, at: .min) } ?? projection.liveServices(at: .min)
-        for lease in leases {
+        for lease in leases where partition?.owns(name: lease.service.name) ?? true {
             let key = ServiceKey(name: lease.service.name, id: lease.service.id)
-            open[key] = Session(
+            start(Session(
                 id: lease.service.id,
                 name: lease.service.name,
                 node: lease.service.node,
@@ -149,7 +161,7 @@ struct SessionTracker {
                 maxGapMicroseconds: 0,
                 startSequence: 0,
                 lastActivityMicroseconds: lease.lastRenewAtMicroseconds
-            )
+            ), key)
         }
     }
 

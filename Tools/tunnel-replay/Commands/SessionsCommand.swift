@@ -60,6 +60,13 @@ enum SessionQuery {
     ) throws(ReplayError) -> [Session] {
         let scan = try EventScan(source: source)
         var projection = scan.newestSnapshot(atOrBefore: since)
+        if let sessions = try partitioned(
+            scan, from: projection.lastSequence + 1, start: projection, seekingTo: since, name: name, until: until)
+        {
+            return sessions.filter { session in
+                (node == nil || session.node == node) && session.overlaps(since: since, until: until)
+            }
+        }
         var tracker: SessionTracker?
         try scan.scan(from: .sequence(projection.lastSequence + 1), until: until) { event in
             if let name, event.kind.isServiceEvent, event.service.name != name { return true }
@@ -86,15 +93,23 @@ enum SessionQuery {
         node: String?,
         since: Int64?,
         until: Int64?,
-        observe: (RegistryEvent) -> Void = { _ in }
+        observe: ((RegistryEvent) -> Void)? = nil
     ) throws(ReplayError) -> [Session] {
         let scan = try EventScan(source: source)
+        if observe == nil,
+            let sessions = try partitioned(
+                scan, from: 1, start: Projection(), seekingTo: nil, name: name, until: until)
+        {
+            return sessions.filter { session in
+                (node == nil || session.node == node) && session.overlaps(since: since, until: until)
+            }
+        }
         var tracker = SessionTracker()
         try scan.scan(from: .beginning, until: until) { event in
             // Control records (start, stall) move every lease, so they are folded whatever the filter.
             if let name, event.kind.isServiceEvent, event.service.name != name { return true }
             tracker.apply(event)
-            observe(event)
+            observe?(event)
             return true
         }
         return tracker.allSessions().filter { session in

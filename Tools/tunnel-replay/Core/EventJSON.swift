@@ -108,12 +108,7 @@ final class EventJSONEncoder {
 
     private func putField(_ key: StaticString, _ value: UnsafeRawBufferPointer) {
         put(key)
-        var plain = true
-        for byte in value where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F {
-            plain = false
-            break
-        }
-        guard plain else {
+        guard !Self.needsEscape(value) else {
             var escaped: [UInt8] = []
             CellBytes.appendJSONString(String(decoding: value, as: UTF8.self), to: &escaped)
             escaped.withUnsafeBytes { put($0) }
@@ -124,6 +119,40 @@ final class EventJSONEncoder {
         put(value)
         base[count] = UInt8(ascii: "\"")
         count += 1
+    }
+}
+
+extension EventJSONEncoder {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// True when a byte of `value` is a control byte, `"`, `\` or DEL (JSON escapes it), read
+    /// eight bytes at a time: fields are short and almost never hold one.
+    @inline(__always)
+    static func needsEscape(_ value: UnsafeRawBufferPointer) -> Bool {
+        guard let base = value.baseAddress else { return false }
+        var offset = 0
+        while offset + 8 <= value.count {
+            let word = base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            // A byte below 0x20, or equal to 0x22, 0x5C or 0x7F, sets its high bit in one of these.
+            let below = (word &- ones &* 0x20) & ~word
+            let quote = hasZeroByte(word ^ (ones &* 0x22))
+            let backslash = hasZeroByte(word ^ (ones &* 0x5C))
+            let delete = hasZeroByte(word ^ (ones &* 0x7F))
+            if (below | quote | backslash | delete) & highBits != 0 { return true }
+            offset += 8
+        }
+        while offset < value.count {
+            let byte = value[offset]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F { return true }
+            offset += 1
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func hasZeroByte(_ word: UInt64) -> UInt64 {
+        (word &- ones) & ~word
     }
 }
 

@@ -123,11 +123,33 @@ extension EventScan {
                 },
                 consume: consume
             )
-        } catch let error as ReplayError {
-            throw error
         } catch {
-            throw .readFailed("reading the log in '\(logPath)' failed: \(error); run verify to list every problem")
+            throw readFailure(error)
         }
+    }
+
+    /// Runs `produce(0)` to `produce(count - 1)` on as many threads and calls `consume` with
+    /// each result, in that order; failures become exit-2 messages as `runJobs` makes them.
+    func runParallel<Unit: Sendable>(
+        count: Int,
+        produce: @escaping @Sendable (_ index: Int) throws -> Unit,
+        consume: (Unit) -> Void
+    ) throws(ReplayError) {
+        do {
+            try OrderedWork<Unit>.run(
+                jobCount: count, threads: count, produce: { index, emit in try emit(produce(index)) },
+                consume: { unit in
+                    consume(unit)
+                    return true
+                })
+        } catch {
+            throw readFailure(error)
+        }
+    }
+
+    private func readFailure(_ error: any Error) -> ReplayError {
+        if let error = error as? ReplayError { return error }
+        return .readFailed("reading the log in '\(logPath)' failed: \(error); run verify to list every problem")
     }
 }
 
