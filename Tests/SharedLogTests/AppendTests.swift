@@ -11,11 +11,13 @@ import Testing
         var payloads: [[UInt8]]
     }
 
-    @Test func threeInstancesAppendDenselyInCommitOrder() async throws {
+    @Test(arguments: [1, 3]) func threeInstancesAppendDenselyInCommitOrder(statementsInFlight: Int) async throws {
         // 3 stores × 64 concurrent tasks: every acknowledged record is at its sequence, sequences are 1...N
-        // with no gap or overlap, each caller's payloads are contiguous, commit times never go back.
+        // with no gap or overlap, each caller's payloads are contiguous, commit times never go back;
+        // with one append statement in flight per store and with several (one connection each).
         try await withPostgres { server in
-            try await withStores(server, ["a", "b", "c"]) { stores in
+            try await withStores(server, ["a", "b", "c"], configure: { $0.appendStatementsInFlight = statementsInFlight }) {
+                stores in
                 let acknowledged = Locked<[Acknowledged]>([])
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for (storeIndex, store) in stores.enumerated() {
