@@ -30,8 +30,8 @@ extension Projection {
         writer.writeVarint(UInt64(liveEntryCount))
         for index in live.sortedIndices {
             let entry = live[index]
-            writer.writeString(live.ids[index])
-            writer.writeString(live.names[index])
+            writer.writeString(live.id(at: index))
+            writer.writeString(live.name(at: index))
             writer.writeString(strings[entry.node])
             writer.writeString(strings[entry.network])
             writer.writeString(strings[entry.address])
@@ -70,6 +70,7 @@ extension Projection {
         // The lease index is built when the sweeper first reads it: the `start` record that follows
         // a load at every open rebuilds it anyway (indexing here was a tenth of a restart).
         leaseIndexStale = true
+        live.reserveCapacity(liveCount)
         let limit = EventCodec.fieldBytesMax
         for _ in 0..<liveCount {
             let id = try reader.readUTF8(maxBytes: limit, field: "id")

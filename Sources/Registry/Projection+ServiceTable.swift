@@ -7,11 +7,16 @@
 /// keep their index while they live (an index is a stable handle: the lease index and the
 /// projection's string numbers are entry indices) and freed indices are reused.
 struct ServiceTable<Value: Sendable>: Sendable {
-    private(set) var names: [String] = []
-    private(set) var ids: [String] = []
-    private(set) var values: [Value] = []
-    private var hashes: [UInt32] = []
-    private var occupied: [Bool] = []
+    /// An entry: its key, its value, its hash; one record, so a lookup touches one place.
+    struct Entry: Sendable {
+        var name: String
+        var id: String
+        var value: Value
+        var hash: UInt32
+        var occupied: Bool
+    }
+
+    private var entries: [Entry] = []
     private var free: [Int32] = []
     private var slots: [UInt64] = []
     /// Entries in use.
@@ -20,12 +25,20 @@ struct ServiceTable<Value: Sendable>: Sendable {
     init() {}
 
     /// One past the highest entry index ever used: iterate `0..<capacity` and skip `!contains(index:)`.
-    var capacity: Int { names.count }
+    var capacity: Int { entries.count }
 
     var isEmpty: Bool { count == 0 }
 
     @inline(__always)
-    func contains(index: Int) -> Bool { occupied[index] }
+    func contains(index: Int) -> Bool { entries[index].occupied }
+
+    /// The name of the entry at `index`.
+    @inline(__always)
+    func name(at index: Int) -> String { entries[index].name }
+
+    /// The id of the entry at `index`.
+    @inline(__always)
+    func id(at index: Int) -> String { entries[index].id }
 
     /// The entry index of (name, id), nil when absent.
     @inline(__always)
@@ -35,16 +48,20 @@ struct ServiceTable<Value: Sendable>: Sendable {
 
     func find(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer, hash: UInt32) -> Int? {
         guard count > 0 else { return nil }
-        let mask = slots.count - 1
-        var position = Int(hash) & mask
-        while true {
-            let slot = slots[position]
-            if slot == 0 { return nil }
-            if UInt32(truncatingIfNeeded: slot >> 32) == hash {
-                let index = Int(UInt32(truncatingIfNeeded: slot)) - 1
-                if ServiceTable.equal(names[index], name) && ServiceTable.equal(ids[index], id) { return index }
+        return slots.withUnsafeBufferPointer { slots in
+            entries.withUnsafeBufferPointer { entries in
+                let mask = slots.count - 1
+                var position = Int(hash) & mask
+                while true {
+                    let slot = slots[position]
+                    if slot == 0 { return nil }
+                    if UInt32(truncatingIfNeeded: slot >> 32) == hash {
+                        let index = Int(UInt32(truncatingIfNeeded: slot)) - 1
+                        if sameBytes(entries[index].id, id) && sameBytes(entries[index].name, name) { return index }
+                    }
+                    position = (position + 1) & mask
+                }
             }
-            position = (position + 1) & mask
         }
     }
 
@@ -53,27 +70,28 @@ struct ServiceTable<Value: Sendable>: Sendable {
         withBytes(name, id) { find($0, $1) }
     }
 
+    /// Makes room for `count` entries in all, so that inserting them does not grow the table.
+    mutating func reserveCapacity(_ count: Int) {
+        entries.reserveCapacity(count)
+        var capacity = max(16, slots.count)
+        while count * 4 > capacity * 3 { capacity *= 2 }
+        if capacity > slots.count { resizeSlots(capacity) }
+    }
+
     /// Adds (name, id) → value, which must be absent (`find` first); returns its entry index.
     /// `name` and `id` are the stored keys: pass strings shared with other entries where possible.
     @discardableResult
     mutating func insert(name: String, id: String, hash: UInt32, _ value: Value) -> Int {
         if (count + 1) * 4 > slots.count * 3 { grow() }
+        let entry = Entry(name: name, id: id, value: value, hash: hash, occupied: true)
         let index: Int
         if let reused = free.popLast() {
             index = Int(reused)
-            names[index] = name
-            ids[index] = id
-            values[index] = value
-            hashes[index] = hash
-            occupied[index] = true
+            entries[index] = entry
         } else {
-            precondition(names.count < Int(Int32.max), "service table full at \(names.count) entries")
-            index = names.count
-            names.append(name)
-            ids.append(id)
-            values.append(value)
-            hashes.append(hash)
-            occupied.append(true)
+            precondition(entries.count < Int(Int32.max), "service table full at \(entries.count) entries")
+            index = entries.count
+            entries.append(entry)
         }
         place(index: index, hash: hash)
         count += 1
@@ -90,41 +108,44 @@ struct ServiceTable<Value: Sendable>: Sendable {
     /// Removes the entry at `index` (in use); returns its value.
     @discardableResult
     mutating func remove(index: Int) -> Value {
-        precondition(occupied[index], "entry \(index) removed but not in use")
+        precondition(entries[index].occupied, "entry \(index) removed but not in use")
         let mask = slots.count - 1
-        let target = UInt64(index + 1)
-        var position = Int(hashes[index]) & mask
-        while UInt32(truncatingIfNeeded: slots[position]) != UInt32(truncatingIfNeeded: target) {
+        let target = UInt32(index + 1)
+        var position = Int(entries[index].hash) & mask
+        while UInt32(truncatingIfNeeded: slots[position]) != target {
             position = (position + 1) & mask
         }
         shiftBack(from: position, mask: mask)
-        occupied[index] = false
-        names[index] = ""
-        ids[index] = ""
+        entries[index].occupied = false
+        entries[index].name = ""
+        entries[index].id = ""
         free.append(Int32(index))
         count -= 1
-        return values[index]
+        return entries[index].value
     }
 
     subscript(index: Int) -> Value {
-        get { values[index] }
-        _modify { yield &values[index] }
-        set { values[index] = newValue }
+        get { entries[index].value }
+        _modify { yield &entries[index].value }
+        set { entries[index].value = newValue }
     }
 
     /// Entry indices in use, in no particular order.
     var indices: [Int] {
         var result: [Int] = []
         result.reserveCapacity(count)
-        for index in 0..<occupied.count where occupied[index] { result.append(index) }
+        for index in 0..<entries.count where entries[index].occupied { result.append(index) }
         return result
     }
 
     /// Entry indices in use, by name then id (string order).
     var sortedIndices: [Int] {
         var result = indices
-        result.sort { left, right in
-            names[left] != names[right] ? names[left] < names[right] : ids[left] < ids[right]
+        entries.withUnsafeBufferPointer { entries in
+            result.sort { left, right in
+                entries[left].name != entries[right].name
+                    ? entries[left].name < entries[right].name : entries[left].id < entries[right].id
+            }
         }
         return result
     }
@@ -156,32 +177,100 @@ struct ServiceTable<Value: Sendable>: Sendable {
     }
 
     private mutating func grow() {
-        let capacity = max(16, slots.count * 2)
-        slots = [UInt64](repeating: 0, count: capacity)
-        for index in 0..<occupied.count where occupied[index] {
-            place(index: index, hash: hashes[index])
-        }
+        resizeSlots(max(16, slots.count * 2))
     }
 
-    @inline(__always)
-    static func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        let utf8 = string.utf8
-        guard utf8.count == bytes.count else { return false }
-        return utf8.withContiguousStorageIfAvailable { stored in
-            UnsafeRawBufferPointer(stored).elementsEqual(bytes)
-        } ?? utf8.elementsEqual(bytes)
+    private mutating func resizeSlots(_ capacity: Int) {
+        slots = [UInt64](repeating: 0, count: capacity)
+        for index in 0..<entries.count where entries[index].occupied {
+            place(index: index, hash: entries[index].hash)
+        }
     }
 }
 
-/// The hash of (name, id) every `ServiceTable` uses: name's bytes, a 0xFF (never in UTF-8), id's
-/// bytes. Seeded per process like every Swift hash, so a client cannot choose colliding keys.
+/// Whether `string` has the UTF-8 `bytes` (compared eight bytes at a time).
+@inline(__always)
+func sameBytes(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    let utf8 = string.utf8
+    guard utf8.count == bytes.count else { return false }
+    return utf8.withContiguousStorageIfAvailable { stored in
+        sameBytes(UnsafeRawBufferPointer(stored), bytes)
+    } ?? utf8.elementsEqual(bytes)
+}
+
+/// Whether two buffers of equal length hold the same bytes.
+@inline(__always)
+func sameBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+    let count = left.count
+    guard count > 0 else { return true }
+    guard let leftBase = left.baseAddress, let rightBase = right.baseAddress else { return false }
+    var offset = 0
+    while offset + 8 <= count {
+        if leftBase.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            != rightBase.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        {
+            return false
+        }
+        offset += 8
+    }
+    while offset < count {
+        if leftBase.load(fromByteOffset: offset, as: UInt8.self) != rightBase.load(fromByteOffset: offset, as: UInt8.self) {
+            return false
+        }
+        offset += 1
+    }
+    return true
+}
+
+/// The hash of (name, id) every `ServiceTable` uses: a folded-multiply hash (the construction of
+/// aHash's and wyhash's mixing step) of name's length, name's and id's bytes, eight bytes at a
+/// time, keyed by a random seed drawn once per process so a client cannot choose colliding keys.
+/// A renew hashes ~50 bytes; `Hasher` (SipHash) spent more on that than the rest of the fold.
 @inline(__always)
 func serviceHash(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> UInt32 {
-    var hasher = Hasher()
-    hasher.combine(bytes: name)
-    hasher.combine(UInt8(0xFF))
-    hasher.combine(bytes: id)
-    return UInt32(truncatingIfNeeded: hasher.finalize())
+    let key = serviceHashKey
+    var state = key.0 ^ UInt64(truncatingIfNeeded: name.count)
+    state = absorbWords(name, state, key.1)
+    state = absorbWords(id, state, key.1)
+    return UInt32(truncatingIfNeeded: foldedMultiply(state ^ key.0, key.1 ^ 0x9E37_79B9_7F4A_7C15))
+}
+
+/// The process's hash key: two random words (the second odd).
+private let serviceHashKey: (UInt64, UInt64) = {
+    var random = SystemRandomNumberGenerator()
+    return (random.next(), random.next() | 1)
+}()
+
+/// The 128-bit product of `left` and `right`, its halves xor-ed.
+@inline(__always)
+private func foldedMultiply(_ left: UInt64, _ right: UInt64) -> UInt64 {
+    let product = left.multipliedFullWidth(by: right)
+    return product.high ^ product.low
+}
+
+/// Mixes `bytes` into `state` eight bytes at a time (the last word zero-padded and tagged with
+/// its length, so "a" and "a\0" differ).
+@inline(__always)
+private func absorbWords(_ bytes: UnsafeRawBufferPointer, _ state: UInt64, _ key: UInt64) -> UInt64 {
+    var state = state
+    let count = bytes.count
+    var offset = 0
+    if let base = bytes.baseAddress {
+        while offset + 8 <= count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            state = foldedMultiply(state ^ word, key)
+            offset += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < count {
+            tail |= UInt64(base.load(fromByteOffset: offset, as: UInt8.self)) << shift
+            shift += 8
+            offset += 1
+        }
+        return foldedMultiply(state ^ tail, key ^ (shift &+ 1))
+    }
+    return foldedMultiply(state, key ^ 1)
 }
 
 /// No bytes: the id of a key that is one string (a name, an interned string).

@@ -29,12 +29,12 @@ struct StringTable: Sendable {
         if table[index] == 0 { table.remove(index: index) }
     }
 
-    subscript(number: UInt32) -> String { table.names[Int(number)] }
+    subscript(number: UInt32) -> String { table.name(at: Int(number)) }
 
     /// Whether string `number` has the UTF-8 `bytes`.
     @inline(__always)
     func equals(_ number: UInt32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        ServiceTable<UInt32>.equal(table.names[Int(number)], bytes)
+        sameBytes(table.name(at: Int(number)), bytes)
     }
 
     /// Distinct strings in use.

@@ -156,7 +156,7 @@ public struct Projection: Sendable, Equatable {
             if live[index].leaseExpiresAtMicroseconds > timeMicroseconds { found.append(index) }
             index = Int(live[index].nextInName)
         }
-        return found.sorted { live.ids[$0] < live.ids[$1] }.map(liveService)
+        return found.sorted { live.id(at: $0) < live.id(at: $1) }.map(liveService)
     }
 
     /// The lease of (name, id) in the live map, lapsed or not.
@@ -323,7 +323,7 @@ extension Projection {
         let nameString: String
         let nameIndex = names.find(name, noBytes, hash: nameHash)
         if let nameIndex {
-            nameString = names.names[nameIndex]
+            nameString = names.name(at: nameIndex)
             entry.nextInName = names[nameIndex]
         } else {
             nameString = String(decoding: name, as: UTF8.self)
@@ -344,7 +344,7 @@ extension Projection {
         let entry = live[index]
         return LiveService(
             service: Service(
-                id: live.ids[index], name: live.names[index], node: strings[entry.node],
+                id: live.id(at: index), name: live.name(at: index), node: strings[entry.node],
                 network: strings[entry.network], address: strings[entry.address]),
             registeredAtMicroseconds: entry.registeredAtMicroseconds,
             lastRenewAtMicroseconds: entry.lastRenewAtMicroseconds,
@@ -368,7 +368,7 @@ extension Projection {
             live[previous].nextInName = Int32(next)
         } else {
             // The first of its name: the name's entry points to the next, or goes with the last lease.
-            let nameIndex = withBytes(live.names[index]) { names.find($0, noBytes) }
+            let nameIndex = withBytes(live.name(at: index)) { names.find($0, noBytes) }
             guard let nameIndex else { preconditionFailure("lease \(index) has no entry for its name") }
             if next >= 0 {
                 names[nameIndex] = Int32(next)
@@ -408,12 +408,12 @@ extension Projection {
             lhs.lapsed.count == rhs.lapsed.count
         else { return false }
         for index in 0..<lhs.live.capacity where lhs.live.contains(index: index) {
-            guard let other = rhs.live.find(name: lhs.live.names[index], id: lhs.live.ids[index]),
+            guard let other = rhs.live.find(name: lhs.live.name(at: index), id: lhs.live.id(at: index)),
                 lhs.liveService(index) == rhs.liveService(other)
             else { return false }
         }
         for index in 0..<lhs.lapsed.capacity where lhs.lapsed.contains(index: index) {
-            guard let other = rhs.lapsed.find(name: lhs.lapsed.names[index], id: lhs.lapsed.ids[index]),
+            guard let other = rhs.lapsed.find(name: lhs.lapsed.name(at: index), id: lhs.lapsed.id(at: index)),
                 lhs.lapsed[index] == rhs.lapsed[other]
             else { return false }
         }
