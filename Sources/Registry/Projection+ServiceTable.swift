@@ -14,6 +14,8 @@ struct ServiceTable<Value: Sendable>: Sendable {
         var value: Value
         var hash: UInt32
         var occupied: Bool
+        /// Name and id are ASCII: equal only when their bytes are (others compare as `String`s).
+        var ascii: Bool
     }
 
     private var entries: [Entry] = []
@@ -58,6 +60,12 @@ struct ServiceTable<Value: Sendable>: Sendable {
                     if UInt32(truncatingIfNeeded: slot >> 32) == hash {
                         let index = Int(UInt32(truncatingIfNeeded: slot)) - 1
                         if sameBytes(entries[index].id, id) && sameBytes(entries[index].name, name) { return index }
+                        if !entries[index].ascii || !(ByteReader.isASCII(name) && ByteReader.isASCII(id)),
+                            String(decoding: id, as: UTF8.self) == entries[index].id,
+                            String(decoding: name, as: UTF8.self) == entries[index].name
+                        {
+                            return index
+                        }
                     }
                     position = (position + 1) & mask
                 }
@@ -83,7 +91,8 @@ struct ServiceTable<Value: Sendable>: Sendable {
     @discardableResult
     mutating func insert(name: String, id: String, hash: UInt32, _ value: Value) -> Int {
         if (count + 1) * 4 > slots.count * 3 { grow() }
-        let entry = Entry(name: name, id: id, value: value, hash: hash, occupied: true)
+        let ascii = withBytes(name, id) { ByteReader.isASCII($0) && ByteReader.isASCII($1) }
+        let entry = Entry(name: name, id: id, value: value, hash: hash, occupied: true, ascii: ascii)
         let index: Int
         if let reused = free.popLast() {
             index = Int(reused)
@@ -226,13 +235,33 @@ func sameBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) 
 /// aHash's and wyhash's mixing step) of name's length, name's and id's bytes, eight bytes at a
 /// time, keyed by a random seed drawn once per process so a client cannot choose colliding keys.
 /// A renew hashes ~50 bytes; `Hasher` (SipHash) spent more on that than the rest of the fold.
+///
+/// Keys are `String`s, equal when canonically equivalent ("é" precomposed or not, a Kelvin sign
+/// and "K"), as the projection's dictionaries treated them: a key that is not all ASCII is hashed
+/// in its NFC form, so equivalent keys meet (`ServiceTable.find` then compares them as strings).
 @inline(__always)
 func serviceHash(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> UInt32 {
+    let (hash, ascii) = hashBytes(name, id)
+    return ascii ? hash : canonicalServiceHash(name, id)
+}
+
+@inline(never)
+private func canonicalServiceHash(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> UInt32 {
+    let nameUnits = String(decoding: name, as: UTF8.self)._nfcCodeUnits
+    let idUnits = String(decoding: id, as: UTF8.self)._nfcCodeUnits
+    return nameUnits.withUnsafeBytes { name in idUnits.withUnsafeBytes { id in hashBytes(name, id).hash } }
+}
+
+/// The hash of the bytes of (name, id), and whether they are all ASCII.
+@inline(__always)
+private func hashBytes(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> (hash: UInt32, ascii: Bool) {
     let key = serviceHashKey
+    var highBits: UInt64 = 0
     var state = key.0 ^ UInt64(truncatingIfNeeded: name.count)
-    state = absorbWords(name, state, key.1)
-    state = absorbWords(id, state, key.1)
-    return UInt32(truncatingIfNeeded: foldedMultiply(state ^ key.0, key.1 ^ 0x9E37_79B9_7F4A_7C15))
+    state = absorbWords(name, state, key.1, &highBits)
+    state = absorbWords(id, state, key.1, &highBits)
+    let hash = UInt32(truncatingIfNeeded: foldedMultiply(state ^ key.0, key.1 ^ 0x9E37_79B9_7F4A_7C15))
+    return (hash, highBits & 0x8080_8080_8080_8080 == 0)
 }
 
 /// The process's hash key: two random words (the second odd).
@@ -251,13 +280,16 @@ private func foldedMultiply(_ left: UInt64, _ right: UInt64) -> UInt64 {
 /// Mixes `bytes` into `state` eight bytes at a time (the last word zero-padded and tagged with
 /// its length, so "a" and "a\0" differ).
 @inline(__always)
-private func absorbWords(_ bytes: UnsafeRawBufferPointer, _ state: UInt64, _ key: UInt64) -> UInt64 {
+private func absorbWords(
+    _ bytes: UnsafeRawBufferPointer, _ state: UInt64, _ key: UInt64, _ highBits: inout UInt64
+) -> UInt64 {
     var state = state
     let count = bytes.count
     var offset = 0
     if let base = bytes.baseAddress {
         while offset + 8 <= count {
             let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            highBits |= word
             state = foldedMultiply(state ^ word, key)
             offset += 8
         }
@@ -268,6 +300,7 @@ private func absorbWords(_ bytes: UnsafeRawBufferPointer, _ state: UInt64, _ key
             shift += 8
             offset += 1
         }
+        highBits |= tail
         return foldedMultiply(state ^ tail, key ^ (shift &+ 1))
     }
     return foldedMultiply(state, key ^ 1)

@@ -46,6 +46,28 @@ import Testing
         #expect(table.find(name: "abc", id: "") == nil)
     }
 
+    // Proves keys stay Swift strings: canonically equivalent spellings ("é" precomposed or not, the
+    // Kelvin sign and "K") name the same service, as they did when the projection used dictionaries.
+    @Test func canonicallyEquivalentKeysMeet() throws {
+        var projection = Projection()
+        let service = Service(id: "\u{212A}1", name: "caf\u{E9}", node: "n\u{E9}", network: "tcp", address: "1.2.3.4:80")
+        projection.apply(
+            RegistryEvent(sequence: 1, timeMicroseconds: 1, kind: .register, service: service, peer: ""))
+        let key = Service(id: "K1", name: "cafe\u{301}", node: "ne\u{301}", network: "", address: "")
+        let payload = EventCodec.encode(
+            RegistryEvent(sequence: 2, timeMicroseconds: 2, kind: .renew, service: key, peer: ""))
+        let effect = try payload.withUnsafeBytes { bytes in
+            projection.apply(try EventCodec.view(bytes, sequence: 2), sequence: 2, time: 2)
+        }
+        #expect(effect == .renewed)
+        #expect(projection.liveEntryCount == 1)
+        #expect(projection.liveEntry(name: "cafe\u{301}", id: "K1")?.service.node == "n\u{E9}")
+        #expect(projection.liveServices(named: "caf\u{E9}", at: 3).count == 1)
+        #expect(projection.apply(
+            RegistryEvent(sequence: 3, timeMicroseconds: 3, kind: .deregister, service: key, peer: ""))
+            == .deregistered(found: true))
+    }
+
     // Proves folding payloads in place (`apply(view:)`) and folding decoded events give the same
     // view, through every kind of record: registers, renews that change node and revive, expires
     // ignored and applied, deregisters, starts that change the TTL, stalls; and that the snapshot
