@@ -70,8 +70,16 @@ extension Projection {
         // The lease index is built when the sweeper first reads it: the `start` record that follows
         // a load at every open rebuilds it anyway (indexing here was a tenth of a restart).
         leaseIndexStale = true
-        live.reserveCapacity(liveCount)
+        live.reserveEntryCapacity(liveCount)
         let limit = EventCodec.fieldBytesMax
+        // Leases come sorted by name then id, so grouped by name: the name's entry is looked up
+        // once per group, and while each key is ASCII and follows the previous one no key can
+        // repeat: leases are stored unplaced and placed in one pass at the end (looking each up
+        // first, a cache miss per lease, was a sixth of a load). Anything else is checked by lookup.
+        var previousName = noBytes
+        var previousID = noBytes
+        var previousNameIndex: Int?
+        var sorted = true
         for _ in 0..<liveCount {
             let id = try reader.readUTF8(maxBytes: limit, field: "id")
             let name = try reader.readUTF8(maxBytes: limit, field: "name")
@@ -85,13 +93,24 @@ extension Projection {
                 leaseExpiresAtMicroseconds: try reader.readSignedVarint(),
                 lastRenewSequence: version >= 2 ? try reader.readVarint() : 0)
             let hash = serviceHash(name, id)
-            guard live.find(name, id, hash: hash) == nil else {
-                throw ByteReaderError(
-                    offset: reader.offset,
-                    reason: "duplicate live entry \(String(decoding: name, as: UTF8.self))/\(String(decoding: id, as: UTF8.self))")
+            if sorted, !Projection.followsASCII(name, id, after: previousName, previousID) {
+                sorted = false
+                live.placeAll()
             }
-            insertLive(name: name, id: id, hash: hash, entry)
+            if !sorted {
+                guard live.find(name, id, hash: hash) == nil else {
+                    throw ByteReaderError(
+                        offset: reader.offset,
+                        reason: "duplicate live entry \(String(decoding: name, as: UTF8.self))/\(String(decoding: id, as: UTF8.self))")
+                }
+            }
+            let known = previousNameIndex != nil && sameBytes(previousName, name) ? previousNameIndex : nil
+            previousNameIndex = insertLive(name: name, id: id, hash: hash, entry, nameIndex: known, placing: !sorted)
+                .nameIndex
+            previousName = name
+            previousID = id
         }
+        if sorted { live.placeAll() }
         let lapsedCount = try reader.readCount(max: Projection.encodedEntriesMax, what: "lapsed entry count")
         for _ in 0..<lapsedCount {
             let service = try reader.readService()
@@ -107,6 +126,31 @@ extension Projection {
         guard reader.remaining == 0 else {
             throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")
         }
+    }
+}
+
+extension Projection {
+    /// Whether (name, id) and the previous key are ASCII and (name, id) sorts strictly after it
+    /// (byte order is `String` order for ASCII); the first key follows the empty one.
+    static func followsASCII(
+        _ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer,
+        after previousName: UnsafeRawBufferPointer, _ previousID: UnsafeRawBufferPointer
+    ) -> Bool {
+        guard ByteReader.isASCII(name), ByteReader.isASCII(id) else { return false }
+        let byName = compareBytes(previousName, name)
+        return byName < 0 || (byName == 0 && compareBytes(previousID, id) < 0)
+    }
+
+    /// Lexicographic order of two byte strings: negative, zero or positive.
+    static func compareBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
+        let common = min(left.count, right.count)
+        var offset = 0
+        while offset < common {
+            let difference = Int(left[offset]) - Int(right[offset])
+            if difference != 0 { return difference }
+            offset += 1
+        }
+        return left.count - right.count
     }
 }
 

@@ -88,9 +88,11 @@ struct ServiceTable<Value: Sendable>: Sendable {
 
     /// Adds (name, id) → value, which must be absent (`find` first); returns its entry index.
     /// `name` and `id` are the stored keys: pass strings shared with other entries where possible.
+    /// With `placing` false the entry is stored but not findable until `placeAll()` (a snapshot
+    /// load adds 100,000 entries, then places them in one tight pass whose cache misses overlap).
     @discardableResult
-    mutating func insert(name: String, id: String, hash: UInt32, _ value: Value) -> Int {
-        if (count + 1) * 4 > slots.count * 3 { grow() }
+    mutating func insert(name: String, id: String, hash: UInt32, _ value: Value, placing: Bool = true) -> Int {
+        if placing, (count + 1) * 4 > slots.count * 3 { grow() }
         let ascii = withBytes(name, id) { ByteReader.isASCII($0) && ByteReader.isASCII($1) }
         let entry = Entry(name: name, id: id, value: value, hash: hash, occupied: true, ascii: ascii)
         let index: Int
@@ -102,9 +104,21 @@ struct ServiceTable<Value: Sendable>: Sendable {
             index = entries.count
             entries.append(entry)
         }
-        place(index: index, hash: hash)
+        if placing { place(index: index, hash: hash) }
         count += 1
         return index
+    }
+
+    /// Makes room for `count` entries in all without sizing the slots (inserts that are not placing).
+    mutating func reserveEntryCapacity(_ count: Int) {
+        entries.reserveCapacity(count)
+    }
+
+    /// Makes every entry findable after inserts that were not placing.
+    mutating func placeAll() {
+        var capacity = 16
+        while count * 4 > capacity * 3 { capacity *= 2 }
+        resizeSlots(max(capacity, slots.count))
     }
 
     /// Adds (name, id) → value, which must be absent.
@@ -207,10 +221,11 @@ func sameBytes(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
     } ?? utf8.elementsEqual(bytes)
 }
 
-/// Whether two buffers of equal length hold the same bytes.
+/// Whether two buffers hold the same bytes.
 @inline(__always)
 func sameBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
     let count = left.count
+    guard count == right.count else { return false }
     guard count > 0 else { return true }
     guard let leftBase = left.baseAddress, let rightBase = right.baseAddress else { return false }
     var offset = 0

@@ -311,32 +311,43 @@ extension Projection {
     }
 
     /// Adds a lease that is not in the live map: links it to its name's leases and indexes it.
-    /// Returns its entry index.
+    /// Returns its entry index and its name's entry index in `names`. `nameIndex`, when given, is
+    /// the name's entry (a snapshot load passes the previous lease's: leases come grouped by name).
     @discardableResult
     mutating func insertLive(
-        name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer, hash: UInt32, _ entry: LeaseEntry
-    ) -> Int {
+        name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer, hash: UInt32, _ entry: LeaseEntry,
+        nameIndex known: Int? = nil, placing: Bool = true
+    ) -> (index: Int, nameIndex: Int) {
         var entry = entry
         entry.previousInName = -1
         entry.nextInName = -1
-        let nameHash = serviceHash(name, noBytes)
+        var nameHash: UInt32 = 0
+        let nameIndex: Int?
+        if let known {
+            nameIndex = known
+        } else {
+            nameHash = serviceHash(name, noBytes)
+            nameIndex = names.find(name, noBytes, hash: nameHash)
+        }
         let nameString: String
-        let nameIndex = names.find(name, noBytes, hash: nameHash)
         if let nameIndex {
             nameString = names.name(at: nameIndex)
             entry.nextInName = names[nameIndex]
         } else {
             nameString = String(decoding: name, as: UTF8.self)
         }
-        let index = live.insert(name: nameString, id: String(decoding: id, as: UTF8.self), hash: hash, entry)
+        let index = live.insert(
+            name: nameString, id: String(decoding: id, as: UTF8.self), hash: hash, entry, placing: placing)
+        let stored: Int
         if let nameIndex {
             live[Int(names[nameIndex])].previousInName = Int32(index)
             names[nameIndex] = Int32(index)
+            stored = nameIndex
         } else {
-            names.insert(name: nameString, id: "", hash: nameHash, Int32(index))
+            stored = names.insert(name: nameString, id: "", hash: nameHash, Int32(index))
         }
         indexLease(index)
-        return index
+        return (index, stored)
     }
 
     /// The public form of the stored lease at entry `index`.

@@ -68,6 +68,38 @@ import Testing
             == .deregistered(found: true))
     }
 
+    // Proves a snapshot load still refuses a repeated lease, whether the repeat is adjacent, out of
+    // order, or a canonically equivalent spelling, while sorted ASCII keys load as they were.
+    @Test(arguments: [
+        (["a/1", "a/2", "b/1"], true), (["a/1", "a/1"], false), (["a/1", "b/1", "a/1"], false),
+        (["caf\u{E9}/1", "cafe\u{301}/1"], false), (["b/1", "a/1"], true),
+    ])
+    func snapshotLoadRefusesRepeatedLeases(keys: [String], loads: Bool) throws {
+        var writer = ByteWriter()
+        writer.writeByte(2)
+        writer.writeVarint(UInt64(keys.count))
+        writer.writeSignedVarint(1)
+        writer.writeSignedVarint(45_000_000)
+        writer.writeVarint(UInt64(keys.count))
+        for key in keys {
+            let parts = key.split(separator: "/").map(String.init)
+            writer.writeService(Service(id: parts[1], name: parts[0], node: "n", network: "tcp", address: "a:1"))
+            for value in [1, 1, 46_000_000] as [Int64] { writer.writeSignedVarint(value) }
+            writer.writeVarint(1)
+        }
+        writer.writeVarint(0)
+        let loaded = try? Projection(snapshotBytes: writer.bytes)
+        #expect((loaded != nil) == loads)
+        if let loaded {
+            #expect(loaded.liveEntryCount == keys.count)
+            for key in keys {
+                let parts = key.split(separator: "/").map(String.init)
+                #expect(loaded.liveEntry(name: parts[0], id: parts[1]) != nil)
+            }
+            #expect(try Projection(snapshotBytes: loaded.snapshotBytes()) == loaded)
+        }
+    }
+
     // Proves folding payloads in place (`apply(view:)`) and folding decoded events give the same
     // view, through every kind of record: registers, renews that change node and revive, expires
     // ignored and applied, deregisters, starts that change the TTL, stalls; and that the snapshot

@@ -1,3 +1,4 @@
+import FileStore
 import BenchSupport
 import Registry
 
@@ -138,5 +139,33 @@ extension RegistryBench {
     /// Millions of records per second.
     static func rate(_ count: Int, _ nanoseconds: UInt64) -> Double {
         Double(count) / (Double(nanoseconds) / 1e9) / 1e6
+    }
+}
+
+extension RegistryBench {
+    /// The newest snapshot of data directory `directory`: the whole load (read, checksum,
+    /// decompress, decode) and the decode of its raw bytes alone, medians of 5.
+    static func load(directory: String) throws {
+        let store = SnapshotStore(directory: directory + "/snapshots")
+        guard let sequence = try store.sequences().last else {
+            print("load: no snapshot in \(directory)/snapshots")
+            return
+        }
+        var loads: [Double] = []
+        var decodes: [Double] = []
+        var live = 0
+        for _ in 0..<5 {
+            var started = monotonicNanoseconds()
+            let projection = try store.load(sequence: sequence)
+            loads.append(milliseconds(monotonicNanoseconds() - started))
+            let raw = projection.snapshotBytes()
+            started = monotonicNanoseconds()
+            let decoded = try Projection(snapshotBytes: raw)
+            decodes.append(milliseconds(monotonicNanoseconds() - started))
+            live = decoded.liveEntryCount
+        }
+        print(
+            "load snapshot \(sequence) (\(live) live): load \(format(median(loads), 1)) ms, "
+                + "decode alone \(format(median(decodes), 1)) ms (medians of 5)")
     }
 }

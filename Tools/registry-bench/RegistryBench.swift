@@ -26,10 +26,11 @@ struct RegistryBench {
         case "open": try await openOnly(directory: arguments[1])
         case "restart": try restart(count: count)
         case "fold": try fold(count: count)
+        case "load": try load(directory: arguments[1])
         case "all": try all()
         default:
             FileHandle.standardError.write(
-                Data("usage: registry-bench [all | memory N | sweep N | storm N | restart N | fold N | fill DIR N | open DIR]\n".utf8))
+                Data("usage: registry-bench [all | memory N | sweep N | storm N | restart N | fold N | fill DIR N | open DIR | load DIR]\n".utf8))
             exit(2)
         }
     }
