@@ -49,13 +49,21 @@ extension Registry {
             snapshotStore = RetainingSnapshotStore(
                 snapshots: snapshots,
                 retention: LogRetention(
-                    retentionMicroseconds: retention, snapshots: snapshots, log: store, clock: configuration.clock,
-                    logger: logger))
+                    retentionMicroseconds: retention,
+                    snapshots: snapshots,
+                    log: store,
+                    clock: configuration.clock,
+                    logger: logger
+                )
+            )
         }
         do {
             let registry = try await open(
-                configuration, store: store,
-                snapshots: PreloadedSnapshotStore(snapshots: snapshotStore, preload: preload), logger: logger)
+                configuration,
+                store: store,
+                snapshots: PreloadedSnapshotStore(snapshots: snapshotStore, preload: preload),
+                logger: logger
+            )
             return registry
         } catch {
             try? await store.close()

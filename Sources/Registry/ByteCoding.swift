@@ -105,11 +105,16 @@ struct ByteReader {
             length = try readCount(max: maxBytes, what: "\(field) length")
         }
         guard length <= remaining else {
-            throw ByteReaderError(offset: offset, reason: "\(field) length \(length) exceeds the \(remaining) bytes left")
+            throw ByteReaderError(
+                offset: offset,
+                reason: "\(field) length \(length) exceeds the \(remaining) bytes left"
+            )
         }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
         // Fields are almost always ASCII: check that eight bytes at a time and validate only the others.
-        if !ByteReader.isASCII(slice), String(validating: slice.assumingMemoryBound(to: UInt8.self), as: UTF8.self) == nil {
+        if !ByteReader.isASCII(slice),
+            String(validating: slice.assumingMemoryBound(to: UInt8.self), as: UTF8.self) == nil
+        {
             throw ByteReaderError(offset: offset, reason: "\(field) is not valid UTF-8")
         }
         offset += length

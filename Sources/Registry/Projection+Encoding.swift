@@ -87,11 +87,14 @@ extension Projection {
             let network = try reader.readUTF8(maxBytes: limit, field: "network")
             let address = try reader.readUTF8(maxBytes: limit, field: "address")
             let entry = LeaseEntry(
-                node: strings.intern(node), network: strings.intern(network), address: strings.intern(address),
+                node: strings.intern(node),
+                network: strings.intern(network),
+                address: strings.intern(address),
                 registeredAtMicroseconds: try reader.readSignedVarint(),
                 lastRenewAtMicroseconds: try reader.readSignedVarint(),
                 leaseExpiresAtMicroseconds: try reader.readSignedVarint(),
-                lastRenewSequence: version >= 2 ? try reader.readVarint() : 0)
+                lastRenewSequence: version >= 2 ? try reader.readVarint() : 0
+            )
             let hash = serviceHash(name, id)
             if sorted, !Projection.followsASCII(name, id, after: previousName, previousID) {
                 sorted = false
@@ -101,11 +104,14 @@ extension Projection {
                 guard live.find(name, id, hash: hash) == nil else {
                     throw ByteReaderError(
                         offset: reader.offset,
-                        reason: "duplicate live entry \(String(decoding: name, as: UTF8.self))/\(String(decoding: id, as: UTF8.self))")
+                        reason:
+                            "duplicate live entry \(String(decoding: name, as: UTF8.self))/\(String(decoding: id, as: UTF8.self))"
+                    )
                 }
             }
             let known = previousNameIndex != nil && sameBytes(previousName, name) ? previousNameIndex : nil
-            previousNameIndex = insertLive(name: name, id: id, hash: hash, entry, nameIndex: known, placing: !sorted)
+            previousNameIndex =
+                insertLive(name: name, id: id, hash: hash, entry, nameIndex: known, placing: !sorted)
                 .nameIndex
             previousName = name
             previousID = id
@@ -115,11 +121,15 @@ extension Projection {
         for _ in 0..<lapsedCount {
             let service = try reader.readService()
             let entry = LapsedService(
-                service: service, registeredAtMicroseconds: try reader.readSignedVarint(),
-                lapsedAtMicroseconds: try reader.readSignedVarint())
+                service: service,
+                registeredAtMicroseconds: try reader.readSignedVarint(),
+                lapsedAtMicroseconds: try reader.readSignedVarint()
+            )
             guard lapsedEntry(name: service.name, id: service.id) == nil else {
                 throw ByteReaderError(
-                    offset: reader.offset, reason: "duplicate lapsed entry \(service.name)/\(service.id)")
+                    offset: reader.offset,
+                    reason: "duplicate lapsed entry \(service.name)/\(service.id)"
+                )
             }
             setLapsed(entry)
         }
@@ -133,8 +143,10 @@ extension Projection {
     /// Whether (name, id) and the previous key are ASCII and (name, id) sorts strictly after it
     /// (byte order is `String` order for ASCII); the first key follows the empty one.
     static func followsASCII(
-        _ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer,
-        after previousName: UnsafeRawBufferPointer, _ previousID: UnsafeRawBufferPointer
+        _ name: UnsafeRawBufferPointer,
+        _ id: UnsafeRawBufferPointer,
+        after previousName: UnsafeRawBufferPointer,
+        _ previousID: UnsafeRawBufferPointer
     ) -> Bool {
         guard ByteReader.isASCII(name), ByteReader.isASCII(id) else { return false }
         let byName = compareBytes(previousName, name)
@@ -172,7 +184,8 @@ extension ByteReader {
             name: try readString(maxBytes: limit, field: "name"),
             node: try readString(maxBytes: limit, field: "node"),
             network: try readString(maxBytes: limit, field: "network"),
-            address: try readString(maxBytes: limit, field: "address"))
+            address: try readString(maxBytes: limit, field: "address")
+        )
     }
 }
 

@@ -238,7 +238,9 @@ func sameBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) 
         offset += 8
     }
     while offset < count {
-        if leftBase.load(fromByteOffset: offset, as: UInt8.self) != rightBase.load(fromByteOffset: offset, as: UInt8.self) {
+        if leftBase.load(fromByteOffset: offset, as: UInt8.self)
+            != rightBase.load(fromByteOffset: offset, as: UInt8.self)
+        {
             return false
         }
         offset += 1
@@ -296,7 +298,10 @@ private func foldedMultiply(_ left: UInt64, _ right: UInt64) -> UInt64 {
 /// its length, so "a" and "a\0" differ).
 @inline(__always)
 private func absorbWords(
-    _ bytes: UnsafeRawBufferPointer, _ state: UInt64, _ key: UInt64, _ highBits: inout UInt64
+    _ bytes: UnsafeRawBufferPointer,
+    _ state: UInt64,
+    _ key: UInt64,
+    _ highBits: inout UInt64
 ) -> UInt64 {
     var state = state
     let count = bytes.count
@@ -327,11 +332,15 @@ var noBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 
 /// Calls `body` with the UTF-8 bytes of `first` and `second`.
 @inline(__always)
 func withBytes<Result>(
-    _ first: String, _ second: String, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Result
+    _ first: String,
+    _ second: String,
+    _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Result
 ) -> Result {
     var first = first
     var second = second
-    return first.withUTF8 { one in second.withUTF8 { two in body(UnsafeRawBufferPointer(one), UnsafeRawBufferPointer(two)) } }
+    return first.withUTF8 { one in
+        second.withUTF8 { two in body(UnsafeRawBufferPointer(one), UnsafeRawBufferPointer(two)) }
+    }
 }
 
 /// Calls `body` with the UTF-8 bytes of `string`.

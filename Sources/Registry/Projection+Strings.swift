@@ -24,7 +24,10 @@ struct StringTable: Sendable {
     /// One use of `number` fewer; the string is forgotten after its last use.
     mutating func release(_ number: UInt32) {
         let index = Int(number)
-        precondition(table.contains(index: index) && table[index] > 0, "string \(number) released more often than interned")
+        precondition(
+            table.contains(index: index) && table[index] > 0,
+            "string \(number) released more often than interned"
+        )
         table[index] -= 1
         if table[index] == 0 { table.remove(index: index) }
     }

@@ -92,14 +92,19 @@ public struct Projection: Sendable, Equatable {
                         address.withUTF8 { address in
                             apply(
                                 FoldRecord(
-                                    kind: event.kind, id: UnsafeRawBufferPointer(id),
-                                    name: UnsafeRawBufferPointer(name), node: UnsafeRawBufferPointer(node),
+                                    kind: event.kind,
+                                    id: UnsafeRawBufferPointer(id),
+                                    name: UnsafeRawBufferPointer(name),
+                                    node: UnsafeRawBufferPointer(node),
                                     network: UnsafeRawBufferPointer(network),
                                     address: UnsafeRawBufferPointer(address),
                                     lapsedAtMicroseconds: event.lapsedAtMicroseconds,
                                     leaseTTLMicroseconds: event.leaseTTLMicroseconds,
-                                    renewSequence: event.renewSequence),
-                                sequence: event.sequence, time: event.timeMicroseconds)
+                                    renewSequence: event.renewSequence
+                                ),
+                                sequence: event.sequence,
+                                time: event.timeMicroseconds
+                            )
                         }
                     }
                 }
@@ -114,15 +119,26 @@ public struct Projection: Sendable, Equatable {
     public mutating func apply(_ view: EventPayloadView, sequence: UInt64, time: Int64) -> ApplyEffect {
         apply(
             FoldRecord(
-                kind: view.kind, id: view.id, name: view.name, node: view.node, network: view.network,
-                address: view.address, lapsedAtMicroseconds: view.lapsedAtMicroseconds,
-                leaseTTLMicroseconds: view.leaseTTLMicroseconds, renewSequence: view.renewSequence),
-            sequence: sequence, time: time)
+                kind: view.kind,
+                id: view.id,
+                name: view.name,
+                node: view.node,
+                network: view.network,
+                address: view.address,
+                lapsedAtMicroseconds: view.lapsedAtMicroseconds,
+                leaseTTLMicroseconds: view.leaseTTLMicroseconds,
+                renewSequence: view.renewSequence
+            ),
+            sequence: sequence,
+            time: time
+        )
     }
 
     private mutating func apply(_ record: FoldRecord, sequence: UInt64, time: Int64) -> ApplyEffect {
         precondition(
-            sequence > lastSequence, "records must be applied in rising sequence order: \(sequence) after \(lastSequence)")
+            sequence > lastSequence,
+            "records must be applied in rising sequence order: \(sequence) after \(lastSequence)"
+        )
         lastSequence = sequence
         lastTimeMicroseconds = time
         let effect: ApplyEffect
@@ -203,9 +219,14 @@ extension Projection {
         }
         if let index = lapsed.find(record.name, record.id, hash: hash) { lapsed.remove(index: index) }
         let entry = LeaseEntry(
-            node: strings.intern(record.node), network: strings.intern(record.network),
-            address: strings.intern(record.address), registeredAtMicroseconds: time, lastRenewAtMicroseconds: time,
-            leaseExpiresAtMicroseconds: time + leaseTTLMicroseconds, lastRenewSequence: sequence)
+            node: strings.intern(record.node),
+            network: strings.intern(record.network),
+            address: strings.intern(record.address),
+            registeredAtMicroseconds: time,
+            lastRenewAtMicroseconds: time,
+            leaseExpiresAtMicroseconds: time + leaseTTLMicroseconds,
+            lastRenewSequence: sequence
+        )
         insertLive(name: record.name, id: record.id, hash: hash, entry)
         return .registered(replaced: replaced)
     }
@@ -230,9 +251,13 @@ extension Projection {
         if record.node.count > 0 { service.node = String(decoding: record.node, as: UTF8.self) }
         setLive(
             LiveService(
-                service: service, registeredAtMicroseconds: old.registeredAtMicroseconds,
-                lastRenewAtMicroseconds: time, leaseExpiresAtMicroseconds: time + leaseTTLMicroseconds,
-                lastRenewSequence: sequence))
+                service: service,
+                registeredAtMicroseconds: old.registeredAtMicroseconds,
+                lastRenewAtMicroseconds: time,
+                leaseExpiresAtMicroseconds: time + leaseTTLMicroseconds,
+                lastRenewSequence: sequence
+            )
+        )
         return .revived
     }
 
@@ -265,8 +290,11 @@ extension Projection {
         let lapsedAt = record.lapsedAtMicroseconds ?? entry.leaseExpiresAtMicroseconds
         setLapsed(
             LapsedService(
-                service: entry.service, registeredAtMicroseconds: entry.registeredAtMicroseconds,
-                lapsedAtMicroseconds: lapsedAt))
+                service: entry.service,
+                registeredAtMicroseconds: entry.registeredAtMicroseconds,
+                lapsedAtMicroseconds: lapsedAt
+            )
+        )
         return .expired
     }
 
@@ -301,11 +329,14 @@ extension Projection {
             let hash = serviceHash(name, id)
             if let index = live.find(name, id, hash: hash) { removeLive(index) }
             let stored = LeaseEntry(
-                node: strings.intern(service.node), network: strings.intern(service.network),
-                address: strings.intern(service.address), registeredAtMicroseconds: entry.registeredAtMicroseconds,
+                node: strings.intern(service.node),
+                network: strings.intern(service.network),
+                address: strings.intern(service.address),
+                registeredAtMicroseconds: entry.registeredAtMicroseconds,
                 lastRenewAtMicroseconds: entry.lastRenewAtMicroseconds,
                 leaseExpiresAtMicroseconds: entry.leaseExpiresAtMicroseconds,
-                lastRenewSequence: entry.lastRenewSequence)
+                lastRenewSequence: entry.lastRenewSequence
+            )
             insertLive(name: name, id: id, hash: hash, stored)
         }
     }
@@ -315,8 +346,12 @@ extension Projection {
     /// the name's entry (a snapshot load passes the previous lease's: leases come grouped by name).
     @discardableResult
     mutating func insertLive(
-        name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer, hash: UInt32, _ entry: LeaseEntry,
-        nameIndex known: Int? = nil, placing: Bool = true
+        name: UnsafeRawBufferPointer,
+        id: UnsafeRawBufferPointer,
+        hash: UInt32,
+        _ entry: LeaseEntry,
+        nameIndex known: Int? = nil,
+        placing: Bool = true
     ) -> (index: Int, nameIndex: Int) {
         var entry = entry
         entry.previousInName = -1
@@ -337,7 +372,12 @@ extension Projection {
             nameString = String(decoding: name, as: UTF8.self)
         }
         let index = live.insert(
-            name: nameString, id: String(decoding: id, as: UTF8.self), hash: hash, entry, placing: placing)
+            name: nameString,
+            id: String(decoding: id, as: UTF8.self),
+            hash: hash,
+            entry,
+            placing: placing
+        )
         let stored: Int
         if let nameIndex {
             live[Int(names[nameIndex])].previousInName = Int32(index)
@@ -355,11 +395,17 @@ extension Projection {
         let entry = live[index]
         return LiveService(
             service: Service(
-                id: live.id(at: index), name: live.name(at: index), node: strings[entry.node],
-                network: strings[entry.network], address: strings[entry.address]),
+                id: live.id(at: index),
+                name: live.name(at: index),
+                node: strings[entry.node],
+                network: strings[entry.network],
+                address: strings[entry.address]
+            ),
             registeredAtMicroseconds: entry.registeredAtMicroseconds,
             lastRenewAtMicroseconds: entry.lastRenewAtMicroseconds,
-            leaseExpiresAtMicroseconds: entry.leaseExpiresAtMicroseconds, lastRenewSequence: entry.lastRenewSequence)
+            leaseExpiresAtMicroseconds: entry.leaseExpiresAtMicroseconds,
+            lastRenewSequence: entry.lastRenewSequence
+        )
     }
 
     mutating func setLapsed(_ entry: LapsedService) {
@@ -399,7 +445,11 @@ extension Projection {
 extension LeaseEntry {
     /// Extends the lease from `time`; returns whether the lease had lapsed by then and whether
     /// the lease index must add it (its new expiry is in an earlier bucket than the one holding it).
-    fileprivate mutating func renew(at time: Int64, leaseTTLMicroseconds: Int64, sequence: UInt64)
+    fileprivate mutating func renew(
+        at time: Int64,
+        leaseTTLMicroseconds: Int64,
+        sequence: UInt64
+    )
         -> (wasLapsed: Bool, needsIndex: Bool)
     {
         let wasLapsed = leaseExpiresAtMicroseconds <= time

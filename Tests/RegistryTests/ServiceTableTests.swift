@@ -50,12 +50,20 @@ import Testing
     // Kelvin sign and "K") name the same service, as they did when the projection used dictionaries.
     @Test func canonicallyEquivalentKeysMeet() throws {
         var projection = Projection()
-        let service = Service(id: "\u{212A}1", name: "caf\u{E9}", node: "n\u{E9}", network: "tcp", address: "1.2.3.4:80")
+        let service = Service(
+            id: "\u{212A}1",
+            name: "caf\u{E9}",
+            node: "n\u{E9}",
+            network: "tcp",
+            address: "1.2.3.4:80"
+        )
         projection.apply(
-            RegistryEvent(sequence: 1, timeMicroseconds: 1, kind: .register, service: service, peer: ""))
+            RegistryEvent(sequence: 1, timeMicroseconds: 1, kind: .register, service: service, peer: "")
+        )
         let key = Service(id: "K1", name: "cafe\u{301}", node: "ne\u{301}", network: "", address: "")
         let payload = EventCodec.encode(
-            RegistryEvent(sequence: 2, timeMicroseconds: 2, kind: .renew, service: key, peer: ""))
+            RegistryEvent(sequence: 2, timeMicroseconds: 2, kind: .renew, service: key, peer: "")
+        )
         let effect = try payload.withUnsafeBytes { bytes in
             projection.apply(try EventCodec.view(bytes, sequence: 2), sequence: 2, time: 2)
         }
@@ -63,9 +71,12 @@ import Testing
         #expect(projection.liveEntryCount == 1)
         #expect(projection.liveEntry(name: "cafe\u{301}", id: "K1")?.service.node == "n\u{E9}")
         #expect(projection.liveServices(named: "caf\u{E9}", at: 3).count == 1)
-        #expect(projection.apply(
-            RegistryEvent(sequence: 3, timeMicroseconds: 3, kind: .deregister, service: key, peer: ""))
-            == .deregistered(found: true))
+        #expect(
+            projection.apply(
+                RegistryEvent(sequence: 3, timeMicroseconds: 3, kind: .deregister, service: key, peer: "")
+            )
+                == .deregistered(found: true)
+        )
     }
 
     // Proves a snapshot load still refuses a repeated lease, whether the repeat is adjacent, out of
@@ -137,29 +148,55 @@ import Testing
         let name = "t\(random.next() % 8)"
         let node = "node-\(random.next() % 5)"
         let service = Service(
-            id: id, name: name, node: node, network: random.next() % 2 == 0 ? "tcp" : "udp",
-            address: "10.0.0.\(random.next() % 4):80")
+            id: id,
+            name: name,
+            node: node,
+            network: random.next() % 2 == 0 ? "tcp" : "udp",
+            address: "10.0.0.\(random.next() % 4):80"
+        )
         let key = Service(id: id, name: name, node: random.next() % 3 == 0 ? "" : node, network: "", address: "")
         let empty = Service(id: "", name: "", node: "", network: "", address: "")
         switch random.next() % 20 {
         case 0..<5:
-            return RegistryEvent(sequence: sequence, timeMicroseconds: time, kind: .register, service: service, peer: "p")
+            return RegistryEvent(
+                sequence: sequence,
+                timeMicroseconds: time,
+                kind: .register,
+                service: service,
+                peer: "p"
+            )
         case 5..<13:
             return RegistryEvent(sequence: sequence, timeMicroseconds: time, kind: .renew, service: key, peer: "p")
         case 13..<15:
             return RegistryEvent(sequence: sequence, timeMicroseconds: time, kind: .deregister, service: key, peer: "p")
         case 15..<18:
             return RegistryEvent(
-                sequence: sequence, timeMicroseconds: time, kind: .expire, service: key, peer: "",
-                lapsedAtMicroseconds: time - 1, renewSequence: random.next() % 2 == 0 ? nil : max(1, sequence &- 40))
+                sequence: sequence,
+                timeMicroseconds: time,
+                kind: .expire,
+                service: key,
+                peer: "",
+                lapsedAtMicroseconds: time - 1,
+                renewSequence: random.next() % 2 == 0 ? nil : max(1, sequence &- 40)
+            )
         case 18:
             return RegistryEvent(
-                sequence: sequence, timeMicroseconds: time, kind: .start, service: empty, peer: "",
-                leaseTTLMicroseconds: Int64(5 + random.next() % 40) * 1_000_000)
+                sequence: sequence,
+                timeMicroseconds: time,
+                kind: .start,
+                service: empty,
+                peer: "",
+                leaseTTLMicroseconds: Int64(5 + random.next() % 40) * 1_000_000
+            )
         default:
             return RegistryEvent(
-                sequence: sequence, timeMicroseconds: time, kind: .stall, service: empty, peer: "",
-                leaseTTLMicroseconds: 30_000_000)
+                sequence: sequence,
+                timeMicroseconds: time,
+                kind: .stall,
+                service: empty,
+                peer: "",
+                leaseTTLMicroseconds: 30_000_000
+            )
         }
     }
 }

@@ -1,5 +1,5 @@
-import FileStore
 import BenchSupport
+import FileStore
 import Registry
 
 /// A log as a running server writes it, generated in memory: `live` connectors (four per tunnel
@@ -23,8 +23,12 @@ struct FoldLog {
             serial += 1
             let node = nodes[Int(random.next() % 200)]
             return Service(
-                id: random.uuid(), name: "tunnel-\(slot / 4)", node: node.0,
-                network: slot % 8 == 7 ? "udp" : "tcp", address: node.1)
+                id: random.uuid(),
+                name: "tunnel-\(slot / 4)",
+                node: node.0,
+                network: slot % 8 == 7 ? "udp" : "tcp",
+                address: node.1
+            )
         }
         // Each connector renews every 15 s: that fixes the log's pace.
         let step = Int64(15_000_000) / Int64(max(1, live))
@@ -36,9 +40,15 @@ struct FoldLog {
         func add(_ kind: EventKind, _ service: Service, extra: (Int64?, UInt64?, Int64?) = (nil, nil, nil)) {
             time += step
             let event = RegistryEvent(
-                sequence: 0, timeMicroseconds: 0, kind: kind, service: service,
-                peer: kind == .expire || kind == .start ? "" : peer, lapsedAtMicroseconds: extra.0,
-                leaseTTLMicroseconds: extra.2, renewSequence: extra.1)
+                sequence: 0,
+                timeMicroseconds: 0,
+                kind: kind,
+                service: service,
+                peer: kind == .expire || kind == .start ? "" : peer,
+                lapsedAtMicroseconds: extra.0,
+                leaseTTLMicroseconds: extra.2,
+                renewSequence: extra.1
+            )
             bytes += EventCodec.encode(event)
             offsets.append(bytes.count)
             times.append(time)
@@ -70,7 +80,8 @@ struct FoldLog {
                 // A connector whose tunnel client went away: no more renews, expired later.
                 dead.insert(slot)
                 dying.append(
-                    (time + 46_000_000, slot, services[slot], lastRenew[slot], time + 45_000_000))
+                    (time + 46_000_000, slot, services[slot], lastRenew[slot], time + 45_000_000)
+                )
             } else if roll < 10 {
                 add(.deregister, key)
                 services[slot] = fresh(slot: slot)
@@ -133,7 +144,8 @@ extension RegistryBench {
         print(
             "fold \(count) records (\(live) live at the end): decode \(format(median(decodeOnly), 2)) M/s, "
                 + "decode+apply \(format(median(decodeApply), 2)) M/s, apply(view) \(format(median(viewApply), 2)) M/s "
-                + "(medians of 5)")
+                + "(medians of 5)"
+        )
     }
 
     /// Millions of records per second.
@@ -166,6 +178,7 @@ extension RegistryBench {
         }
         print(
             "load snapshot \(sequence) (\(live) live): load \(format(median(loads), 1)) ms, "
-                + "decode alone \(format(median(decodes), 1)) ms (medians of 5)")
+                + "decode alone \(format(median(decodes), 1)) ms (medians of 5)"
+        )
     }
 }
