@@ -22,6 +22,7 @@ struct RegistryBench {
         case "sweep": try await sweep(count: count)
         case "read": read(count: count, lapsed: arguments.count > 2)
         case "storm": try await storm(count: count)
+        case "steps": stormSteps(count: count, batch: 1_000)
         case "fill": try await fill(directory: arguments[1], count: count)
         case "open": try await openOnly(directory: arguments[1])
         case "restart": try restart(count: count)
