@@ -6,6 +6,12 @@
 /// plus one; 0 is empty); removal shifts the probe run back, so there are no tombstones. Entries
 /// keep their index while they live (an index is a stable handle: the lease index and the
 /// projection's string numbers are entry indices) and freed indices are reused.
+///
+/// Growth is incremental: a full table gets slots twice as many and keeps the old ones, frozen,
+/// while every insert moves the next `migrationStep` entries (by index) into the new; a lookup that
+/// misses the new slots asks the old ones for an entry not moved yet. So no single insert re-places
+/// every entry (100,000 leases expiring at once grow the lapsed table in the sweeper's turns, and a
+/// one-step rehash held the registry for tens of milliseconds; docs/ARCHITECTURE.md).
 struct ServiceTable<Value: Sendable>: Sendable {
     /// An entry: its key, its value, its hash; one record, so a lookup touches one place.
     struct Entry: Sendable {
@@ -18,13 +24,32 @@ struct ServiceTable<Value: Sendable>: Sendable {
         var ascii: Bool
     }
 
-    private var entries: [Entry] = []
+    private var entries = ChunkedArray<Entry>()
     private var free: [Int32] = []
     private var slots: [UInt64] = []
+    /// While the slots grow: the slots before, frozen (no insert or removal changes them). They
+    /// find the entries with index in `migrated..<migrationEnd` that are in use; stale slots (an
+    /// entry removed since, or one moved already) are skipped by that test.
+    private var oldSlots: [UInt64] = []
+    /// Entries below this index (and from `migrationEnd` on) are placed in `slots`.
+    private var migrated = 0
+    /// `entries.count` when the growth began; no freed index is reused until it ends, so every
+    /// entry at or after it was inserted into `slots`.
+    private var migrationEnd = 0
     /// Entries in use.
     private(set) var count = 0
+    /// Tables with fewer entries than this grow in one step (cheap; keeps small tables simple).
+    var incrementalGrowthMinimum = 4_096
+
+    /// Entries each insert moves into the new slots while the table grows: growth to 2C slots
+    /// starts at 0.75 C entries and the next needs 0.75 C more inserts, so 8 per insert finishes
+    /// well before (a later growth finishes an unfinished one first).
+    static var migrationStep: Int { 8 }
 
     init() {}
+
+    /// Whether the slots are growing (some entries are findable only through `oldSlots`).
+    var isGrowing: Bool { migrated < migrationEnd }
 
     /// One past the highest entry index ever used: iterate `0..<capacity` and skip `!contains(index:)`.
     var capacity: Int { entries.count }
@@ -50,15 +75,33 @@ struct ServiceTable<Value: Sendable>: Sendable {
 
     func find(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer, hash: UInt32) -> Int? {
         guard count > 0 else { return nil }
-        return slots.withUnsafeBufferPointer { slots in
-            entries.withUnsafeBufferPointer { entries in
-                let mask = slots.count - 1
-                var position = Int(hash) & mask
-                while true {
-                    let slot = slots[position]
-                    if slot == 0 { return nil }
-                    if UInt32(truncatingIfNeeded: slot >> 32) == hash {
-                        let index = Int(UInt32(truncatingIfNeeded: slot)) - 1
+        if let index = ServiceTable.probe(slots, entries, name, id, hash: hash, accepting: 0..<Int.max) {
+            return index
+        }
+        guard isGrowing else { return nil }
+        return ServiceTable.probe(oldSlots, entries, name, id, hash: hash, accepting: migrated..<migrationEnd)
+    }
+
+    /// The index of the entry (name, id) that `slots` holds, among indices in `accepted` that are
+    /// in use (old slots also name entries moved or removed since), nil when absent.
+    @inline(__always)
+    private static func probe(
+        _ slots: [UInt64],
+        _ entries: ChunkedArray<Entry>,
+        _ name: UnsafeRawBufferPointer,
+        _ id: UnsafeRawBufferPointer,
+        hash: UInt32,
+        accepting accepted: Range<Int>
+    ) -> Int? {
+        slots.withUnsafeBufferPointer { slots in
+            let mask = slots.count - 1
+            var position = Int(hash) & mask
+            while true {
+                let slot = slots[position]
+                if slot == 0 { return nil }
+                if UInt32(truncatingIfNeeded: slot >> 32) == hash {
+                    let index = Int(UInt32(truncatingIfNeeded: slot)) - 1
+                    if accepted.contains(index), entries[index].occupied {
                         if sameBytes(entries[index].id, id) && sameBytes(entries[index].name, name) { return index }
                         if !entries[index].ascii || !(ByteReader.isASCII(name) && ByteReader.isASCII(id)),
                             String(decoding: id, as: UTF8.self) == entries[index].id,
@@ -67,8 +110,8 @@ struct ServiceTable<Value: Sendable>: Sendable {
                             return index
                         }
                     }
-                    position = (position + 1) & mask
                 }
+                position = (position + 1) & mask
             }
         }
     }
@@ -80,6 +123,7 @@ struct ServiceTable<Value: Sendable>: Sendable {
 
     /// Makes room for `count` entries in all, so that inserting them does not grow the table.
     mutating func reserveCapacity(_ count: Int) {
+        finishGrowing()
         entries.reserveCapacity(count)
         var capacity = max(16, slots.count)
         while count * 4 > capacity * 3 { capacity *= 2 }
@@ -92,11 +136,16 @@ struct ServiceTable<Value: Sendable>: Sendable {
     /// load adds 100,000 entries, then places them in one tight pass whose cache misses overlap).
     @discardableResult
     mutating func insert(name: String, id: String, hash: UInt32, _ value: Value, placing: Bool = true) -> Int {
-        if placing, (count + 1) * 4 > slots.count * 3 { grow() }
+        if placing {
+            if isGrowing { migrate(ServiceTable.migrationStep) }
+            if (count + 1) * 4 > slots.count * 3 { grow() }
+        } else {
+            finishGrowing()
+        }
         let ascii = withBytes(name, id) { ByteReader.isASCII($0) && ByteReader.isASCII($1) }
         let entry = Entry(name: name, id: id, value: value, hash: hash, occupied: true, ascii: ascii)
         let index: Int
-        if let reused = free.popLast() {
+        if !isGrowing, let reused = free.popLast() {
             index = Int(reused)
             entries[index] = entry
         } else {
@@ -116,6 +165,7 @@ struct ServiceTable<Value: Sendable>: Sendable {
 
     /// Makes every entry findable after inserts that were not placing.
     mutating func placeAll() {
+        finishGrowing()
         var capacity = 16
         while count * 4 > capacity * 3 { capacity *= 2 }
         resizeSlots(max(capacity, slots.count))
@@ -132,13 +182,16 @@ struct ServiceTable<Value: Sendable>: Sendable {
     @discardableResult
     mutating func remove(index: Int) -> Value {
         precondition(entries[index].occupied, "entry \(index) removed but not in use")
-        let mask = slots.count - 1
-        let target = UInt32(index + 1)
-        var position = Int(entries[index].hash) & mask
-        while UInt32(truncatingIfNeeded: slots[position]) != target {
-            position = (position + 1) & mask
+        // An entry not moved yet is only in the frozen old slots: its slot goes stale there.
+        if !(isGrowing && index >= migrated && index < migrationEnd) {
+            let mask = slots.count - 1
+            let target = UInt32(index + 1)
+            var position = Int(entries[index].hash) & mask
+            while UInt32(truncatingIfNeeded: slots[position]) != target {
+                position = (position + 1) & mask
+            }
+            shiftBack(from: position, mask: mask)
         }
-        shiftBack(from: position, mask: mask)
         entries[index].occupied = false
         entries[index].name = ""
         entries[index].id = ""
@@ -164,11 +217,9 @@ struct ServiceTable<Value: Sendable>: Sendable {
     /// Entry indices in use, by name then id (string order).
     var sortedIndices: [Int] {
         var result = indices
-        entries.withUnsafeBufferPointer { entries in
-            result.sort { left, right in
-                entries[left].name != entries[right].name
-                    ? entries[left].name < entries[right].name : entries[left].id < entries[right].id
-            }
+        result.sort { left, right in
+            entries[left].name != entries[right].name
+                ? entries[left].name < entries[right].name : entries[left].id < entries[right].id
         }
         return result
     }
@@ -199,11 +250,43 @@ struct ServiceTable<Value: Sendable>: Sendable {
         slots[hole] = 0
     }
 
+    /// Doubles the slots: at once for a small table, else by starting to move entries over.
     private mutating func grow() {
-        resizeSlots(max(16, slots.count * 2))
+        finishGrowing()
+        let capacity = max(16, slots.count * 2)
+        guard entries.count >= incrementalGrowthMinimum else {
+            resizeSlots(capacity)
+            return
+        }
+        oldSlots = slots
+        slots = [UInt64](repeating: 0, count: capacity)
+        migrated = 0
+        migrationEnd = entries.count
+        migrate(ServiceTable.migrationStep)
+    }
+
+    /// Places the next `limit` entries (by index) not moved yet into the new slots; drops the
+    /// old slots once every entry is moved.
+    private mutating func migrate(_ limit: Int) {
+        let end = min(migrationEnd, migrated + limit)
+        for index in migrated..<end where entries[index].occupied {
+            place(index: index, hash: entries[index].hash)
+        }
+        migrated = end
+        if migrated == migrationEnd {
+            oldSlots = []
+            migrated = 0
+            migrationEnd = 0
+        }
+    }
+
+    /// Moves every entry not moved yet (before a bulk operation or the next growth).
+    private mutating func finishGrowing() {
+        if isGrowing { migrate(migrationEnd - migrated) }
     }
 
     private mutating func resizeSlots(_ capacity: Int) {
+        finishGrowing()
         slots = [UInt64](repeating: 0, count: capacity)
         for index in 0..<entries.count where entries[index].occupied {
             place(index: index, hash: entries[index].hash)

@@ -34,6 +34,43 @@ import Testing
         #expect(Set(table.indices) == Set(model.values.map(\.index)))
     }
 
+    // Proves the table grows a step at a time: the insert that outgrows the slots leaves most
+    // entries to later inserts (findable meanwhile through the old slots), and lookups, removals
+    // and inserts during a growth agree with a dictionary, across chunks of the entry storage.
+    @Test func growsAStepAtATime() {
+        var table = ServiceTable<Int>()
+        table.incrementalGrowthMinimum = 0
+        var model: [String: (index: Int, value: Int)] = [:]
+        var random = SplitMix64(seed: 7)
+        var growingRun = 0
+        var longestGrowingRun = 0
+        for step in 0..<40_000 {
+            let key = "k\(random.next() % 20_000)"
+            if let found = model[key] {
+                #expect(table.find(name: "n", id: key) == found.index)
+                if random.next() % 4 == 0 {
+                    #expect(table.remove(index: found.index) == found.value)
+                    model[key] = nil
+                }
+            } else {
+                #expect(table.find(name: "n", id: key) == nil)
+                model[key] = (table.insert(name: "n", id: key, step), step)
+                growingRun = table.isGrowing ? growingRun + 1 : 0
+                longestGrowingRun = max(longestGrowingRun, growingRun)
+            }
+        }
+        // Growth from 16,384 slots starts at 12,288 entries: a one-step rehash would leave no
+        // insert growing; moving 8 entries an insert takes over 1,500 inserts.
+        #expect(longestGrowingRun >= 1_000, "longest run of inserts during a growth: \(longestGrowingRun)")
+        #expect(table.capacity > ChunkedArray<Int>.chunkSize)
+        #expect(table.count == model.count)
+        for (key, entry) in model {
+            #expect(table.find(name: "n", id: key) == entry.index)
+            #expect(table[entry.index] == entry.value)
+        }
+        #expect(Set(table.indices) == Set(model.values.map(\.index)))
+    }
+
     // Proves (name, id) keys do not run together: ("ab", "c") and ("a", "bc") are different services.
     @Test func keysDoNotRunTogether() {
         var table = ServiceTable<Int>()
