@@ -130,6 +130,8 @@ extension Registry {
                 let events = batch.leases.map(expireEvent)
                 await Task.yield()
                 _ = try await commit(events, asLeader: true)
+                // The commit folded the batch in this turn: let Get in before the next batch is taken.
+                await Task.yield()
                 appended += batch.leases.count
                 // Leases whose expire folded are gone; the others (renewed meanwhile, or an expire
                 // the fold ignored) return to the index when the sweep ends, not before, so one
