@@ -75,15 +75,16 @@ struct ServiceTable<Value: Sendable>: Sendable {
 
     func find(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer, hash: UInt32) -> Int? {
         guard count > 0 else { return nil }
-        if let index = ServiceTable.probe(slots, entries, name, id, hash: hash, accepting: 0..<Int.max) {
+        if let index = ServiceTable.probe(slots, entries, name, id, hash: hash, accepting: nil) {
             return index
         }
         guard isGrowing else { return nil }
         return ServiceTable.probe(oldSlots, entries, name, id, hash: hash, accepting: migrated..<migrationEnd)
     }
 
-    /// The index of the entry (name, id) that `slots` holds, among indices in `accepted` that are
-    /// in use (old slots also name entries moved or removed since), nil when absent.
+    /// The index of the entry (name, id) that `slots` holds, nil when absent. For the old slots,
+    /// `accepted` names the indices to trust, and only entries in use count (old slots also name
+    /// entries moved or removed since); nil for the current slots, which hold only live entries.
     @inline(__always)
     private static func probe(
         _ slots: [UInt64],
@@ -91,7 +92,7 @@ struct ServiceTable<Value: Sendable>: Sendable {
         _ name: UnsafeRawBufferPointer,
         _ id: UnsafeRawBufferPointer,
         hash: UInt32,
-        accepting accepted: Range<Int>
+        accepting accepted: Range<Int>?
     ) -> Int? {
         slots.withUnsafeBufferPointer { slots in
             let mask = slots.count - 1
@@ -101,7 +102,7 @@ struct ServiceTable<Value: Sendable>: Sendable {
                 if slot == 0 { return nil }
                 if UInt32(truncatingIfNeeded: slot >> 32) == hash {
                     let index = Int(UInt32(truncatingIfNeeded: slot)) - 1
-                    if accepted.contains(index), entries[index].occupied {
+                    if accepted.map({ $0.contains(index) && entries[index].occupied }) ?? true {
                         if sameBytes(entries[index].id, id) && sameBytes(entries[index].name, name) { return index }
                         if !entries[index].ascii || !(ByteReader.isASCII(name) && ByteReader.isASCII(id)),
                             String(decoding: id, as: UTF8.self) == entries[index].id,

@@ -99,7 +99,8 @@ struct RegistryBench {
     }
 
     /// Get latency (open loop, one every 250 µs, measured from its planned start) while `count`
-    /// leases that lapsed together are swept.
+    /// leases that lapsed together are swept, and the same Gets for 500 ms before with nothing
+    /// swept: the machine's floor in the same run (the cores are shared).
     static func storm(count: Int) async throws {
         let clock = BenchClock(startMicroseconds)
         let (registry, _) = try await openGenerated(count: count, clock: clock)
@@ -108,6 +109,11 @@ struct RegistryBench {
         _ = try await registry.sweep()
         // A running server has answered Gets before: first-call costs are not the storm's.
         for index in 0..<100 { _ = try await registry.get(name: "tunnel-\(index)") }
+        let quiet = BenchFlag()
+        let floorClient = Task { try await getLatencies(registry, names: count / 4, until: quiet) }
+        try await Task.sleep(for: .milliseconds(500))
+        quiet.set()
+        let floor = try await floorClient.value
         clock.set(startMicroseconds + 46_000_000)
         let sweeping = Task { () -> (Int, UInt64) in
             let started = monotonicNanoseconds()
@@ -115,28 +121,36 @@ struct RegistryBench {
             return (expired, monotonicNanoseconds() - started)
         }
         let done = BenchFlag()
-        let client = Task { () -> [UInt64] in
-            var latencies: [UInt64] = []
-            var random = SplitMix64(seed: 3)
-            let interval: UInt64 = 250_000
-            var planned = monotonicNanoseconds()
-            while !done.isSet {
-                while monotonicNanoseconds() < planned { await Task.yield() }
-                _ = try await registry.get(name: "tunnel-\(Int(random.next() % UInt64(max(1, count / 4))))")
-                latencies.append(monotonicNanoseconds() - planned)
-                planned += interval
-            }
-            return latencies
-        }
+        let client = Task { try await getLatencies(registry, names: count / 4, until: done) }
         let (expired, sweepNanoseconds) = try await sweeping.value
         done.set()
-        let latencies = try await client.value.sorted()
+        let latencies = try await client.value
         precondition(expired == count, "expired \(expired) of \(count)")
-        let p99 = latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
         print(
-            "storm \(count) expire at once: Get p99 \(format(milliseconds(p99))) ms, max "
+            "storm \(count) expire at once: Get p99 \(format(milliseconds(percentile99(latencies)))) ms, max "
                 + "\(format(milliseconds(latencies.last ?? 0))) ms over \(latencies.count) Gets; sweep "
-                + "\(format(milliseconds(sweepNanoseconds), 0)) ms")
+                + "\(format(milliseconds(sweepNanoseconds), 0)) ms; no storm (floor): Get p99 "
+                + "\(format(milliseconds(percentile99(floor)))) ms, max \(format(milliseconds(floor.last ?? 0))) ms")
+    }
+
+    /// Gets of random names among the first `names` tunnels, one every 250 µs from its planned
+    /// start, until `flag` is set; their latencies, sorted.
+    static func getLatencies(_ registry: Registry, names: Int, until flag: BenchFlag) async throws -> [UInt64] {
+        var latencies: [UInt64] = []
+        var random = SplitMix64(seed: 3)
+        let interval: UInt64 = 250_000
+        var planned = monotonicNanoseconds()
+        while !flag.isSet {
+            while monotonicNanoseconds() < planned { await Task.yield() }
+            _ = try await registry.get(name: "tunnel-\(Int(random.next() % UInt64(max(1, names))))")
+            latencies.append(monotonicNanoseconds() - planned)
+            planned += interval
+        }
+        return latencies.sorted()
+    }
+
+    static func percentile99(_ sorted: [UInt64]) -> UInt64 {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
     }
 
     static func localConfiguration(_ directory: String) -> RegistryConfiguration {
