@@ -51,7 +51,9 @@ extension Registry {
                 if Task.isCancelled { return }
             } catch {
                 logger.warning(
-                    "following the shared log failed; resubscribing", metadata: ["error": "\(error)"])
+                    "following the shared log failed; resubscribing",
+                    metadata: ["error": "\(error)"]
+                )
             }
             try? await Task.sleep(for: .seconds(1))
         }
@@ -93,7 +95,8 @@ extension Registry {
             lastSweepAtMicroseconds = configuration.clock()
             logger.notice(
                 "this instance leads the lease sweeper; every lease got a fresh TTL",
-                metadata: ["log.sequence": "\(projection.lastSequence)"])
+                metadata: ["log.sequence": "\(projection.lastSequence)"]
+            )
         } catch {
             logger.warning("taking over the lease sweeper failed", metadata: ["error": "\(error)"])
         }
@@ -112,9 +115,12 @@ extension Registry {
         if late > configuration.leaseTTLMicroseconds {
             logger.warning(
                 "the sweeper ran late by more than a lease (paused process or clock jump): extending leases",
-                metadata: ["sweep.late.milliseconds": "\(late / 1_000)"])
+                metadata: ["sweep.late.milliseconds": "\(late / 1_000)"]
+            )
             _ = try await commit(
-                [controlEvent(.stall, leaseTTLMicroseconds: configuration.leaseTTLMicroseconds)], asLeader: true)
+                [controlEvent(.stall, leaseTTLMicroseconds: configuration.leaseTTLMicroseconds)],
+                asLeader: true
+            )
             return 0
         }
         // Batches come from the lease index (docs/ARCHITECTURE.md, "Registry semantics"): a pass
@@ -185,7 +191,8 @@ extension Registry {
         lastSnapshotAtMicroseconds = configuration.clock()
         logger.info(
             "snapshot written",
-            metadata: ["snapshot.sequence": "\(copy.lastSequence)", "snapshot.bytes": "\(bytes)"])
+            metadata: ["snapshot.sequence": "\(copy.lastSequence)", "snapshot.bytes": "\(bytes)"]
+        )
         return copy.lastSequence
     }
 
@@ -206,7 +213,9 @@ extension Registry {
                 try await writeSnapshot()
             } catch {
                 logger.warning(
-                    "final snapshot failed; the next start replays more of the log", metadata: ["error": "\(error)"])
+                    "final snapshot failed; the next start replays more of the log",
+                    metadata: ["error": "\(error)"]
+                )
             }
         }
         try await store.close()

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import BenchSupport
 import EventLog
 import FileStore
 import Foundation
 import Logging
 import Registry
-import BenchSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Prints the Registry's figures for issue 9 (leases at scale, memory, restart). Each figure runs
 /// in a child process of its own (`registry-bench memory|sweep|storm|fill|open ...`) so resident
@@ -31,7 +32,11 @@ struct RegistryBench {
         case "all": try all()
         default:
             FileHandle.standardError.write(
-                Data("usage: registry-bench [all | memory N | sweep N | storm N | restart N | fold N | fill DIR N | open DIR | load DIR]\n".utf8))
+                Data(
+                    "usage: registry-bench [all | memory N | sweep N | storm N | steps N | restart N | fold N | fill DIR N | open DIR | load DIR]\n"
+                        .utf8
+                )
+            )
             exit(2)
         }
     }
@@ -45,7 +50,10 @@ struct RegistryBench {
         var projection = Projection()
         for index in 0..<count {
             let record = StoreRecord(
-                sequence: UInt64(index + 1), timeMicroseconds: startMicroseconds, payload: workload.registerPayload(index))
+                sequence: UInt64(index + 1),
+                timeMicroseconds: startMicroseconds,
+                payload: workload.registerPayload(index)
+            )
             projection.apply(try! EventCodec.decode(record))
         }
         let after = residentBytes()
@@ -61,7 +69,10 @@ struct RegistryBench {
         var projection = Projection()
         for index in 0..<count {
             let record = StoreRecord(
-                sequence: UInt64(index + 1), timeMicroseconds: startMicroseconds, payload: workload.registerPayload(index))
+                sequence: UInt64(index + 1),
+                timeMicroseconds: startMicroseconds,
+                payload: workload.registerPayload(index)
+            )
             projection.apply(try! EventCodec.decode(record))
         }
         let time = startMicroseconds + (lapsed ? 46_000_000 : 1_000_000)
@@ -77,7 +88,11 @@ struct RegistryBench {
         let store = GeneratedStore(workload: Workload(count: count), time: startMicroseconds) { clock.now() }
         let started = monotonicNanoseconds()
         let registry = try await Registry.open(
-            configuration, store: store, snapshots: NoSnapshots(), logger: Logger(label: "registry-bench"))
+            configuration,
+            store: store,
+            snapshots: NoSnapshots(),
+            logger: Logger(label: "registry-bench")
+        )
         return (registry, milliseconds(monotonicNanoseconds() - started))
     }
 
@@ -95,7 +110,8 @@ struct RegistryBench {
         }
         print(
             "sweep \(count) live: pass with no lapse \(format(median(passes))) ms (median of 5; "
-                + "\(passes.map { format($0) }.joined(separator: ", "))); open+fold \(format(foldMilliseconds, 0)) ms")
+                + "\(passes.map { format($0) }.joined(separator: ", "))); open+fold \(format(foldMilliseconds, 0)) ms"
+        )
     }
 
     /// Get latency (open loop, one every 250 µs, measured from its planned start) while `count`
@@ -130,7 +146,8 @@ struct RegistryBench {
             "storm \(count) expire at once: Get p99 \(format(milliseconds(percentile99(latencies)))) ms, max "
                 + "\(format(milliseconds(latencies.last ?? 0))) ms over \(latencies.count) Gets; sweep "
                 + "\(format(milliseconds(sweepNanoseconds), 0)) ms; no storm (floor): Get p99 "
-                + "\(format(milliseconds(percentile99(floor)))) ms, max \(format(milliseconds(floor.last ?? 0))) ms")
+                + "\(format(milliseconds(percentile99(floor)))) ms, max \(format(milliseconds(floor.last ?? 0))) ms"
+        )
     }
 
     /// Gets of random names among the first `names` tunnels, one every 250 µs from its planned
@@ -161,7 +178,10 @@ struct RegistryBench {
     /// then `count / 2` renews after it; prints `filled` and waits to be killed (SIGKILL).
     static func fill(directory: String, count: Int) async throws {
         let registry = try await Registry.open(
-            localConfiguration(directory), localLog: LocalLogOptions(fsync: .never), logger: Logger(label: "fill"))
+            localConfiguration(directory),
+            localLog: LocalLogOptions(fsync: .never),
+            logger: Logger(label: "fill")
+        )
         let workload = Workload(count: count)
         let peer = Peer(ip: "10.9.0.1", port: 5000)
         try await inParallel(count) { index in try await registry.register(workload.service(index), peer: peer) }
@@ -195,10 +215,14 @@ struct RegistryBench {
     static func openOnly(directory: String) async throws {
         let started = monotonicNanoseconds()
         let registry = try await Registry.open(
-            localConfiguration(directory), localLog: LocalLogOptions(fsync: .always), logger: Logger(label: "open"))
+            localConfiguration(directory),
+            localLog: LocalLogOptions(fsync: .always),
+            logger: Logger(label: "open")
+        )
         let live = await registry.liveServiceCount
         FileHandle.standardOutput.write(
-            Data("ready \(format(milliseconds(monotonicNanoseconds() - started), 1)) ms \(live) live\n".utf8))
+            Data("ready \(format(milliseconds(monotonicNanoseconds() - started), 1)) ms \(live) live\n".utf8)
+        )
         exit(0)
     }
 }

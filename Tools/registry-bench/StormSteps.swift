@@ -1,8 +1,9 @@
+import BenchSupport
+import Registry
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import BenchSupport
-import Registry
 
 /// CPU nanoseconds this thread used so far: a step's cost without the time other processes took
 /// the core (the machine is shared).
@@ -21,7 +22,11 @@ func stormSteps(count: Int, batch: Int) {
     let start = RegistryBench.startMicroseconds
     var projection = Projection()
     for index in 0..<count {
-        let record = StoreRecord(sequence: UInt64(index + 1), timeMicroseconds: start, payload: workload.registerPayload(index))
+        let record = StoreRecord(
+            sequence: UInt64(index + 1),
+            timeMicroseconds: start,
+            payload: workload.registerPayload(index)
+        )
         projection.apply(try! EventCodec.decode(record))
     }
     let now = start + 46_000_000
@@ -34,9 +39,15 @@ func stormSteps(count: Int, batch: Int) {
         let taken = projection.takeLapsedLeases(at: now, limit: batch)
         let events = taken.leases.map { lease in
             RegistryEvent(
-                sequence: 0, timeMicroseconds: 0, kind: .expire, service: lease.service, peer: "",
+                sequence: 0,
+                timeMicroseconds: 0,
+                kind: .expire,
+                service: lease.service,
+                peer: "",
                 lapsedAtMicroseconds: lease.leaseExpiresAtMicroseconds,
-                renewSequence: lease.lastRenewSequence == 0 ? nil : lease.lastRenewSequence, instance: "")
+                renewSequence: lease.lastRenewSequence == 0 ? nil : lease.lastRenewSequence,
+                instance: ""
+            )
         }
         let payloads = events.map(EventCodec.encode)
         steps.append((threadCPUNanoseconds() - started, "take+encode", number, projection.lapsedEntryCount))
@@ -60,8 +71,11 @@ func stormSteps(count: Int, batch: Int) {
     let folds = steps.filter { $0.kind == "fold" }.map { milliseconds($0.nanoseconds) }.sorted()
     print(
         "steps \(count) lapse in batches of \(batch): \(format(total, 0)) ms CPU in all; fold step median "
-            + "\(format(folds[folds.count / 2])) ms")
+            + "\(format(folds[folds.count / 2])) ms"
+    )
     for step in steps.sorted(by: { $0.nanoseconds > $1.nanoseconds }).prefix(8) {
-        print("  \(format(milliseconds(step.nanoseconds))) ms \(step.kind) batch \(step.batch) (lapsed after: \(step.lapsed))")
+        print(
+            "  \(format(milliseconds(step.nanoseconds))) ms \(step.kind) batch \(step.batch) (lapsed after: \(step.lapsed))"
+        )
     }
 }
