@@ -83,7 +83,7 @@ extension SessionQuery {
                     if let nameBytes, !EventViewFilter.equal(view.name, nameBytes) { return true }
                     guard partition.owns(name: view.name) else { return true }
                 }
-                let event = EventCodec.event(view, sequence: sequence, time: time)
+                let event = FoldEvent.make(view, sequence: sequence, time: time)
                 if tracker == nil, let since {
                     guard time >= since else {
                         projection.apply(event)

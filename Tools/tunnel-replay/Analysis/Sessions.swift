@@ -52,24 +52,39 @@ struct ServiceKey: Hashable, Sendable {
 /// The tool never decides expiry or revival itself.
 struct SessionTracker {
     private(set) var projection = Projection()
-    /// The open session of each service: its index in `sessions`.
-    private var open: [ServiceKey: Int] = [:]
-    /// Every session started, closed ones with their end (updated in place: a renew copies nothing).
+    /// The open session of each service with its running counts, kept beside the key so a renew
+    /// touches one dictionary entry (its session's row in `sessions` is written at the close).
+    private var open: [ServiceKey: OpenSession] = [:]
+    /// Every session started; an open one's counts are in `open` until it closes.
     private var sessions: [Session] = []
     /// The shortest lease TTL the fold has had in force (see `apply`).
     private var shortestLeaseTTLMicroseconds = Projection.defaultLeaseTTLMicroseconds
+
+    /// What changes while a session is open: its row in `sessions` and its counts.
+    private struct OpenSession {
+        var index: Int
+        var lastActivityMicroseconds: Int64
+        var renews: Int
+        var maxGapMicroseconds: Int64
+
+        mutating func recordActivity(at time: Int64) {
+            maxGapMicroseconds = max(maxGapMicroseconds, time - lastActivityMicroseconds)
+            lastActivityMicroseconds = time
+        }
+    }
 
     /// Folds one event; returns the sessions it closed (a revive of an unswept lease closes one).
     @discardableResult
     mutating func apply(_ event: RegistryEvent) -> Session? {
         let key = ServiceKey(name: event.service.name, id: event.service.id)
-        let openIndex = event.kind.isServiceEvent ? open[key] : nil
+        // Valid until `open` changes: the fold below does not touch it.
+        let slot = event.kind.isServiceEvent ? open.index(forKey: key) : nil
         // A renew can revive a lease that lapsed unswept; the lapse instant is the lease's expiry
         // before the fold. No lease lapses sooner than the shortest TTL after its last renew, so
         // the lookup is skipped for the common, timely renew.
         var leaseBefore: LiveService?
-        if event.kind == .renew, let openIndex,
-            event.timeMicroseconds - sessions[openIndex].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
+        if event.kind == .renew, let slot,
+            event.timeMicroseconds - open.values[slot].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
         {
             leaseBefore = projection.liveEntry(name: key.name, id: key.id)
         }
@@ -77,38 +92,38 @@ struct SessionTracker {
         shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
         switch effect {
         case .registered:
-            if let openIndex {
-                sessions[openIndex].recordActivity(at: event.timeMicroseconds)
-                sessions[openIndex].node = event.service.node
-                sessions[openIndex].network = event.service.network
-                sessions[openIndex].address = event.service.address
+            if let slot {
+                open.values[slot].recordActivity(at: event.timeMicroseconds)
+                let index = open.values[slot].index
+                sessions[index].node = event.service.node
+                sessions[index].network = event.service.network
+                sessions[index].address = event.service.address
             } else {
                 start(Session(starting: event, from: event.service), key)
             }
         case .renewed:
-            guard let openIndex else {
+            guard let slot else {
                 start(Session(starting: event, from: liveService(key) ?? event.service), key)
                 return nil
             }
-            sessions[openIndex].recordActivity(at: event.timeMicroseconds)
-            sessions[openIndex].renews += 1
+            open.values[slot].recordActivity(at: event.timeMicroseconds)
+            open.values[slot].renews += 1
         case .revived:
             var ended: Session?
-            if let openIndex {
+            if let slot {
                 let lapse = leaseBefore?.leaseExpiresAtMicroseconds ?? event.timeMicroseconds
-                ended = close(openIndex, key, at: lapse, reason: .expire)
+                ended = close(slot, at: lapse, reason: .expire)
             }
             start(Session(starting: event, from: liveService(key) ?? event.service), key)
             return ended
         case .deregistered:
-            guard let openIndex else { return nil }
-            sessions[openIndex].recordActivity(at: event.timeMicroseconds)
-            return close(openIndex, key, at: event.timeMicroseconds, reason: .deregister)
+            guard let slot else { return nil }
+            open.values[slot].recordActivity(at: event.timeMicroseconds)
+            return close(slot, at: event.timeMicroseconds, reason: .deregister)
         case .expired:
-            guard let openIndex else { return nil }
+            guard let slot else { return nil }
             let lapse = projection.lapsedEntry(name: key.name, id: key.id)?.lapsedAtMicroseconds
-            return close(
-                openIndex, key, at: lapse ?? event.lapsedAtMicroseconds ?? event.timeMicroseconds, reason: .expire)
+            return close(slot, at: lapse ?? event.lapsedAtMicroseconds ?? event.timeMicroseconds, reason: .expire)
         case .notFound, .expireIgnored, .leasesRefreshed:
             return nil
         }
@@ -116,7 +131,9 @@ struct SessionTracker {
     }
 
     private mutating func start(_ session: Session, _ key: ServiceKey) {
-        open[key] = sessions.count
+        open[key] = OpenSession(
+            index: sessions.count, lastActivityMicroseconds: session.lastActivityMicroseconds,
+            renews: session.renews, maxGapMicroseconds: session.maxGapMicroseconds)
         sessions.append(session)
     }
 
@@ -124,16 +141,28 @@ struct SessionTracker {
         projection.liveEntry(name: key.name, id: key.id)?.service
     }
 
-    private mutating func close(_ index: Int, _ key: ServiceKey, at time: Int64, reason: SessionEnd) -> Session {
-        open[key] = nil
-        sessions[index].endMicroseconds = time
-        sessions[index].end = reason
-        return sessions[index]
+    private mutating func close(
+        _ slot: Dictionary<ServiceKey, OpenSession>.Index, at time: Int64, reason: SessionEnd
+    ) -> Session {
+        let state = open.remove(at: slot).value
+        Self.store(state, in: &sessions)
+        sessions[state.index].endMicroseconds = time
+        sessions[state.index].end = reason
+        return sessions[state.index]
+    }
+
+    /// Writes an open session's counts into its row.
+    private static func store(_ state: OpenSession, in sessions: inout [Session]) {
+        sessions[state.index].lastActivityMicroseconds = state.lastActivityMicroseconds
+        sessions[state.index].renews = state.renews
+        sessions[state.index].maxGapMicroseconds = state.maxGapMicroseconds
     }
 
     /// Closed and still-open sessions in `Session.ordered` order.
     func allSessions() -> [Session] {
-        sessions.sorted(by: Session.ordered)
+        var all = sessions
+        for state in open.values { Self.store(state, in: &all) }
+        return all.sorted(by: Session.ordered)
     }
 
     init() {}
@@ -193,10 +222,5 @@ extension Session {
 
     var service: Service {
         Service(id: id, name: name, node: node, network: network, address: address)
-    }
-
-    mutating func recordActivity(at time: Int64) {
-        maxGapMicroseconds = max(maxGapMicroseconds, time - lastActivityMicroseconds)
-        lastActivityMicroseconds = time
     }
 }
