@@ -27,8 +27,8 @@ extension RegistryConfiguration {
 
 extension Registry {
     /// Opens the registry on its embedded local log in `configuration.dataDirectory`: takes the
-    /// log lock, replays the newest snapshot and the tail, and appends a `start` record that
-    /// grants every restored lease a fresh TTL. With `localLog.retentionMicroseconds`, each
+    /// log lock, replays the newest snapshot (loaded while the log recovers) and the tail, and
+    /// appends a `start` record that grants every restored lease a fresh TTL. With `localLog.retentionMicroseconds`, each
     /// snapshot written is followed by a retention pass (`LogRetention`).
     public static func open(
         _ configuration: RegistryConfiguration,
@@ -40,18 +40,31 @@ extension Registry {
         var logConfiguration = EventLogConfiguration(directory: configuration.logDirectory)
         logConfiguration.fsync = localLog.fsync
         logConfiguration.segmentBytesMax = localLog.segmentBytesMax
-        let store = try await EventLogStore.open(logConfiguration, logger: logger, clock: configuration.clock)
         let snapshots = SnapshotStore(directory: configuration.snapshotDirectory)
+        // The newest snapshot loads while the writer recovers the log's tail.
+        let preload = PreloadedSnapshotStore.Preload(snapshots)
+        let store = try await EventLogStore.open(logConfiguration, logger: logger, clock: configuration.clock)
         var snapshotStore: any RegistrySnapshotStore = snapshots
         if let retention = localLog.retentionMicroseconds {
             snapshotStore = RetainingSnapshotStore(
                 snapshots: snapshots,
                 retention: LogRetention(
-                    retentionMicroseconds: retention, snapshots: snapshots, log: store, clock: configuration.clock,
-                    logger: logger))
+                    retentionMicroseconds: retention,
+                    snapshots: snapshots,
+                    log: store,
+                    clock: configuration.clock,
+                    logger: logger
+                )
+            )
         }
         do {
-            return try await open(configuration, store: store, snapshots: snapshotStore, logger: logger)
+            let registry = try await open(
+                configuration,
+                store: store,
+                snapshots: PreloadedSnapshotStore(snapshots: snapshotStore, preload: preload),
+                logger: logger
+            )
+            return registry
         } catch {
             try? await store.close()
             throw error

@@ -105,17 +105,37 @@ struct ByteReader {
             length = try readCount(max: maxBytes, what: "\(field) length")
         }
         guard length <= remaining else {
-            throw ByteReaderError(offset: offset, reason: "\(field) length \(length) exceeds the \(remaining) bytes left")
+            throw ByteReaderError(
+                offset: offset,
+                reason: "\(field) length \(length) exceeds the \(remaining) bytes left"
+            )
         }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
-        // Fields are almost always ASCII: check that in one pass and validate only the others.
-        var highBits: UInt8 = 0
-        for byte in slice { highBits |= byte }
-        if highBits >= 0x80, String(validating: slice.assumingMemoryBound(to: UInt8.self), as: UTF8.self) == nil {
+        // Fields are almost always ASCII: check that eight bytes at a time and validate only the others.
+        if !ByteReader.isASCII(slice),
+            String(validating: slice.assumingMemoryBound(to: UInt8.self), as: UTF8.self) == nil
+        {
             throw ByteReaderError(offset: offset, reason: "\(field) is not valid UTF-8")
         }
         offset += length
         return slice
+    }
+
+    /// Whether every byte of `bytes` is below 0x80.
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var highBits: UInt64 = 0
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            highBits |= base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        while offset < bytes.count {
+            highBits |= UInt64(base.load(fromByteOffset: offset, as: UInt8.self))
+            offset += 1
+        }
+        return highBits & 0x8080_8080_8080_8080 == 0
     }
 
     /// A length-prefixed UTF-8 string of at most `maxBytes` bytes.

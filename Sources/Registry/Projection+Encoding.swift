@@ -28,15 +28,17 @@ extension Projection {
         writer.writeSignedVarint(lastTimeMicroseconds)
         writer.writeSignedVarint(leaseTTLMicroseconds)
         writer.writeVarint(UInt64(liveEntryCount))
-        for name in live.keys.sorted() {
-            for (id, stored) in live[name, default: [:]].sorted(by: { $0.key < $1.key }) {
-                let entry = liveService(name: name, id: id, stored)
-                writer.writeService(entry.service)
-                writer.writeSignedVarint(entry.registeredAtMicroseconds)
-                writer.writeSignedVarint(entry.lastRenewAtMicroseconds)
-                writer.writeSignedVarint(entry.leaseExpiresAtMicroseconds)
-                writer.writeVarint(entry.lastRenewSequence)
-            }
+        for index in live.sortedIndices {
+            let entry = live[index]
+            writer.writeString(live.id(at: index))
+            writer.writeString(live.name(at: index))
+            writer.writeString(strings[entry.node])
+            writer.writeString(strings[entry.network])
+            writer.writeString(strings[entry.address])
+            writer.writeSignedVarint(entry.registeredAtMicroseconds)
+            writer.writeSignedVarint(entry.lastRenewAtMicroseconds)
+            writer.writeSignedVarint(entry.leaseExpiresAtMicroseconds)
+            writer.writeVarint(entry.lastRenewSequence)
         }
         writer.writeVarint(UInt64(lapsedEntryCount))
         for entry in lapsedServices {
@@ -65,40 +67,69 @@ extension Projection {
         lastTimeMicroseconds = try reader.readSignedVarint()
         leaseTTLMicroseconds = try reader.readSignedVarint()
         let liveCount = try reader.readCount(max: Projection.encodedEntriesMax, what: "live entry count")
-        // Entries come grouped by name: each name's leases are collected in one dictionary and
-        // stored once (a restart decodes 100,000 leases: per-entry lookups of both levels were
-        // most of its cost).
-        var groupName = ""
-        var group: [String: LeaseEntry] = [:]
+        // The lease index is built when the sweeper first reads it: the `start` record that follows
+        // a load at every open rebuilds it anyway (indexing here was a tenth of a restart).
+        leaseIndexStale = true
+        live.reserveEntryCapacity(liveCount)
+        let limit = EventCodec.fieldBytesMax
+        // Leases come sorted by name then id, so grouped by name: the name's entry is looked up
+        // once per group, and while each key is ASCII and follows the previous one no key can
+        // repeat: leases are stored unplaced and placed in one pass at the end (looking each up
+        // first, a cache miss per lease, was a sixth of a load). Anything else is checked by lookup.
+        var previousName = noBytes
+        var previousID = noBytes
+        var previousNameIndex: Int?
+        var sorted = true
         for _ in 0..<liveCount {
-            let service = try reader.readService()
-            var stored = LeaseEntry(
-                node: strings.intern(service.node), network: strings.intern(service.network),
-                address: strings.intern(service.address), registeredAtMicroseconds: try reader.readSignedVarint(),
+            let id = try reader.readUTF8(maxBytes: limit, field: "id")
+            let name = try reader.readUTF8(maxBytes: limit, field: "name")
+            let node = try reader.readUTF8(maxBytes: limit, field: "node")
+            let network = try reader.readUTF8(maxBytes: limit, field: "network")
+            let address = try reader.readUTF8(maxBytes: limit, field: "address")
+            let entry = LeaseEntry(
+                node: strings.intern(node),
+                network: strings.intern(network),
+                address: strings.intern(address),
+                registeredAtMicroseconds: try reader.readSignedVarint(),
                 lastRenewAtMicroseconds: try reader.readSignedVarint(),
                 leaseExpiresAtMicroseconds: try reader.readSignedVarint(),
-                lastRenewSequence: version >= 2 ? try reader.readVarint() : 0)
-            if service.name != groupName {
-                try storeLiveGroup(name: groupName, group, offset: reader.offset)
-                groupName = service.name
-                group = [:]
+                lastRenewSequence: version >= 2 ? try reader.readVarint() : 0
+            )
+            let hash = serviceHash(name, id)
+            if sorted, !Projection.followsASCII(name, id, after: previousName, previousID) {
+                sorted = false
+                live.placeAll()
             }
-            indexLease(name: service.name, id: service.id, entry: &stored)
-            guard group.updateValue(stored, forKey: service.id) == nil else {
-                throw ByteReaderError(
-                    offset: reader.offset, reason: "duplicate live entry \(service.name)/\(service.id)")
+            if !sorted {
+                guard live.find(name, id, hash: hash) == nil else {
+                    throw ByteReaderError(
+                        offset: reader.offset,
+                        reason:
+                            "duplicate live entry \(String(decoding: name, as: UTF8.self))/\(String(decoding: id, as: UTF8.self))"
+                    )
+                }
             }
+            let known = previousNameIndex != nil && sameBytes(previousName, name) ? previousNameIndex : nil
+            previousNameIndex =
+                insertLive(name: name, id: id, hash: hash, entry, nameIndex: known, placing: !sorted)
+                .nameIndex
+            previousName = name
+            previousID = id
         }
-        try storeLiveGroup(name: groupName, group, offset: reader.offset)
+        if sorted { live.placeAll() }
         let lapsedCount = try reader.readCount(max: Projection.encodedEntriesMax, what: "lapsed entry count")
         for _ in 0..<lapsedCount {
             let service = try reader.readService()
             let entry = LapsedService(
-                service: service, registeredAtMicroseconds: try reader.readSignedVarint(),
-                lapsedAtMicroseconds: try reader.readSignedVarint())
+                service: service,
+                registeredAtMicroseconds: try reader.readSignedVarint(),
+                lapsedAtMicroseconds: try reader.readSignedVarint()
+            )
             guard lapsedEntry(name: service.name, id: service.id) == nil else {
                 throw ByteReaderError(
-                    offset: reader.offset, reason: "duplicate lapsed entry \(service.name)/\(service.id)")
+                    offset: reader.offset,
+                    reason: "duplicate lapsed entry \(service.name)/\(service.id)"
+                )
             }
             setLapsed(entry)
         }
@@ -109,23 +140,29 @@ extension Projection {
 }
 
 extension Projection {
-    /// Adds the decoded leases of `name` to the live map (merging with leases of the same name
-    /// met earlier, which a well-formed snapshot never has).
-    fileprivate mutating func storeLiveGroup(name: String, _ group: [String: LeaseEntry], offset: Int)
-        throws(ByteReaderError)
-    {
-        guard !group.isEmpty else { return }
-        liveEntryCount += group.count
-        guard var existing = live.removeValue(forKey: name) else {
-            live[name] = group
-            return
+    /// Whether (name, id) and the previous key are ASCII and (name, id) sorts strictly after it
+    /// (byte order is `String` order for ASCII); the first key follows the empty one.
+    static func followsASCII(
+        _ name: UnsafeRawBufferPointer,
+        _ id: UnsafeRawBufferPointer,
+        after previousName: UnsafeRawBufferPointer,
+        _ previousID: UnsafeRawBufferPointer
+    ) -> Bool {
+        guard ByteReader.isASCII(name), ByteReader.isASCII(id) else { return false }
+        let byName = compareBytes(previousName, name)
+        return byName < 0 || (byName == 0 && compareBytes(previousID, id) < 0)
+    }
+
+    /// Lexicographic order of two byte strings: negative, zero or positive.
+    static func compareBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
+        let common = min(left.count, right.count)
+        var offset = 0
+        while offset < common {
+            let difference = Int(left[offset]) - Int(right[offset])
+            if difference != 0 { return difference }
+            offset += 1
         }
-        for (id, entry) in group {
-            guard existing.updateValue(entry, forKey: id) == nil else {
-                throw ByteReaderError(offset: offset, reason: "duplicate live entry \(name)/\(id)")
-            }
-        }
-        live[name] = existing
+        return left.count - right.count
     }
 }
 
@@ -147,7 +184,8 @@ extension ByteReader {
             name: try readString(maxBytes: limit, field: "name"),
             node: try readString(maxBytes: limit, field: "node"),
             network: try readString(maxBytes: limit, field: "network"),
-            address: try readString(maxBytes: limit, field: "address"))
+            address: try readString(maxBytes: limit, field: "address")
+        )
     }
 }
 
@@ -170,10 +208,8 @@ extension Projection {
 
     private func withoutRenewSequences() -> Projection {
         var copy = self
-        for nameIndex in copy.live.indices {
-            for idIndex in copy.live.values[nameIndex].indices {
-                copy.live.values[nameIndex].values[idIndex].lastRenewSequence = 0
-            }
+        for index in 0..<copy.live.capacity where copy.live.contains(index: index) {
+            copy.live[index].lastRenewSequence = 0
         }
         return copy
     }

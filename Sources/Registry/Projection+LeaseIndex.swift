@@ -1,22 +1,22 @@
 /// The projection's leases by expiry, so the sweeper finds what lapsed without scanning every
-/// lease: a timer wheel of ~1 s buckets (`bucketShift`), each a list of (name, id).
+/// lease: a timer wheel of ~1 s buckets (`bucketShift`), each a list of entry indices in
+/// `Projection.live`.
 ///
 /// Deletion is lazy: a deregistered, expired or renewed lease stays in its bucket and is dropped
 /// (or moved to the bucket of its new expiry) when the sweeper reaches that bucket. A lease sits in
 /// exactly one bucket, `LeaseEntry.indexedBucket`, never later than the bucket of its expiry: a
 /// renew, which only pushes expiry later, costs nothing here; a lease whose expiry moves earlier
 /// (a `start` with a shorter TTL, a clock stepping back) is added to the earlier bucket. Entries
-/// naming another bucket than their lease's `indexedBucket` are stale and skipped.
+/// naming another bucket than their lease's `indexedBucket` are stale and skipped, and so are entries
+/// whose lease is gone (an entry index reused by another lease is a stale entry or a duplicate).
 struct LeaseIndex: Sendable {
     /// Buckets are 2^20 µs (~1.05 s) of expiry.
     static let bucketShift: Int64 = 20
     /// `indexedBucket` of a lease that is in no bucket (taken by the sweeper).
     static let notIndexed = Int64.max
 
-    struct Key: Sendable, Hashable {
-        var name: String
-        var id: String
-    }
+    /// A lease's entry index in `Projection.live`.
+    typealias Key = Int32
 
     var buckets: [Int64: [Key]] = [:]
 
@@ -44,19 +44,25 @@ extension Projection {
     /// holds it for long (a bucket after a `start` holds every lease).
     static let leaseIndexWorkMax = 65_536
 
-    /// Adds the lease (name, id) to the index when its expiry's bucket is earlier than the one
-    /// holding it (always for a lease not indexed).
-    mutating func indexLease(name: String, id: String, entry: inout LeaseEntry) {
-        let bucket = LeaseIndex.bucket(entry.leaseExpiresAtMicroseconds)
-        guard bucket < entry.indexedBucket else { return }
-        entry.indexedBucket = bucket
-        leaseIndex.add(LeaseIndex.Key(name: name, id: id), to: bucket)
+    /// Adds the lease at entry `index` to the index when its expiry's bucket is earlier than the one
+    /// holding it (always for a lease not indexed). Nothing while the index is stale.
+    mutating func indexLease(_ index: Int) {
+        guard !leaseIndexStale else { return }
+        let bucket = LeaseIndex.bucket(live[index].leaseExpiresAtMicroseconds)
+        guard bucket < live[index].indexedBucket else { return }
+        live[index].indexedBucket = bucket
+        leaseIndex.add(LeaseIndex.Key(index), to: bucket)
+    }
+
+    /// Builds the index from the live leases when it is stale.
+    mutating func ensureLeaseIndex() {
+        guard leaseIndexStale else { return }
+        _ = refreshLeases { $0 }
     }
 
     /// Gives every live lease the expiry `newExpiry(old expiry)` and rebuilds the index from them
     /// (`start` and `stall` move every lease); returns how many leases there are.
     mutating func refreshLeases(_ newExpiry: (Int64) -> Int64) -> Int {
-        // Mutate through the values views: no rehashing, no per-name remove and insert.
         leaseIndex.buckets.removeAll(keepingCapacity: false)
         var buckets: [Int64: [LeaseIndex.Key]] = [:]
         // After a `start` every lease shares one bucket: collect a run of equal buckets in a local
@@ -73,23 +79,21 @@ extension Projection {
             run = []
         }
         var count = 0
-        for nameIndex in live.indices {
-            let name = live.keys[nameIndex]
-            for idIndex in live.values[nameIndex].indices {
-                let expiry = newExpiry(live.values[nameIndex].values[idIndex].leaseExpiresAtMicroseconds)
-                let bucket = LeaseIndex.bucket(expiry)
-                live.values[nameIndex].values[idIndex].leaseExpiresAtMicroseconds = expiry
-                live.values[nameIndex].values[idIndex].indexedBucket = bucket
-                if bucket != runBucket {
-                    storeRun()
-                    runBucket = bucket
-                }
-                run.append(LeaseIndex.Key(name: name, id: live.values[nameIndex].keys[idIndex]))
-                count += 1
+        for index in 0..<live.capacity where live.contains(index: index) {
+            let expiry = newExpiry(live[index].leaseExpiresAtMicroseconds)
+            let bucket = LeaseIndex.bucket(expiry)
+            live[index].leaseExpiresAtMicroseconds = expiry
+            live[index].indexedBucket = bucket
+            if bucket != runBucket {
+                storeRun()
+                runBucket = bucket
             }
+            run.append(LeaseIndex.Key(index))
+            count += 1
         }
         storeRun()
         leaseIndex.buckets = buckets
+        leaseIndexStale = false
         return count
     }
 
@@ -100,6 +104,7 @@ extension Projection {
     /// buckets that came due.
     public mutating func takeLapsedLeases(at timeMicroseconds: Int64, limit: Int) -> LapsedBatch {
         precondition(limit > 0, "limit \(limit) must be positive")
+        ensureLeaseIndex()
         var taken: [LiveService] = []
         var examined = 0
         var complete = true
@@ -112,21 +117,19 @@ extension Projection {
             var kept: [LeaseIndex.Key] = []
             while taken.count < limit, examined < Projection.leaseIndexWorkMax, let key = keys.popLast() {
                 examined += 1
-                guard let outer = live.index(forKey: key.name),
-                    let inner = live.values[outer].index(forKey: key.id),
-                    live.values[outer].values[inner].indexedBucket == bucket
-                else { continue }
-                let entry = live.values[outer].values[inner]
-                if entry.leaseExpiresAtMicroseconds <= timeMicroseconds {
-                    live.values[outer].values[inner].indexedBucket = LeaseIndex.notIndexed
-                    taken.append(liveService(name: key.name, id: key.id, entry))
+                let index = Int(key)
+                guard live.contains(index: index), live[index].indexedBucket == bucket else { continue }
+                let expiry = live[index].leaseExpiresAtMicroseconds
+                if expiry <= timeMicroseconds {
+                    live[index].indexedBucket = LeaseIndex.notIndexed
+                    taken.append(liveService(index))
                     continue
                 }
-                let later = LeaseIndex.bucket(entry.leaseExpiresAtMicroseconds)
+                let later = LeaseIndex.bucket(expiry)
                 if later == bucket {
                     kept.append(key)
                 } else {
-                    live.values[outer].values[inner].indexedBucket = later
+                    live[index].indexedBucket = later
                     leaseIndex.add(key, to: later)
                 }
             }
@@ -145,15 +148,12 @@ extension Projection {
     /// Puts leases taken by `takeLapsedLeases` that are still live and not indexed again (their
     /// `expire` failed or was ignored) back into the index.
     public mutating func restoreLeaseIndex(_ leases: [LiveService]) {
+        ensureLeaseIndex()
         for lease in leases {
-            let name = lease.service.name
-            guard let outer = live.index(forKey: name),
-                let inner = live.values[outer].index(forKey: lease.service.id)
+            guard let index = live.find(name: lease.service.name, id: lease.service.id),
+                live[index].indexedBucket == LeaseIndex.notIndexed
             else { continue }
-            var entry = live.values[outer].values[inner]
-            guard entry.indexedBucket == LeaseIndex.notIndexed else { continue }
-            indexLease(name: name, id: lease.service.id, entry: &entry)
-            live.values[outer].values[inner] = entry
+            indexLease(index)
         }
     }
 
@@ -179,21 +179,29 @@ extension Projection {
 
     /// Those of `leases` (taken by `takeLapsedLeases`) that are still live and out of the index.
     public func leasesStillTaken(_ leases: [LiveService]) -> [LiveService] {
-        leases.filter { live[$0.service.name]?[$0.service.id]?.indexedBucket == LeaseIndex.notIndexed }
+        guard !leaseIndexStale else { return [] }
+        return leases.filter { lease in
+            live.find(name: lease.service.name, id: lease.service.id).map {
+                live[$0].indexedBucket == LeaseIndex.notIndexed
+            } ?? false
+        }
     }
 
     /// Leases in the live map that lapsed at or before `timeMicroseconds` (what the sweeper
     /// expires), oldest lapse first. Reads only the index buckets that came due; leases the
     /// sweeper has taken out of the index (their `expire` in flight) are not included.
     public func lapsedLeases(at timeMicroseconds: Int64) -> [LiveService] {
+        // A stale index holds nothing and no lease is taken: every lapsed lease counts.
+        guard !leaseIndexStale else { return lapsedLeasesByScan(at: timeMicroseconds) }
         var result: [LiveService] = []
         for bucket in leaseIndex.dueBuckets(through: LeaseIndex.bucket(timeMicroseconds)) {
             var seen = Set<LeaseIndex.Key>()
             for key in leaseIndex.buckets[bucket] ?? [] {
-                guard let entry = live[key.name]?[key.id], entry.indexedBucket == bucket,
-                    entry.leaseExpiresAtMicroseconds <= timeMicroseconds, seen.insert(key).inserted
+                let index = Int(key)
+                guard live.contains(index: index), live[index].indexedBucket == bucket,
+                    live[index].leaseExpiresAtMicroseconds <= timeMicroseconds, seen.insert(key).inserted
                 else { continue }
-                result.append(liveService(name: key.name, id: key.id, entry))
+                result.append(liveService(index))
             }
         }
         return Projection.sortedByLapse(result)
@@ -202,10 +210,9 @@ extension Projection {
     /// The same as `lapsedLeases(at:)` by scanning every lease (the reference tests compare with).
     func lapsedLeasesByScan(at timeMicroseconds: Int64) -> [LiveService] {
         var result: [LiveService] = []
-        for (name, entries) in live {
-            for (id, entry) in entries where entry.leaseExpiresAtMicroseconds <= timeMicroseconds {
-                result.append(liveService(name: name, id: id, entry))
-            }
+        for index in 0..<live.capacity
+        where live.contains(index: index) && live[index].leaseExpiresAtMicroseconds <= timeMicroseconds {
+            result.append(liveService(index))
         }
         return Projection.sortedByLapse(result)
     }

@@ -58,237 +58,386 @@ public struct Projection: Sendable, Equatable {
     public internal(set) var lastTimeMicroseconds: Int64 = 0
     /// The lease TTL in force.
     public internal(set) var leaseTTLMicroseconds: Int64 = Projection.defaultLeaseTTLMicroseconds
-    /// name → id → lease, including leases that lapsed but were not yet expired by a record.
-    var live: [String: [String: LeaseEntry]] = [:]
+    /// (name, id) → lease, including leases that lapsed but were not yet expired by a record.
+    var live = ServiceTable<LeaseEntry>()
+    /// name (keyed (name, "")) → the entry index in `live` of the first of its leases; the others
+    /// are linked from it (`LeaseEntry.nextInName`).
+    var names = ServiceTable<Int32>()
     /// The node, network and address strings the leases refer to.
     var strings = StringTable()
     /// The leases by expiry, for the sweeper (an index: not part of the value, see `==`).
     var leaseIndex = LeaseIndex()
-    /// name → id → lapsed service, for revive.
-    var lapsed: [String: [String: LapsedService]] = [:]
+    /// True when `leaseIndex` does not hold the live leases and is rebuilt before the sweeper reads
+    /// it: a snapshot load leaves it so, because the `start` record that follows rebuilds it anyway.
+    var leaseIndexStale = false
+    /// (name, id) → lapsed service, for revive.
+    var lapsed = ServiceTable<LapsedService>()
     /// Entries in the live map (lapsed-but-unswept leases included).
-    public internal(set) var liveEntryCount = 0
+    public var liveEntryCount: Int { live.count }
     /// Entries in the lapsed set.
-    public internal(set) var lapsedEntryCount = 0
+    public var lapsedEntryCount: Int { lapsed.count }
 
     /// Folds one record into the view. Records must come in rising sequence order.
     @discardableResult
     public mutating func apply(_ event: RegistryEvent) -> ApplyEffect {
-        precondition(
-            event.sequence > lastSequence,
-            "records must be applied in rising sequence order: \(event.sequence) after \(lastSequence)")
-        lastSequence = event.sequence
-        lastTimeMicroseconds = event.timeMicroseconds
-        let effect: ApplyEffect
-        switch event.kind {
-        case .register: effect = applyRegister(event)
-        case .renew: effect = applyRenew(event)
-        case .deregister: effect = applyDeregister(event)
-        case .expire: effect = applyExpire(event)
-        case .start: effect = applyStart(event)
-        case .stall: effect = applyStall(event)
+        var id = event.service.id
+        var name = event.service.name
+        var node = event.service.node
+        var network = event.service.network
+        var address = event.service.address
+        return id.withUTF8 { id in
+            name.withUTF8 { name in
+                node.withUTF8 { node in
+                    network.withUTF8 { network in
+                        address.withUTF8 { address in
+                            apply(
+                                FoldRecord(
+                                    kind: event.kind,
+                                    id: UnsafeRawBufferPointer(id),
+                                    name: UnsafeRawBufferPointer(name),
+                                    node: UnsafeRawBufferPointer(node),
+                                    network: UnsafeRawBufferPointer(network),
+                                    address: UnsafeRawBufferPointer(address),
+                                    lapsedAtMicroseconds: event.lapsedAtMicroseconds,
+                                    leaseTTLMicroseconds: event.leaseTTLMicroseconds,
+                                    renewSequence: event.renewSequence
+                                ),
+                                sequence: event.sequence,
+                                time: event.timeMicroseconds
+                            )
+                        }
+                    }
+                }
+            }
         }
-        if event.sequence % Projection.pruneEverySequences == 0 {
-            pruneLapsed(at: event.timeMicroseconds)
+    }
+
+    /// Folds the record at `sequence`, committed at `time`, from its payload parsed in place
+    /// (`EventCodec.view`): the same fold as `apply(_:)` on the decoded event, without building its
+    /// strings. Records must come in rising sequence order.
+    @discardableResult
+    public mutating func apply(_ view: EventPayloadView, sequence: UInt64, time: Int64) -> ApplyEffect {
+        apply(
+            FoldRecord(
+                kind: view.kind,
+                id: view.id,
+                name: view.name,
+                node: view.node,
+                network: view.network,
+                address: view.address,
+                lapsedAtMicroseconds: view.lapsedAtMicroseconds,
+                leaseTTLMicroseconds: view.leaseTTLMicroseconds,
+                renewSequence: view.renewSequence
+            ),
+            sequence: sequence,
+            time: time
+        )
+    }
+
+    private mutating func apply(_ record: FoldRecord, sequence: UInt64, time: Int64) -> ApplyEffect {
+        precondition(
+            sequence > lastSequence,
+            "records must be applied in rising sequence order: \(sequence) after \(lastSequence)"
+        )
+        lastSequence = sequence
+        lastTimeMicroseconds = time
+        let effect: ApplyEffect
+        switch record.kind {
+        case .register: effect = applyRegister(record, sequence: sequence, time: time)
+        case .renew: effect = applyRenew(record, sequence: sequence, time: time)
+        case .deregister: effect = applyDeregister(record)
+        case .expire: effect = applyExpire(record, time: time)
+        case .start: effect = applyStart(record, time: time)
+        case .stall: effect = applyStall(record, time: time)
+        }
+        if sequence % Projection.pruneEverySequences == 0 {
+            pruneLapsed(at: time)
         }
         return effect
     }
 
     /// Every service whose lease is unexpired at `timeMicroseconds`, by name then id.
     public func liveServices(at timeMicroseconds: Int64) -> [LiveService] {
-        live.keys.sorted().flatMap { liveServices(named: $0, at: timeMicroseconds) }
+        live.sortedIndices.compactMap { index in
+            live[index].leaseExpiresAtMicroseconds > timeMicroseconds ? liveService(index) : nil
+        }
     }
 
     /// The unexpired services of tunnel `name` at `timeMicroseconds`, by id.
     public func liveServices(named name: String, at timeMicroseconds: Int64) -> [LiveService] {
-        guard let entries = live[name] else { return [] }
-        return entries
-            .filter { $0.value.leaseExpiresAtMicroseconds > timeMicroseconds }
-            .sorted { $0.key < $1.key }
-            .map { liveService(name: name, id: $0.key, $0.value) }
+        guard let head = names.find(name: name, id: "") else { return [] }
+        var found: [Int] = []
+        var index = Int(names[head])
+        while index >= 0 {
+            if live[index].leaseExpiresAtMicroseconds > timeMicroseconds { found.append(index) }
+            index = Int(live[index].nextInName)
+        }
+        return found.sorted { live.id(at: $0) < live.id(at: $1) }.map(liveService)
     }
 
     /// The lease of (name, id) in the live map, lapsed or not.
     public func liveEntry(name: String, id: String) -> LiveService? {
-        live[name]?[id].map { liveService(name: name, id: id, $0) }
+        live.find(name: name, id: id).map(liveService)
     }
 
     /// When the lease of (name, id) in the live map expires (expired or not); nil when there is none.
     public func leaseExpiry(name: String, id: String) -> Int64? {
-        live[name]?[id]?.leaseExpiresAtMicroseconds
+        live.find(name: name, id: id).map { live[$0].leaseExpiresAtMicroseconds }
     }
 
     /// The lapsed (expired, not deregistered) service (name, id), if still revivable.
     public func lapsedEntry(name: String, id: String) -> LapsedService? {
-        lapsed[name]?[id]
+        lapsed.find(name: name, id: id).map { lapsed[$0] }
     }
 
     /// Every lapsed service still revivable, by name then id.
     public var lapsedServices: [LapsedService] {
-        lapsed.keys.sorted().flatMap { name in
-            lapsed[name, default: [:]].values.sorted { $0.service.id < $1.service.id }
-        }
+        lapsed.sortedIndices.map { lapsed[$0] }
     }
 }
 
+/// One record's fields as the fold reads them: UTF-8 bytes borrowed from the record or the event.
+struct FoldRecord {
+    var kind: EventKind
+    var id: UnsafeRawBufferPointer
+    var name: UnsafeRawBufferPointer
+    var node: UnsafeRawBufferPointer
+    var network: UnsafeRawBufferPointer
+    var address: UnsafeRawBufferPointer
+    var lapsedAtMicroseconds: Int64?
+    var leaseTTLMicroseconds: Int64?
+    var renewSequence: UInt64?
+}
+
 extension Projection {
-    private mutating func applyRegister(_ event: RegistryEvent) -> ApplyEffect {
-        let key = event.service
-        let replaced = removeLive(name: key.name, id: key.id) != nil
-        removeLapsed(name: key.name, id: key.id)
-        setLive(
-            LiveService(
-                service: event.service, registeredAtMicroseconds: event.timeMicroseconds,
-                lastRenewAtMicroseconds: event.timeMicroseconds,
-                leaseExpiresAtMicroseconds: event.timeMicroseconds + leaseTTLMicroseconds,
-                lastRenewSequence: event.sequence))
+    private mutating func applyRegister(_ record: FoldRecord, sequence: UInt64, time: Int64) -> ApplyEffect {
+        let hash = serviceHash(record.name, record.id)
+        var replaced = false
+        if let index = live.find(record.name, record.id, hash: hash) {
+            removeLive(index)
+            replaced = true
+        }
+        if let index = lapsed.find(record.name, record.id, hash: hash) { lapsed.remove(index: index) }
+        let entry = LeaseEntry(
+            node: strings.intern(record.node),
+            network: strings.intern(record.network),
+            address: strings.intern(record.address),
+            registeredAtMicroseconds: time,
+            lastRenewAtMicroseconds: time,
+            leaseExpiresAtMicroseconds: time + leaseTTLMicroseconds,
+            lastRenewSequence: sequence
+        )
+        insertLive(name: record.name, id: record.id, hash: hash, entry)
         return .registered(replaced: replaced)
     }
 
-    private mutating func applyRenew(_ event: RegistryEvent) -> ApplyEffect {
-        let name = event.service.name
-        let id = event.service.id
-        let time = event.timeMicroseconds
-        // Renews are most of the log: extend the lease in place (one lookup per level, no copy).
-        let ttl = leaseTTLMicroseconds
-        if let outer = live.index(forKey: name), let inner = live.values[outer].index(forKey: id) {
-            let node = event.service.node
-            if !node.isEmpty, strings[live.values[outer].values[inner].node] != node {
-                let old = live.values[outer].values[inner].node
-                live.values[outer].values[inner].node = strings.intern(node)
+    private mutating func applyRenew(_ record: FoldRecord, sequence: UInt64, time: Int64) -> ApplyEffect {
+        let hash = serviceHash(record.name, record.id)
+        // Renews are most of the log: one hash, the lease extended in place, no string built.
+        if let index = live.find(record.name, record.id, hash: hash) {
+            if record.node.count > 0, !strings.equals(live[index].node, record.node) {
+                let old = live[index].node
+                live[index].node = strings.intern(record.node)
                 strings.release(old)
             }
-            let renewed = live.values[outer].values[inner].renew(
-                at: time, leaseTTLMicroseconds: ttl, sequence: event.sequence)
-            if renewed.needsIndex {
-                var entry = live.values[outer].values[inner]
-                indexLease(name: name, id: id, entry: &entry)
-                live.values[outer].values[inner] = entry
-            }
+            let renewed = live[index].renew(at: time, leaseTTLMicroseconds: leaseTTLMicroseconds, sequence: sequence)
+            if renewed.needsIndex { indexLease(index) }
             return renewed.wasLapsed ? .revived : .renewed
         }
-        guard let old = lapsed[name]?[id] else { return .notFound }
-        removeLapsed(name: name, id: id)
+        guard let lapsedIndex = lapsed.find(record.name, record.id, hash: hash) else { return .notFound }
+        let old = lapsed.remove(index: lapsedIndex)
         guard old.lapsedAtMicroseconds >= time - Projection.reviveWindowMicroseconds else { return .notFound }
         var service = old.service
-        if !event.service.node.isEmpty { service.node = event.service.node }
+        if record.node.count > 0 { service.node = String(decoding: record.node, as: UTF8.self) }
         setLive(
             LiveService(
-                service: service, registeredAtMicroseconds: old.registeredAtMicroseconds,
-                lastRenewAtMicroseconds: time, leaseExpiresAtMicroseconds: time + leaseTTLMicroseconds,
-                lastRenewSequence: event.sequence))
+                service: service,
+                registeredAtMicroseconds: old.registeredAtMicroseconds,
+                lastRenewAtMicroseconds: time,
+                leaseExpiresAtMicroseconds: time + leaseTTLMicroseconds,
+                lastRenewSequence: sequence
+            )
+        )
         return .revived
     }
 
-    private mutating func applyDeregister(_ event: RegistryEvent) -> ApplyEffect {
-        let name = event.service.name
-        let id = event.service.id
-        let wasLive = removeLive(name: name, id: id) != nil
-        let wasLapsed = removeLapsed(name: name, id: id) != nil
-        return .deregistered(found: wasLive || wasLapsed)
+    private mutating func applyDeregister(_ record: FoldRecord) -> ApplyEffect {
+        let hash = serviceHash(record.name, record.id)
+        var found = false
+        if let index = live.find(record.name, record.id, hash: hash) {
+            removeLive(index)
+            found = true
+        }
+        if let index = lapsed.find(record.name, record.id, hash: hash) {
+            lapsed.remove(index: index)
+            found = true
+        }
+        return .deregistered(found: found)
     }
 
-    private mutating func applyExpire(_ event: RegistryEvent) -> ApplyEffect {
-        let name = event.service.name
-        let id = event.service.id
-        guard let entry = liveEntry(name: name, id: id), entry.leaseExpiresAtMicroseconds <= event.timeMicroseconds
-        else {
+    private mutating func applyExpire(_ record: FoldRecord, time: Int64) -> ApplyEffect {
+        guard let index = live.find(record.name, record.id), live[index].leaseExpiresAtMicroseconds <= time else {
             return .expireIgnored
         }
-        if let renewSequence = event.renewSequence, entry.lastRenewSequence != 0,
-            entry.lastRenewSequence != renewSequence
+        let stored = live[index]
+        if let renewSequence = record.renewSequence, stored.lastRenewSequence != 0,
+            stored.lastRenewSequence != renewSequence
         {
             return .expireIgnored
         }
-        removeLive(name: name, id: id)
-        let lapsedAt = event.lapsedAtMicroseconds ?? entry.leaseExpiresAtMicroseconds
+        let entry = liveService(index)
+        removeLive(index)
+        let lapsedAt = record.lapsedAtMicroseconds ?? entry.leaseExpiresAtMicroseconds
         setLapsed(
             LapsedService(
-                service: entry.service, registeredAtMicroseconds: entry.registeredAtMicroseconds,
-                lapsedAtMicroseconds: lapsedAt))
+                service: entry.service,
+                registeredAtMicroseconds: entry.registeredAtMicroseconds,
+                lapsedAtMicroseconds: lapsedAt
+            )
+        )
         return .expired
     }
 
-    private mutating func applyStart(_ event: RegistryEvent) -> ApplyEffect {
-        if let ttl = event.leaseTTLMicroseconds, ttl > 0 { leaseTTLMicroseconds = ttl }
-        let expires = event.timeMicroseconds + leaseTTLMicroseconds
+    private mutating func applyStart(_ record: FoldRecord, time: Int64) -> ApplyEffect {
+        if let ttl = record.leaseTTLMicroseconds, ttl > 0 { leaseTTLMicroseconds = ttl }
+        let expires = time + leaseTTLMicroseconds
         let count = refreshLeases { _ in expires }
-        pruneLapsed(at: event.timeMicroseconds)
+        pruneLapsed(at: time)
         return .leasesRefreshed(count: count)
     }
 
-    private mutating func applyStall(_ event: RegistryEvent) -> ApplyEffect {
-        if let ttl = event.leaseTTLMicroseconds, ttl > 0 { leaseTTLMicroseconds = ttl }
-        let floor = event.timeMicroseconds + leaseTTLMicroseconds
+    private mutating func applyStall(_ record: FoldRecord, time: Int64) -> ApplyEffect {
+        if let ttl = record.leaseTTLMicroseconds, ttl > 0 { leaseTTLMicroseconds = ttl }
+        let floor = time + leaseTTLMicroseconds
         let count = refreshLeases { max($0, floor) }
         return .leasesRefreshed(count: count)
     }
 
     private mutating func pruneLapsed(at time: Int64) {
         let horizon = time - Projection.reviveWindowMicroseconds
-        // Read first, rewrite only the names with something to forget: this runs inside the fold
-        // every 65,536 records, usually with nothing to prune.
-        var stale: [String] = []
-        for (name, entries) in lapsed where entries.values.contains(where: { $0.lapsedAtMicroseconds < horizon }) {
-            stale.append(name)
-        }
-        for name in stale {
-            guard var entries = lapsed.removeValue(forKey: name) else { continue }
-            let before = entries.count
-            entries = entries.filter { $0.value.lapsedAtMicroseconds >= horizon }
-            lapsedEntryCount -= before - entries.count
-            if !entries.isEmpty { lapsed[name] = entries }
+        guard !lapsed.isEmpty else { return }
+        for index in 0..<lapsed.capacity
+        where lapsed.contains(index: index) && lapsed[index].lapsedAtMicroseconds < horizon {
+            lapsed.remove(index: index)
         }
     }
 
     /// Puts `entry` in the live map (replacing any lease of the same name and id) and the index.
     mutating func setLive(_ entry: LiveService) {
         let service = entry.service
-        removeLive(name: service.name, id: service.id)
-        var stored = LeaseEntry(
-            node: strings.intern(service.node), network: strings.intern(service.network),
-            address: strings.intern(service.address), registeredAtMicroseconds: entry.registeredAtMicroseconds,
-            lastRenewAtMicroseconds: entry.lastRenewAtMicroseconds,
-            leaseExpiresAtMicroseconds: entry.leaseExpiresAtMicroseconds, lastRenewSequence: entry.lastRenewSequence)
-        indexLease(name: service.name, id: service.id, entry: &stored)
-        live[service.name, default: [:]][service.id] = stored
-        liveEntryCount += 1
+        withBytes(service.name, service.id) { name, id in
+            let hash = serviceHash(name, id)
+            if let index = live.find(name, id, hash: hash) { removeLive(index) }
+            let stored = LeaseEntry(
+                node: strings.intern(service.node),
+                network: strings.intern(service.network),
+                address: strings.intern(service.address),
+                registeredAtMicroseconds: entry.registeredAtMicroseconds,
+                lastRenewAtMicroseconds: entry.lastRenewAtMicroseconds,
+                leaseExpiresAtMicroseconds: entry.leaseExpiresAtMicroseconds,
+                lastRenewSequence: entry.lastRenewSequence
+            )
+            insertLive(name: name, id: id, hash: hash, stored)
+        }
     }
 
-    /// The public form of a stored lease.
-    func liveService(name: String, id: String, _ entry: LeaseEntry) -> LiveService {
-        LiveService(
+    /// Adds a lease that is not in the live map: links it to its name's leases and indexes it.
+    /// Returns its entry index and its name's entry index in `names`. `nameIndex`, when given, is
+    /// the name's entry (a snapshot load passes the previous lease's: leases come grouped by name).
+    @discardableResult
+    mutating func insertLive(
+        name: UnsafeRawBufferPointer,
+        id: UnsafeRawBufferPointer,
+        hash: UInt32,
+        _ entry: LeaseEntry,
+        nameIndex known: Int? = nil,
+        placing: Bool = true
+    ) -> (index: Int, nameIndex: Int) {
+        var entry = entry
+        entry.previousInName = -1
+        entry.nextInName = -1
+        var nameHash: UInt32 = 0
+        let nameIndex: Int?
+        if let known {
+            nameIndex = known
+        } else {
+            nameHash = serviceHash(name, noBytes)
+            nameIndex = names.find(name, noBytes, hash: nameHash)
+        }
+        let nameString: String
+        if let nameIndex {
+            nameString = names.name(at: nameIndex)
+            entry.nextInName = names[nameIndex]
+        } else {
+            nameString = String(decoding: name, as: UTF8.self)
+        }
+        let index = live.insert(
+            name: nameString,
+            id: String(decoding: id, as: UTF8.self),
+            hash: hash,
+            entry,
+            placing: placing
+        )
+        let stored: Int
+        if let nameIndex {
+            live[Int(names[nameIndex])].previousInName = Int32(index)
+            names[nameIndex] = Int32(index)
+            stored = nameIndex
+        } else {
+            stored = names.insert(name: nameString, id: "", hash: nameHash, Int32(index))
+        }
+        indexLease(index)
+        return (index, stored)
+    }
+
+    /// The public form of the stored lease at entry `index`.
+    func liveService(_ index: Int) -> LiveService {
+        let entry = live[index]
+        return LiveService(
             service: Service(
-                id: id, name: name, node: strings[entry.node], network: strings[entry.network],
-                address: strings[entry.address]),
+                id: live.id(at: index),
+                name: live.name(at: index),
+                node: strings[entry.node],
+                network: strings[entry.network],
+                address: strings[entry.address]
+            ),
             registeredAtMicroseconds: entry.registeredAtMicroseconds,
             lastRenewAtMicroseconds: entry.lastRenewAtMicroseconds,
-            leaseExpiresAtMicroseconds: entry.leaseExpiresAtMicroseconds, lastRenewSequence: entry.lastRenewSequence)
+            leaseExpiresAtMicroseconds: entry.leaseExpiresAtMicroseconds,
+            lastRenewSequence: entry.lastRenewSequence
+        )
     }
 
     mutating func setLapsed(_ entry: LapsedService) {
-        if lapsed[entry.service.name]?[entry.service.id] == nil { lapsedEntryCount += 1 }
-        lapsed[entry.service.name, default: [:]][entry.service.id] = entry
+        if let index = lapsed.find(name: entry.service.name, id: entry.service.id) {
+            lapsed[index] = entry
+        } else {
+            lapsed.insert(name: entry.service.name, id: entry.service.id, entry)
+        }
     }
 
+    /// Removes the lease at entry `index` from the live map and its name's list.
     @discardableResult
-    private mutating func removeLive(name: String, id: String) -> LeaseEntry? {
-        guard let outer = live.index(forKey: name),
-            let removed = live.values[outer].removeValue(forKey: id)
-        else { return nil }
-        liveEntryCount -= 1
-        if live.values[outer].isEmpty { live.remove(at: outer) }
+    private mutating func removeLive(_ index: Int) -> LeaseEntry {
+        let previous = Int(live[index].previousInName)
+        let next = Int(live[index].nextInName)
+        if previous >= 0 {
+            live[previous].nextInName = Int32(next)
+        } else {
+            // The first of its name: the name's entry points to the next, or goes with the last lease.
+            let nameIndex = withBytes(live.name(at: index)) { names.find($0, noBytes) }
+            guard let nameIndex else { preconditionFailure("lease \(index) has no entry for its name") }
+            if next >= 0 {
+                names[nameIndex] = Int32(next)
+            } else {
+                names.remove(index: nameIndex)
+            }
+        }
+        if next >= 0 { live[next].previousInName = Int32(previous) }
+        let removed = live.remove(index: index)
         strings.release(removed.node)
         strings.release(removed.network)
         strings.release(removed.address)
-        return removed
-    }
-
-    @discardableResult
-    private mutating func removeLapsed(name: String, id: String) -> LapsedService? {
-        guard let removed = lapsed[name]?.removeValue(forKey: id) else { return nil }
-        lapsedEntryCount -= 1
-        if lapsed[name]?.isEmpty == true { lapsed[name] = nil }
         return removed
     }
 }
@@ -296,7 +445,11 @@ extension Projection {
 extension LeaseEntry {
     /// Extends the lease from `time`; returns whether the lease had lapsed by then and whether
     /// the lease index must add it (its new expiry is in an earlier bucket than the one holding it).
-    fileprivate mutating func renew(at time: Int64, leaseTTLMicroseconds: Int64, sequence: UInt64)
+    fileprivate mutating func renew(
+        at time: Int64,
+        leaseTTLMicroseconds: Int64,
+        sequence: UInt64
+    )
         -> (wasLapsed: Bool, needsIndex: Bool)
     {
         let wasLapsed = leaseExpiresAtMicroseconds <= time
@@ -308,20 +461,22 @@ extension LeaseEntry {
 }
 
 extension Projection {
-    /// Equal views: the same positions, TTL, leases and lapsed services. The string table's
-    /// numbering and the lease index are how the view is stored, not what it is, and are ignored.
+    /// Equal views: the same positions, TTL, leases and lapsed services. How the view is stored
+    /// (string numbers, entry indices, the lease index) is not what it is, and is ignored.
     public static func == (lhs: Projection, rhs: Projection) -> Bool {
         guard lhs.lastSequence == rhs.lastSequence, lhs.lastTimeMicroseconds == rhs.lastTimeMicroseconds,
-            lhs.leaseTTLMicroseconds == rhs.leaseTTLMicroseconds, lhs.liveEntryCount == rhs.liveEntryCount,
-            lhs.lapsedEntryCount == rhs.lapsedEntryCount, lhs.live.count == rhs.live.count, lhs.lapsed == rhs.lapsed
+            lhs.leaseTTLMicroseconds == rhs.leaseTTLMicroseconds, lhs.live.count == rhs.live.count,
+            lhs.lapsed.count == rhs.lapsed.count
         else { return false }
-        for (name, entries) in lhs.live {
-            guard let others = rhs.live[name], others.count == entries.count else { return false }
-            for (id, entry) in entries {
-                guard let other = others[id],
-                    lhs.liveService(name: name, id: id, entry) == rhs.liveService(name: name, id: id, other)
-                else { return false }
-            }
+        for index in 0..<lhs.live.capacity where lhs.live.contains(index: index) {
+            guard let other = rhs.live.find(name: lhs.live.name(at: index), id: lhs.live.id(at: index)),
+                lhs.liveService(index) == rhs.liveService(other)
+            else { return false }
+        }
+        for index in 0..<lhs.lapsed.capacity where lhs.lapsed.contains(index: index) {
+            guard let other = rhs.lapsed.find(name: lhs.lapsed.name(at: index), id: lhs.lapsed.id(at: index)),
+                lhs.lapsed[index] == rhs.lapsed[other]
+            else { return false }
         }
         return true
     }

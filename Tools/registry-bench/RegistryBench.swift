@@ -10,7 +10,8 @@ import BenchSupport
 
 /// Prints the Registry's figures for issue 9 (leases at scale, memory, restart). Each figure runs
 /// in a child process of its own (`registry-bench memory|sweep|storm|fill|open ...`) so resident
-/// memory and timings do not mix; `registry-bench` alone runs them all, median of 3.
+/// memory and timings do not mix; `registry-bench` alone runs them all, median of 3. `fold N`
+/// prints the fold's rate over a generated log of N records.
 @main
 struct RegistryBench {
     static func main() async throws {
@@ -24,10 +25,12 @@ struct RegistryBench {
         case "fill": try await fill(directory: arguments[1], count: count)
         case "open": try await openOnly(directory: arguments[1])
         case "restart": try restart(count: count)
+        case "fold": try fold(count: count)
+        case "load": try load(directory: arguments[1])
         case "all": try all()
         default:
             FileHandle.standardError.write(
-                Data("usage: registry-bench [all | memory N | sweep N | storm N | restart N | fill DIR N | open DIR]\n".utf8))
+                Data("usage: registry-bench [all | memory N | sweep N | storm N | restart N | fold N | fill DIR N | open DIR | load DIR]\n".utf8))
             exit(2)
         }
     }

@@ -1,0 +1,351 @@
+/// A hash table of values keyed by a pair of strings, (name, id), that is looked up by borrowed
+/// UTF-8 bytes: the fold finds a lease from the bytes of a log record without building a `String`,
+/// and hashes the pair once (a dictionary of dictionaries hashed name and id separately).
+///
+/// Open addressing with linear probing over `slots` (each the entry's 32-bit hash and its index
+/// plus one; 0 is empty); removal shifts the probe run back, so there are no tombstones. Entries
+/// keep their index while they live (an index is a stable handle: the lease index and the
+/// projection's string numbers are entry indices) and freed indices are reused.
+struct ServiceTable<Value: Sendable>: Sendable {
+    /// An entry: its key, its value, its hash; one record, so a lookup touches one place.
+    struct Entry: Sendable {
+        var name: String
+        var id: String
+        var value: Value
+        var hash: UInt32
+        var occupied: Bool
+        /// Name and id are ASCII: equal only when their bytes are (others compare as `String`s).
+        var ascii: Bool
+    }
+
+    private var entries: [Entry] = []
+    private var free: [Int32] = []
+    private var slots: [UInt64] = []
+    /// Entries in use.
+    private(set) var count = 0
+
+    init() {}
+
+    /// One past the highest entry index ever used: iterate `0..<capacity` and skip `!contains(index:)`.
+    var capacity: Int { entries.count }
+
+    var isEmpty: Bool { count == 0 }
+
+    @inline(__always)
+    func contains(index: Int) -> Bool { entries[index].occupied }
+
+    /// The name of the entry at `index`.
+    @inline(__always)
+    func name(at index: Int) -> String { entries[index].name }
+
+    /// The id of the entry at `index`.
+    @inline(__always)
+    func id(at index: Int) -> String { entries[index].id }
+
+    /// The entry index of (name, id), nil when absent.
+    @inline(__always)
+    func find(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> Int? {
+        find(name, id, hash: serviceHash(name, id))
+    }
+
+    func find(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer, hash: UInt32) -> Int? {
+        guard count > 0 else { return nil }
+        return slots.withUnsafeBufferPointer { slots in
+            entries.withUnsafeBufferPointer { entries in
+                let mask = slots.count - 1
+                var position = Int(hash) & mask
+                while true {
+                    let slot = slots[position]
+                    if slot == 0 { return nil }
+                    if UInt32(truncatingIfNeeded: slot >> 32) == hash {
+                        let index = Int(UInt32(truncatingIfNeeded: slot)) - 1
+                        if sameBytes(entries[index].id, id) && sameBytes(entries[index].name, name) { return index }
+                        if !entries[index].ascii || !(ByteReader.isASCII(name) && ByteReader.isASCII(id)),
+                            String(decoding: id, as: UTF8.self) == entries[index].id,
+                            String(decoding: name, as: UTF8.self) == entries[index].name
+                        {
+                            return index
+                        }
+                    }
+                    position = (position + 1) & mask
+                }
+            }
+        }
+    }
+
+    /// The entry index of (name, id) given as strings, nil when absent.
+    func find(name: String, id: String) -> Int? {
+        withBytes(name, id) { find($0, $1) }
+    }
+
+    /// Makes room for `count` entries in all, so that inserting them does not grow the table.
+    mutating func reserveCapacity(_ count: Int) {
+        entries.reserveCapacity(count)
+        var capacity = max(16, slots.count)
+        while count * 4 > capacity * 3 { capacity *= 2 }
+        if capacity > slots.count { resizeSlots(capacity) }
+    }
+
+    /// Adds (name, id) → value, which must be absent (`find` first); returns its entry index.
+    /// `name` and `id` are the stored keys: pass strings shared with other entries where possible.
+    /// With `placing` false the entry is stored but not findable until `placeAll()` (a snapshot
+    /// load adds 100,000 entries, then places them in one tight pass whose cache misses overlap).
+    @discardableResult
+    mutating func insert(name: String, id: String, hash: UInt32, _ value: Value, placing: Bool = true) -> Int {
+        if placing, (count + 1) * 4 > slots.count * 3 { grow() }
+        let ascii = withBytes(name, id) { ByteReader.isASCII($0) && ByteReader.isASCII($1) }
+        let entry = Entry(name: name, id: id, value: value, hash: hash, occupied: true, ascii: ascii)
+        let index: Int
+        if let reused = free.popLast() {
+            index = Int(reused)
+            entries[index] = entry
+        } else {
+            precondition(entries.count < Int(Int32.max), "service table full at \(entries.count) entries")
+            index = entries.count
+            entries.append(entry)
+        }
+        if placing { place(index: index, hash: hash) }
+        count += 1
+        return index
+    }
+
+    /// Makes room for `count` entries in all without sizing the slots (inserts that are not placing).
+    mutating func reserveEntryCapacity(_ count: Int) {
+        entries.reserveCapacity(count)
+    }
+
+    /// Makes every entry findable after inserts that were not placing.
+    mutating func placeAll() {
+        var capacity = 16
+        while count * 4 > capacity * 3 { capacity *= 2 }
+        resizeSlots(max(capacity, slots.count))
+    }
+
+    /// Adds (name, id) → value, which must be absent.
+    @discardableResult
+    mutating func insert(name: String, id: String, _ value: Value) -> Int {
+        let hash = withBytes(name, id) { serviceHash($0, $1) }
+        return insert(name: name, id: id, hash: hash, value)
+    }
+
+    /// Removes the entry at `index` (in use); returns its value.
+    @discardableResult
+    mutating func remove(index: Int) -> Value {
+        precondition(entries[index].occupied, "entry \(index) removed but not in use")
+        let mask = slots.count - 1
+        let target = UInt32(index + 1)
+        var position = Int(entries[index].hash) & mask
+        while UInt32(truncatingIfNeeded: slots[position]) != target {
+            position = (position + 1) & mask
+        }
+        shiftBack(from: position, mask: mask)
+        entries[index].occupied = false
+        entries[index].name = ""
+        entries[index].id = ""
+        free.append(Int32(index))
+        count -= 1
+        return entries[index].value
+    }
+
+    subscript(index: Int) -> Value {
+        get { entries[index].value }
+        _modify { yield &entries[index].value }
+        set { entries[index].value = newValue }
+    }
+
+    /// Entry indices in use, in no particular order.
+    var indices: [Int] {
+        var result: [Int] = []
+        result.reserveCapacity(count)
+        for index in 0..<entries.count where entries[index].occupied { result.append(index) }
+        return result
+    }
+
+    /// Entry indices in use, by name then id (string order).
+    var sortedIndices: [Int] {
+        var result = indices
+        entries.withUnsafeBufferPointer { entries in
+            result.sort { left, right in
+                entries[left].name != entries[right].name
+                    ? entries[left].name < entries[right].name : entries[left].id < entries[right].id
+            }
+        }
+        return result
+    }
+
+    private mutating func place(index: Int, hash: UInt32) {
+        let mask = slots.count - 1
+        var position = Int(hash) & mask
+        while slots[position] != 0 { position = (position + 1) & mask }
+        slots[position] = UInt64(hash) << 32 | UInt64(index + 1)
+    }
+
+    /// Empties `hole` and moves later entries of its probe run back so every entry stays
+    /// reachable from its home position.
+    private mutating func shiftBack(from hole: Int, mask: Int) {
+        var hole = hole
+        var next = hole
+        while true {
+            next = (next + 1) & mask
+            let slot = slots[next]
+            if slot == 0 { break }
+            let home = Int(UInt32(truncatingIfNeeded: slot >> 32)) & mask
+            // The entry at `next` stays when its home lies cyclically in (hole, next].
+            let stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
+            if stays { continue }
+            slots[hole] = slot
+            hole = next
+        }
+        slots[hole] = 0
+    }
+
+    private mutating func grow() {
+        resizeSlots(max(16, slots.count * 2))
+    }
+
+    private mutating func resizeSlots(_ capacity: Int) {
+        slots = [UInt64](repeating: 0, count: capacity)
+        for index in 0..<entries.count where entries[index].occupied {
+            place(index: index, hash: entries[index].hash)
+        }
+    }
+}
+
+/// Whether `string` has the UTF-8 `bytes` (compared eight bytes at a time).
+@inline(__always)
+func sameBytes(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    let utf8 = string.utf8
+    guard utf8.count == bytes.count else { return false }
+    return utf8.withContiguousStorageIfAvailable { stored in
+        sameBytes(UnsafeRawBufferPointer(stored), bytes)
+    } ?? utf8.elementsEqual(bytes)
+}
+
+/// Whether two buffers hold the same bytes.
+@inline(__always)
+func sameBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+    let count = left.count
+    guard count == right.count else { return false }
+    guard count > 0 else { return true }
+    guard let leftBase = left.baseAddress, let rightBase = right.baseAddress else { return false }
+    var offset = 0
+    while offset + 8 <= count {
+        if leftBase.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            != rightBase.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        {
+            return false
+        }
+        offset += 8
+    }
+    while offset < count {
+        if leftBase.load(fromByteOffset: offset, as: UInt8.self)
+            != rightBase.load(fromByteOffset: offset, as: UInt8.self)
+        {
+            return false
+        }
+        offset += 1
+    }
+    return true
+}
+
+/// The hash of (name, id) every `ServiceTable` uses: a folded-multiply hash (the construction of
+/// aHash's and wyhash's mixing step) of name's length, name's and id's bytes, eight bytes at a
+/// time, keyed by a random seed drawn once per process so a client cannot choose colliding keys.
+/// A renew hashes ~50 bytes; `Hasher` (SipHash) spent more on that than the rest of the fold.
+///
+/// Keys are `String`s, equal when canonically equivalent ("é" precomposed or not, a Kelvin sign
+/// and "K"), as the projection's dictionaries treated them: a key that is not all ASCII is hashed
+/// in its NFC form, so equivalent keys meet (`ServiceTable.find` then compares them as strings).
+@inline(__always)
+func serviceHash(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> UInt32 {
+    let (hash, ascii) = hashBytes(name, id)
+    return ascii ? hash : canonicalServiceHash(name, id)
+}
+
+@inline(never)
+private func canonicalServiceHash(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> UInt32 {
+    let nameUnits = String(decoding: name, as: UTF8.self)._nfcCodeUnits
+    let idUnits = String(decoding: id, as: UTF8.self)._nfcCodeUnits
+    return nameUnits.withUnsafeBytes { name in idUnits.withUnsafeBytes { id in hashBytes(name, id).hash } }
+}
+
+/// The hash of the bytes of (name, id), and whether they are all ASCII.
+@inline(__always)
+private func hashBytes(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> (hash: UInt32, ascii: Bool) {
+    let key = serviceHashKey
+    var highBits: UInt64 = 0
+    var state = key.0 ^ UInt64(truncatingIfNeeded: name.count)
+    state = absorbWords(name, state, key.1, &highBits)
+    state = absorbWords(id, state, key.1, &highBits)
+    let hash = UInt32(truncatingIfNeeded: foldedMultiply(state ^ key.0, key.1 ^ 0x9E37_79B9_7F4A_7C15))
+    return (hash, highBits & 0x8080_8080_8080_8080 == 0)
+}
+
+/// The process's hash key: two random words (the second odd).
+private let serviceHashKey: (UInt64, UInt64) = {
+    var random = SystemRandomNumberGenerator()
+    return (random.next(), random.next() | 1)
+}()
+
+/// The 128-bit product of `left` and `right`, its halves xor-ed.
+@inline(__always)
+private func foldedMultiply(_ left: UInt64, _ right: UInt64) -> UInt64 {
+    let product = left.multipliedFullWidth(by: right)
+    return product.high ^ product.low
+}
+
+/// Mixes `bytes` into `state` eight bytes at a time (the last word zero-padded and tagged with
+/// its length, so "a" and "a\0" differ).
+@inline(__always)
+private func absorbWords(
+    _ bytes: UnsafeRawBufferPointer,
+    _ state: UInt64,
+    _ key: UInt64,
+    _ highBits: inout UInt64
+) -> UInt64 {
+    var state = state
+    let count = bytes.count
+    var offset = 0
+    if let base = bytes.baseAddress {
+        while offset + 8 <= count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            highBits |= word
+            state = foldedMultiply(state ^ word, key)
+            offset += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < count {
+            tail |= UInt64(base.load(fromByteOffset: offset, as: UInt8.self)) << shift
+            shift += 8
+            offset += 1
+        }
+        highBits |= tail
+        return foldedMultiply(state ^ tail, key ^ (shift &+ 1))
+    }
+    return foldedMultiply(state, key ^ 1)
+}
+
+/// No bytes: the id of a key that is one string (a name, an interned string).
+var noBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
+
+/// Calls `body` with the UTF-8 bytes of `first` and `second`.
+@inline(__always)
+func withBytes<Result>(
+    _ first: String,
+    _ second: String,
+    _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Result
+) -> Result {
+    var first = first
+    var second = second
+    return first.withUTF8 { one in
+        second.withUTF8 { two in body(UnsafeRawBufferPointer(one), UnsafeRawBufferPointer(two)) }
+    }
+}
+
+/// Calls `body` with the UTF-8 bytes of `string`.
+@inline(__always)
+func withBytes<Result>(_ string: String, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    var string = string
+    return string.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+}

@@ -1,0 +1,202 @@
+import Testing
+
+@testable import Registry
+
+@Suite struct ServiceTableTests {
+    // Proves the open-addressing table agrees with a dictionary through heavy churn: inserts,
+    // removals that shift probe runs back (also across the end of the slot array), reused indices.
+    @Test func agreesWithADictionaryUnderChurn() {
+        var table = ServiceTable<Int>()
+        var model: [String: (index: Int, value: Int)] = [:]
+        var random = SplitMix64(seed: 42)
+        for step in 0..<20_000 {
+            let key = "k\(random.next() % 500)"
+            let name = "n\(key.count % 3)"
+            if let found = model[key] {
+                #expect(table.find(name: name, id: key) == found.index)
+                if random.next() % 2 == 0 {
+                    #expect(table.remove(index: found.index) == found.value)
+                    model[key] = nil
+                } else {
+                    table[found.index] = step
+                    model[key] = (found.index, step)
+                }
+            } else {
+                #expect(table.find(name: name, id: key) == nil)
+                model[key] = (table.insert(name: name, id: key, step), step)
+            }
+        }
+        #expect(table.count == model.count)
+        for (key, entry) in model {
+            #expect(table.find(name: "n\(key.count % 3)", id: key) == entry.index)
+            #expect(table[entry.index] == entry.value)
+        }
+        #expect(Set(table.indices) == Set(model.values.map(\.index)))
+    }
+
+    // Proves (name, id) keys do not run together: ("ab", "c") and ("a", "bc") are different services.
+    @Test func keysDoNotRunTogether() {
+        var table = ServiceTable<Int>()
+        table.insert(name: "ab", id: "c", 1)
+        table.insert(name: "a", id: "bc", 2)
+        table.insert(name: "", id: "abc", 3)
+        #expect(table.find(name: "ab", id: "c").map { table[$0] } == 1)
+        #expect(table.find(name: "a", id: "bc").map { table[$0] } == 2)
+        #expect(table.find(name: "", id: "abc").map { table[$0] } == 3)
+        #expect(table.find(name: "abc", id: "") == nil)
+    }
+
+    // Proves keys stay Swift strings: canonically equivalent spellings ("é" precomposed or not, the
+    // Kelvin sign and "K") name the same service, as they did when the projection used dictionaries.
+    @Test func canonicallyEquivalentKeysMeet() throws {
+        var projection = Projection()
+        let service = Service(
+            id: "\u{212A}1",
+            name: "caf\u{E9}",
+            node: "n\u{E9}",
+            network: "tcp",
+            address: "1.2.3.4:80"
+        )
+        projection.apply(
+            RegistryEvent(sequence: 1, timeMicroseconds: 1, kind: .register, service: service, peer: "")
+        )
+        let key = Service(id: "K1", name: "cafe\u{301}", node: "ne\u{301}", network: "", address: "")
+        let payload = EventCodec.encode(
+            RegistryEvent(sequence: 2, timeMicroseconds: 2, kind: .renew, service: key, peer: "")
+        )
+        let effect = try payload.withUnsafeBytes { bytes in
+            projection.apply(try EventCodec.view(bytes, sequence: 2), sequence: 2, time: 2)
+        }
+        #expect(effect == .renewed)
+        #expect(projection.liveEntryCount == 1)
+        #expect(projection.liveEntry(name: "cafe\u{301}", id: "K1")?.service.node == "n\u{E9}")
+        #expect(projection.liveServices(named: "caf\u{E9}", at: 3).count == 1)
+        #expect(
+            projection.apply(
+                RegistryEvent(sequence: 3, timeMicroseconds: 3, kind: .deregister, service: key, peer: "")
+            )
+                == .deregistered(found: true)
+        )
+    }
+
+    // Proves a snapshot load still refuses a repeated lease, whether the repeat is adjacent, out of
+    // order, or a canonically equivalent spelling, while sorted ASCII keys load as they were.
+    @Test(arguments: [
+        (["a/1", "a/2", "b/1"], true), (["a/1", "a/1"], false), (["a/1", "b/1", "a/1"], false),
+        (["caf\u{E9}/1", "cafe\u{301}/1"], false), (["b/1", "a/1"], true),
+    ])
+    func snapshotLoadRefusesRepeatedLeases(keys: [String], loads: Bool) throws {
+        var writer = ByteWriter()
+        writer.writeByte(2)
+        writer.writeVarint(UInt64(keys.count))
+        writer.writeSignedVarint(1)
+        writer.writeSignedVarint(45_000_000)
+        writer.writeVarint(UInt64(keys.count))
+        for key in keys {
+            let parts = key.split(separator: "/").map(String.init)
+            writer.writeService(Service(id: parts[1], name: parts[0], node: "n", network: "tcp", address: "a:1"))
+            for value in [1, 1, 46_000_000] as [Int64] { writer.writeSignedVarint(value) }
+            writer.writeVarint(1)
+        }
+        writer.writeVarint(0)
+        let loaded = try? Projection(snapshotBytes: writer.bytes)
+        #expect((loaded != nil) == loads)
+        if let loaded {
+            #expect(loaded.liveEntryCount == keys.count)
+            for key in keys {
+                let parts = key.split(separator: "/").map(String.init)
+                #expect(loaded.liveEntry(name: parts[0], id: parts[1]) != nil)
+            }
+            #expect(try Projection(snapshotBytes: loaded.snapshotBytes()) == loaded)
+        }
+    }
+
+    // Proves folding payloads in place (`apply(view:)`) and folding decoded events give the same
+    // view, through every kind of record: registers, renews that change node and revive, expires
+    // ignored and applied, deregisters, starts that change the TTL, stalls; and that the snapshot
+    // of that view loads back equal, with Get's per-name answer matching the full listing.
+    @Test func viewAndEventFoldAgree() throws {
+        var byEvent = Projection()
+        var byView = Projection()
+        var random = SplitMix64(seed: 7)
+        var time: Int64 = 1_000_000
+        for sequence in UInt64(1)...6_000 {
+            time += Int64(random.next() % 3_000_000)
+            let event = randomEvent(sequence, time: time, &random)
+            let payload = EventCodec.encode(event)
+            let effect = byEvent.apply(event)
+            let viewed = try payload.withUnsafeBytes { bytes in
+                byView.apply(try EventCodec.view(bytes, sequence: sequence), sequence: sequence, time: time)
+            }
+            #expect(effect == viewed, "record \(sequence)")
+        }
+        #expect(byEvent == byView)
+        #expect(byEvent.liveEntryCount > 0 && byEvent.lapsedEntryCount > 0)
+        let loaded = try Projection(snapshotBytes: byView.snapshotBytes())
+        #expect(loaded == byEvent)
+        #expect(loaded.snapshotBytes() == byEvent.snapshotBytes())
+        let all = byEvent.liveServices(at: time)
+        for name in Set(all.map(\.service.name)) {
+            #expect(byEvent.liveServices(named: name, at: time) == all.filter { $0.service.name == name })
+            #expect(loaded.liveServices(named: name, at: time) == all.filter { $0.service.name == name })
+        }
+        #expect(byEvent.lapsedLeases(at: time) == byEvent.lapsedLeasesByScan(at: time))
+    }
+
+    func randomEvent(_ sequence: UInt64, time: Int64, _ random: inout SplitMix64) -> RegistryEvent {
+        let id = "c\(random.next() % 60)"
+        let name = "t\(random.next() % 8)"
+        let node = "node-\(random.next() % 5)"
+        let service = Service(
+            id: id,
+            name: name,
+            node: node,
+            network: random.next() % 2 == 0 ? "tcp" : "udp",
+            address: "10.0.0.\(random.next() % 4):80"
+        )
+        let key = Service(id: id, name: name, node: random.next() % 3 == 0 ? "" : node, network: "", address: "")
+        let empty = Service(id: "", name: "", node: "", network: "", address: "")
+        switch random.next() % 20 {
+        case 0..<5:
+            return RegistryEvent(
+                sequence: sequence,
+                timeMicroseconds: time,
+                kind: .register,
+                service: service,
+                peer: "p"
+            )
+        case 5..<13:
+            return RegistryEvent(sequence: sequence, timeMicroseconds: time, kind: .renew, service: key, peer: "p")
+        case 13..<15:
+            return RegistryEvent(sequence: sequence, timeMicroseconds: time, kind: .deregister, service: key, peer: "p")
+        case 15..<18:
+            return RegistryEvent(
+                sequence: sequence,
+                timeMicroseconds: time,
+                kind: .expire,
+                service: key,
+                peer: "",
+                lapsedAtMicroseconds: time - 1,
+                renewSequence: random.next() % 2 == 0 ? nil : max(1, sequence &- 40)
+            )
+        case 18:
+            return RegistryEvent(
+                sequence: sequence,
+                timeMicroseconds: time,
+                kind: .start,
+                service: empty,
+                peer: "",
+                leaseTTLMicroseconds: Int64(5 + random.next() % 40) * 1_000_000
+            )
+        default:
+            return RegistryEvent(
+                sequence: sequence,
+                timeMicroseconds: time,
+                kind: .stall,
+                service: empty,
+                peer: "",
+                leaseTTLMicroseconds: 30_000_000
+            )
+        }
+    }
+}
