@@ -100,15 +100,14 @@ extension SessionQuery {
                     if let nameBytes, !EventViewFilter.equal(view.name, nameBytes) { return true }
                     guard partition.owns(name: view.name) else { return true }
                 }
-                let event = FoldEvent.make(view, sequence: sequence, time: time)
                 if tracker == nil, let since {
                     guard time >= since else {
-                        projection.apply(event)
+                        projection.apply(view, sequence: sequence, time: time)
                         return true
                     }
                     tracker = SessionTracker(continuing: projection, at: since, name: name, partition: partition)
                 }
-                tracker?.apply(event)
+                tracker?.apply(view, sequence: sequence, time: time)
                 return true
             }
             if reachedUntil { break }

@@ -73,57 +73,99 @@ struct SessionTracker {
         }
     }
 
+    /// What the tracker reads of a record besides what the fold does.
+    private struct Step {
+        var kind: EventKind
+        var sequence: UInt64
+        var time: Int64
+        var lapsedAtMicroseconds: Int64?
+    }
+
     /// Folds one event; returns the sessions it closed (a revive of an unswept lease closes one).
     @discardableResult
     mutating func apply(_ event: RegistryEvent) -> Session? {
-        let key = ServiceKey(name: event.service.name, id: event.service.id)
+        let step = Step(
+            kind: event.kind, sequence: event.sequence, time: event.timeMicroseconds,
+            lapsedAtMicroseconds: event.lapsedAtMicroseconds)
+        return apply(step, name: event.service.name, id: event.service.id, service: { event.service }) {
+            $0.apply(event)
+        }
+    }
+
+    /// Folds the record at `sequence` from its payload parsed in place (what `apply(_:)` does with
+    /// the decoded event): only the tunnel name and id become strings, the rest only when a
+    /// session starts.
+    @discardableResult
+    mutating func apply(_ view: EventPayloadView, sequence: UInt64, time: Int64) -> Session? {
+        let step = Step(
+            kind: view.kind, sequence: sequence, time: time, lapsedAtMicroseconds: view.lapsedAtMicroseconds)
+        let service = {
+            Service(
+                id: Self.string(view.id), name: Self.string(view.name), node: Self.string(view.node),
+                network: Self.string(view.network), address: Self.string(view.address))
+        }
+        return apply(step, name: Self.string(view.name), id: Self.string(view.id), service: service) {
+            $0.apply(view, sequence: sequence, time: time)
+        }
+    }
+
+    private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
+    }
+
+    @inline(__always)
+    private mutating func apply(
+        _ step: Step, name: String, id: String, service: () -> Service, fold: (inout Projection) -> ApplyEffect
+    ) -> Session? {
+        let key = ServiceKey(name: name, id: id)
         // Valid until `open` changes: the fold below does not touch it.
-        let slot = event.kind.isServiceEvent ? open.index(forKey: key) : nil
+        let slot = step.kind.isServiceEvent ? open.index(forKey: key) : nil
         // A renew can revive a lease that lapsed unswept; the lapse instant is the lease's expiry
         // before the fold. No lease lapses sooner than the shortest TTL after its last renew, so
         // the lookup is skipped for the common, timely renew.
         var leaseBefore: LiveService?
-        if event.kind == .renew, let slot,
-            event.timeMicroseconds - open.values[slot].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
+        if step.kind == .renew, let slot,
+            step.time - open.values[slot].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
         {
-            leaseBefore = projection.liveEntry(name: key.name, id: key.id)
+            leaseBefore = projection.liveEntry(name: name, id: id)
         }
-        let effect = projection.apply(event)
+        let effect = fold(&projection)
         shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
         switch effect {
         case .registered:
             if let slot {
-                open.values[slot].recordActivity(at: event.timeMicroseconds)
+                open.values[slot].recordActivity(at: step.time)
                 let index = open.values[slot].index
-                sessions[index].node = event.service.node
-                sessions[index].network = event.service.network
-                sessions[index].address = event.service.address
+                let registered = service()
+                sessions[index].node = registered.node
+                sessions[index].network = registered.network
+                sessions[index].address = registered.address
             } else {
-                start(Session(starting: event, from: event.service), key)
+                start(Session(startingAt: step.time, sequence: step.sequence, from: service()), key)
             }
         case .renewed:
             guard let slot else {
-                start(Session(starting: event, from: liveService(key) ?? event.service), key)
+                start(Session(startingAt: step.time, sequence: step.sequence, from: liveService(key) ?? service()), key)
                 return nil
             }
-            open.values[slot].recordActivity(at: event.timeMicroseconds)
+            open.values[slot].recordActivity(at: step.time)
             open.values[slot].renews += 1
         case .revived:
             var ended: Session?
             if let slot {
-                let lapse = leaseBefore?.leaseExpiresAtMicroseconds ?? event.timeMicroseconds
+                let lapse = leaseBefore?.leaseExpiresAtMicroseconds ?? step.time
                 ended = close(slot, at: lapse, reason: .expire)
             }
-            start(Session(starting: event, from: liveService(key) ?? event.service), key)
+            start(Session(startingAt: step.time, sequence: step.sequence, from: liveService(key) ?? service()), key)
             return ended
         case .deregistered:
             guard let slot else { return nil }
-            open.values[slot].recordActivity(at: event.timeMicroseconds)
-            return close(slot, at: event.timeMicroseconds, reason: .deregister)
+            open.values[slot].recordActivity(at: step.time)
+            return close(slot, at: step.time, reason: .deregister)
         case .expired:
             guard let slot else { return nil }
-            let lapse = projection.lapsedEntry(name: key.name, id: key.id)?.lapsedAtMicroseconds
-            return close(slot, at: lapse ?? event.lapsedAtMicroseconds ?? event.timeMicroseconds, reason: .expire)
+            let lapse = projection.lapsedEntry(name: name, id: id)?.lapsedAtMicroseconds
+            return close(slot, at: lapse ?? step.lapsedAtMicroseconds ?? step.time, reason: .expire)
         case .notFound, .expireIgnored, .leasesRefreshed:
             return nil
         }
@@ -203,20 +245,20 @@ struct SessionTracker {
 }
 
 extension Session {
-    init(starting event: RegistryEvent, from service: Service) {
+    init(startingAt time: Int64, sequence: UInt64, from service: Service) {
         self.init(
             id: service.id,
             name: service.name,
             node: service.node,
             network: service.network,
             address: service.address,
-            startMicroseconds: event.timeMicroseconds,
+            startMicroseconds: time,
             endMicroseconds: nil,
             end: .live,
             renews: 0,
             maxGapMicroseconds: 0,
-            startSequence: event.sequence,
-            lastActivityMicroseconds: event.timeMicroseconds
+            startSequence: sequence,
+            lastActivityMicroseconds: time
         )
     }
 

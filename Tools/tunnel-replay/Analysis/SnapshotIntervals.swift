@@ -133,7 +133,7 @@ struct SnapshotIntervals {
                 }
                 do {
                     let view = try EventCodec.view(payload, sequence: sequence)
-                    projection.apply(FoldEvent.make(view, sequence: sequence, time: time))
+                    projection.apply(view, sequence: sequence, time: time)
                 } catch {
                     if counted {
                         outcome.problems.append(
