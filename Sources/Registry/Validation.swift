@@ -49,6 +49,13 @@ public enum RequestValidator {
         guard bytes <= fieldBytesMax else {
             throw .invalidArgument("\(field) is \(bytes) bytes long: the limit is \(fieldBytesMax) bytes")
         }
+        // Printable ASCII, what GOST sends, needs no decoding; anything else is read by scalar.
+        var printableASCII = true
+        for byte in value.utf8 where byte < 0x20 || byte >= 0x7F {
+            printableASCII = false
+            break
+        }
+        if printableASCII { return }
         for scalar in value.unicodeScalars {
             if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
                 throw .invalidArgument(
@@ -69,7 +76,7 @@ public enum RequestValidator {
     /// `ip:port`, or `[ip]:port` for IPv6; just the IP without a port; empty when unknown.
     public static func peerString(_ peer: Peer) -> String {
         guard let ip = peer.ip, !ip.isEmpty else { return "" }
-        let host = ip.contains(":") ? "[\(ip)]" : ip
+        let host = ip.utf8.contains(UInt8(ascii: ":")) ? "[\(ip)]" : ip
         guard let port = peer.port else { return host }
         return "\(host):\(port)"
     }
