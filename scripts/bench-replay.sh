@@ -25,7 +25,11 @@ if [[ ! -d "$DATA/log" ]]; then
 fi
 
 # Median wall-clock seconds of 3 runs of the given command (output discarded); the median CPU
-# seconds (user + system) of the same runs go to stderr, steadier on a shared machine.
+# seconds (user + system) of the same runs go to stderr and to $CPU_FILE (read by `cpu`),
+# steadier on a shared machine.
+CPU_FILE=/tmp/bench-replay-cpu-median.$$
+trap 'rm -f "$CPU_FILE"' EXIT
+cpu() { cat "$CPU_FILE"; }
 median() {
     local runs=() cpus=()
     for _ in 1 2 3; do
@@ -37,7 +41,8 @@ median() {
         cpus+=("$(awk '{print $1 + $2}' /tmp/bench-replay-cpu.$$)")
     done
     rm -f /tmp/bench-replay-cpu.$$
-    echo "  (cpu $(printf '%s\n' "${cpus[@]}" | sort -n | sed -n 2p)s of: $*)" >&2
+    printf '%s\n' "${cpus[@]}" | sort -n | sed -n 2p >"$CPU_FILE"
+    echo "  (cpu $(cpu)s of: $*)" >&2
     printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p
 }
 rate() { echo "$COUNT / $1" | bc; }
@@ -59,12 +64,18 @@ for at in $((FIRST + 1)) "$MIDDLE" "$LAST"; do
     t_state=$(echo "if ($t > $t_state) $t else $t_state" | bc)
 done
 t_hour=$(median "$R" sessions --data-dir "$DATA" --since "$(iso "$MIDDLE")" --until "$(iso $((MIDDLE + 3600)))")
+c_hour=$(cpu)
 echo "sessions --since $(iso "$MIDDLE") --until +1h: ${t_hour}s"
 t_events=$(median "$R" events --data-dir "$DATA" --format json)
+c_events=$(cpu)
 echo "events --format json: ${t_events}s, $(rate "$t_events") events/s"
 t_sessions=$(median "$R" sessions --data-dir "$DATA" --format json)
+c_sessions=$(cpu)
 echo "sessions (whole log): ${t_sessions}s, $(rate "$t_sessions") events/s"
 t_verify=$(median "$R" verify --data-dir "$DATA")
+c_verify=$(cpu)
 echo "verify: ${t_verify}s, $(rate "$t_verify") events/s"
-printf '{"events":%s,"stats_s":%s,"state_at_max_s":%s,"sessions_hour_s":%s,"events_json_per_s":%s,"sessions_per_s":%s,"verify_per_s":%s}\n' \
+printf '{"events":%s,"stats_s":%s,"state_at_max_s":%s,"sessions_hour_s":%s,"events_json_per_s":%s,"sessions_per_s":%s,"verify_per_s":%s,' \
     "$COUNT" "$t_stats" "$t_state" "$t_hour" "$(rate "$t_events")" "$(rate "$t_sessions")" "$(rate "$t_verify")"
+printf '"cpu_s":{"sessions_hour":%s,"events_json":%s,"sessions":%s,"verify":%s}}\n' \
+    "$c_hour" "$c_events" "$c_sessions" "$c_verify"

@@ -162,14 +162,14 @@ public struct SnapshotStore: RegistrySnapshotStore {
         return directory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".snap"
     }
 
-    private struct Header {
+    struct Header {
         var info: SnapshotInfo
         var rawBytes: Int
         var bodyChecksum: UInt32
     }
 
     /// Reads the header from `bytes` (at least its 48 bytes) of a file of `fileBytes` bytes.
-    private func parseHeader(
+    func parseHeader(
         _ bytes: [UInt8], fileBytes: Int, file: String, sequence: UInt64
     ) throws(SnapshotError) -> Header {
         guard bytes.count >= SnapshotStore.headerBytes else {

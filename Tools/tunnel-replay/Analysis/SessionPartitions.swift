@@ -20,11 +20,28 @@ struct SessionPartition: Sendable {
         return text.withUTF8 { owns(name: UnsafeRawBufferPointer($0)) }
     }
 
-    /// FNV-1a over the bytes, mixed so that every bit depends on every byte.
+    /// The bytes taken eight at a time, each word multiplied and shifted in (every partition
+    /// hashes every record's name: a byte-at-a-time FNV was 4.7% of a `sessions` fold), mixed so
+    /// that every bit depends on every byte.
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            hash = mix(hash ^ bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            offset += 8
+        }
+        if offset < bytes.count {
+            var tail: UInt64 = 0
+            for index in offset..<bytes.count { tail |= UInt64(bytes[index]) << (8 * UInt64(index - offset)) }
+            hash = mix(hash ^ tail)
+        }
         return (hash &* 0x9E37_79B9_7F4A_7C15) >> 32
+    }
+
+    @inline(__always)
+    private static func mix(_ word: UInt64) -> UInt64 {
+        let product = word &* 0xBF58_476D_1CE4_E5B9
+        return product ^ (product >> 29)
     }
 }
 
@@ -83,15 +100,14 @@ extension SessionQuery {
                     if let nameBytes, !EventViewFilter.equal(view.name, nameBytes) { return true }
                     guard partition.owns(name: view.name) else { return true }
                 }
-                let event = EventCodec.event(view, sequence: sequence, time: time)
                 if tracker == nil, let since {
                     guard time >= since else {
-                        projection.apply(event)
+                        projection.apply(view, sequence: sequence, time: time)
                         return true
                     }
                     tracker = SessionTracker(continuing: projection, at: since, name: name, partition: partition)
                 }
-                tracker?.apply(event)
+                tracker?.apply(view, sequence: sequence, time: time)
                 return true
             }
             if reachedUntil { break }

@@ -52,63 +52,120 @@ struct ServiceKey: Hashable, Sendable {
 /// The tool never decides expiry or revival itself.
 struct SessionTracker {
     private(set) var projection = Projection()
-    /// The open session of each service: its index in `sessions`.
-    private var open: [ServiceKey: Int] = [:]
-    /// Every session started, closed ones with their end (updated in place: a renew copies nothing).
+    /// The open session of each service with its running counts, kept beside the key so a renew
+    /// touches one dictionary entry (its session's row in `sessions` is written at the close).
+    private var open: [ServiceKey: OpenSession] = [:]
+    /// Every session started; an open one's counts are in `open` until it closes.
     private var sessions: [Session] = []
     /// The shortest lease TTL the fold has had in force (see `apply`).
     private var shortestLeaseTTLMicroseconds = Projection.defaultLeaseTTLMicroseconds
 
+    /// What changes while a session is open: its row in `sessions` and its counts.
+    private struct OpenSession {
+        var index: Int
+        var lastActivityMicroseconds: Int64
+        var renews: Int
+        var maxGapMicroseconds: Int64
+
+        mutating func recordActivity(at time: Int64) {
+            maxGapMicroseconds = max(maxGapMicroseconds, time - lastActivityMicroseconds)
+            lastActivityMicroseconds = time
+        }
+    }
+
+    /// What the tracker reads of a record besides what the fold does.
+    private struct Step {
+        var kind: EventKind
+        var sequence: UInt64
+        var time: Int64
+        var lapsedAtMicroseconds: Int64?
+    }
+
     /// Folds one event; returns the sessions it closed (a revive of an unswept lease closes one).
     @discardableResult
     mutating func apply(_ event: RegistryEvent) -> Session? {
-        let key = ServiceKey(name: event.service.name, id: event.service.id)
-        let openIndex = event.kind.isServiceEvent ? open[key] : nil
+        let step = Step(
+            kind: event.kind, sequence: event.sequence, time: event.timeMicroseconds,
+            lapsedAtMicroseconds: event.lapsedAtMicroseconds)
+        return apply(step, name: event.service.name, id: event.service.id, service: { event.service }) {
+            $0.apply(event)
+        }
+    }
+
+    /// Folds the record at `sequence` from its payload parsed in place (what `apply(_:)` does with
+    /// the decoded event): only the tunnel name and id become strings, the rest only when a
+    /// session starts.
+    @discardableResult
+    mutating func apply(_ view: EventPayloadView, sequence: UInt64, time: Int64) -> Session? {
+        let step = Step(
+            kind: view.kind, sequence: sequence, time: time, lapsedAtMicroseconds: view.lapsedAtMicroseconds)
+        let service = {
+            Service(
+                id: Self.string(view.id), name: Self.string(view.name), node: Self.string(view.node),
+                network: Self.string(view.network), address: Self.string(view.address))
+        }
+        return apply(step, name: Self.string(view.name), id: Self.string(view.id), service: service) {
+            $0.apply(view, sequence: sequence, time: time)
+        }
+    }
+
+    private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
+    }
+
+    @inline(__always)
+    private mutating func apply(
+        _ step: Step, name: String, id: String, service: () -> Service, fold: (inout Projection) -> ApplyEffect
+    ) -> Session? {
+        let key = ServiceKey(name: name, id: id)
+        // Valid until `open` changes: the fold below does not touch it.
+        let slot = step.kind.isServiceEvent ? open.index(forKey: key) : nil
         // A renew can revive a lease that lapsed unswept; the lapse instant is the lease's expiry
         // before the fold. No lease lapses sooner than the shortest TTL after its last renew, so
         // the lookup is skipped for the common, timely renew.
         var leaseBefore: LiveService?
-        if event.kind == .renew, let openIndex,
-            event.timeMicroseconds - sessions[openIndex].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
+        if step.kind == .renew, let slot,
+            step.time - open.values[slot].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
         {
-            leaseBefore = projection.liveEntry(name: key.name, id: key.id)
+            leaseBefore = projection.liveEntry(name: name, id: id)
         }
-        let effect = projection.apply(event)
+        let effect = fold(&projection)
         shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
         switch effect {
         case .registered:
-            if let openIndex {
-                sessions[openIndex].recordActivity(at: event.timeMicroseconds)
-                sessions[openIndex].node = event.service.node
-                sessions[openIndex].network = event.service.network
-                sessions[openIndex].address = event.service.address
+            if let slot {
+                open.values[slot].recordActivity(at: step.time)
+                let index = open.values[slot].index
+                let registered = service()
+                sessions[index].node = registered.node
+                sessions[index].network = registered.network
+                sessions[index].address = registered.address
             } else {
-                start(Session(starting: event, from: event.service), key)
+                start(Session(startingAt: step.time, sequence: step.sequence, from: service()), key)
             }
         case .renewed:
-            guard let openIndex else {
-                start(Session(starting: event, from: liveService(key) ?? event.service), key)
+            guard let slot else {
+                start(Session(startingAt: step.time, sequence: step.sequence, from: liveService(key) ?? service()), key)
                 return nil
             }
-            sessions[openIndex].recordActivity(at: event.timeMicroseconds)
-            sessions[openIndex].renews += 1
+            open.values[slot].recordActivity(at: step.time)
+            open.values[slot].renews += 1
         case .revived:
             var ended: Session?
-            if let openIndex {
-                let lapse = leaseBefore?.leaseExpiresAtMicroseconds ?? event.timeMicroseconds
-                ended = close(openIndex, key, at: lapse, reason: .expire)
+            if let slot {
+                let lapse = leaseBefore?.leaseExpiresAtMicroseconds ?? step.time
+                ended = close(slot, at: lapse, reason: .expire)
             }
-            start(Session(starting: event, from: liveService(key) ?? event.service), key)
+            start(Session(startingAt: step.time, sequence: step.sequence, from: liveService(key) ?? service()), key)
             return ended
         case .deregistered:
-            guard let openIndex else { return nil }
-            sessions[openIndex].recordActivity(at: event.timeMicroseconds)
-            return close(openIndex, key, at: event.timeMicroseconds, reason: .deregister)
+            guard let slot else { return nil }
+            open.values[slot].recordActivity(at: step.time)
+            return close(slot, at: step.time, reason: .deregister)
         case .expired:
-            guard let openIndex else { return nil }
-            let lapse = projection.lapsedEntry(name: key.name, id: key.id)?.lapsedAtMicroseconds
-            return close(
-                openIndex, key, at: lapse ?? event.lapsedAtMicroseconds ?? event.timeMicroseconds, reason: .expire)
+            guard let slot else { return nil }
+            let lapse = projection.lapsedEntry(name: name, id: id)?.lapsedAtMicroseconds
+            return close(slot, at: lapse ?? step.lapsedAtMicroseconds ?? step.time, reason: .expire)
         case .notFound, .expireIgnored, .leasesRefreshed:
             return nil
         }
@@ -116,7 +173,9 @@ struct SessionTracker {
     }
 
     private mutating func start(_ session: Session, _ key: ServiceKey) {
-        open[key] = sessions.count
+        open[key] = OpenSession(
+            index: sessions.count, lastActivityMicroseconds: session.lastActivityMicroseconds,
+            renews: session.renews, maxGapMicroseconds: session.maxGapMicroseconds)
         sessions.append(session)
     }
 
@@ -124,16 +183,28 @@ struct SessionTracker {
         projection.liveEntry(name: key.name, id: key.id)?.service
     }
 
-    private mutating func close(_ index: Int, _ key: ServiceKey, at time: Int64, reason: SessionEnd) -> Session {
-        open[key] = nil
-        sessions[index].endMicroseconds = time
-        sessions[index].end = reason
-        return sessions[index]
+    private mutating func close(
+        _ slot: Dictionary<ServiceKey, OpenSession>.Index, at time: Int64, reason: SessionEnd
+    ) -> Session {
+        let state = open.remove(at: slot).value
+        Self.store(state, in: &sessions)
+        sessions[state.index].endMicroseconds = time
+        sessions[state.index].end = reason
+        return sessions[state.index]
+    }
+
+    /// Writes an open session's counts into its row.
+    private static func store(_ state: OpenSession, in sessions: inout [Session]) {
+        sessions[state.index].lastActivityMicroseconds = state.lastActivityMicroseconds
+        sessions[state.index].renews = state.renews
+        sessions[state.index].maxGapMicroseconds = state.maxGapMicroseconds
     }
 
     /// Closed and still-open sessions in `Session.ordered` order.
     func allSessions() -> [Session] {
-        sessions.sorted(by: Session.ordered)
+        var all = sessions
+        for state in open.values { Self.store(state, in: &all) }
+        return all.sorted(by: Session.ordered)
     }
 
     init() {}
@@ -174,29 +245,24 @@ struct SessionTracker {
 }
 
 extension Session {
-    init(starting event: RegistryEvent, from service: Service) {
+    init(startingAt time: Int64, sequence: UInt64, from service: Service) {
         self.init(
             id: service.id,
             name: service.name,
             node: service.node,
             network: service.network,
             address: service.address,
-            startMicroseconds: event.timeMicroseconds,
+            startMicroseconds: time,
             endMicroseconds: nil,
             end: .live,
             renews: 0,
             maxGapMicroseconds: 0,
-            startSequence: event.sequence,
-            lastActivityMicroseconds: event.timeMicroseconds
+            startSequence: sequence,
+            lastActivityMicroseconds: time
         )
     }
 
     var service: Service {
         Service(id: id, name: name, node: node, network: network, address: address)
-    }
-
-    mutating func recordActivity(at time: Int64) {
-        maxGapMicroseconds = max(maxGapMicroseconds, time - lastActivityMicroseconds)
-        lastActivityMicroseconds = time
     }
 }

@@ -1,0 +1,23 @@
+import EventLog
+import Registry
+
+extension SnapshotStore {
+    /// The projection bytes the snapshot at `sequence` holds (`Projection.snapshotBytes()`'s form,
+    /// decompressed, both checksums checked) without decoding them; throws `SnapshotError` when the
+    /// snapshot is damaged. Equal projections encode to equal bytes, so a check of a snapshot
+    /// against a fold can compare bytes and decode only when they differ.
+    public func projectionBytes(sequence: UInt64) throws -> [UInt8] {
+        let file = path(for: sequence)
+        let bytes = try FileIO.readFile(file, bytesMax: SnapshotStore.rawBytesMax)
+        let header = try parseHeader(bytes, fileBytes: bytes.count, file: file, sequence: sequence)
+        let body = Array(bytes[SnapshotStore.headerBytes...])
+        guard CRC32C.checksum(body) == header.bodyChecksum else {
+            throw SnapshotError(file: file, reason: "body checksum mismatch")
+        }
+        do {
+            return try Zstd.decompress(body, size: header.rawBytes)
+        } catch {
+            throw SnapshotError(file: file, reason: error.description)
+        }
+    }
+}
