@@ -22,31 +22,74 @@ extension Projection {
     static let encodedEntriesMax = 50_000_000
 
     func encoded() -> [UInt8] {
-        var writer = ByteWriter(capacity: 64 + (liveEntryCount + lapsedEntryCount) * 96)
-        writer.writeByte(Projection.encodingVersion)
-        writer.writeVarint(lastSequence)
-        writer.writeSignedVarint(lastTimeMicroseconds)
-        writer.writeSignedVarint(leaseTTLMicroseconds)
-        writer.writeVarint(UInt64(liveEntryCount))
-        for index in live.sortedIndices {
-            let entry = live[index]
-            writer.writeString(live.id(at: index))
-            writer.writeString(live.name(at: index))
-            writer.writeString(strings[entry.node])
-            writer.writeString(strings[entry.network])
-            writer.writeString(strings[entry.address])
-            writer.writeSignedVarint(entry.registeredAtMicroseconds)
-            writer.writeSignedVarint(entry.lastRenewAtMicroseconds)
-            writer.writeSignedVarint(entry.leaseExpiresAtMicroseconds)
-            writer.writeVarint(entry.lastRenewSequence)
+        let liveOrder = live.sortedIndices
+        let lapsedOrder = lapsed.sortedIndices
+        // Written through the buffer's pointer, growing it between entries when one might not fit
+        // (appending to the array byte by byte and string by string was most of the encoding).
+        var output = [UInt8](repeating: 0, count: 64 + (liveOrder.count + lapsedOrder.count) * 96)
+        var length = 0
+        var nextLive = 0
+        var nextLapsed = 0
+        while true {
+            let finished = output.withUnsafeMutableBufferPointer { buffer in
+                var writer = RawByteWriter(buffer, position: length)
+                defer { length = writer.position }
+                if length == 0 {
+                    writer.writeByte(Projection.encodingVersion)
+                    writer.writeVarint(lastSequence)
+                    writer.writeSignedVarint(lastTimeMicroseconds)
+                    writer.writeSignedVarint(leaseTTLMicroseconds)
+                    writer.writeVarint(UInt64(liveOrder.count))
+                }
+                while nextLive < liveOrder.count {
+                    let index = liveOrder[nextLive]
+                    let entry = live[index]
+                    let id = live.id(at: index)
+                    let name = live.name(at: index)
+                    let node = strings[entry.node]
+                    let network = strings[entry.network]
+                    let address = strings[entry.address]
+                    let stringBytes = id.utf8.count + name.utf8.count + node.utf8.count + network.utf8.count
+                        + address.utf8.count
+                    // Five length prefixes, four varints, and the lapsed count after the last.
+                    guard writer.remaining >= stringBytes + 10 * RawByteWriter.varintBytesMax else { return false }
+                    writer.writeString(id)
+                    writer.writeString(name)
+                    writer.writeString(node)
+                    writer.writeString(network)
+                    writer.writeString(address)
+                    writer.writeSignedVarint(entry.registeredAtMicroseconds)
+                    writer.writeSignedVarint(entry.lastRenewAtMicroseconds)
+                    writer.writeSignedVarint(entry.leaseExpiresAtMicroseconds)
+                    writer.writeVarint(entry.lastRenewSequence)
+                    nextLive += 1
+                }
+                if nextLapsed == 0 {
+                    guard writer.remaining >= RawByteWriter.varintBytesMax else { return false }
+                    writer.writeVarint(UInt64(lapsedOrder.count))
+                }
+                while nextLapsed < lapsedOrder.count {
+                    let entry = lapsed[lapsedOrder[nextLapsed]]
+                    let service = entry.service
+                    let stringBytes = service.id.utf8.count + service.name.utf8.count + service.node.utf8.count
+                        + service.network.utf8.count + service.address.utf8.count
+                    guard writer.remaining >= stringBytes + 7 * RawByteWriter.varintBytesMax else { return false }
+                    writer.writeString(service.id)
+                    writer.writeString(service.name)
+                    writer.writeString(service.node)
+                    writer.writeString(service.network)
+                    writer.writeString(service.address)
+                    writer.writeSignedVarint(entry.registeredAtMicroseconds)
+                    writer.writeSignedVarint(entry.lapsedAtMicroseconds)
+                    nextLapsed += 1
+                }
+                return true
+            }
+            if finished { break }
+            output.append(contentsOf: repeatElement(0, count: output.count))
         }
-        writer.writeVarint(UInt64(lapsedEntryCount))
-        for entry in lapsedServices {
-            writer.writeService(entry.service)
-            writer.writeSignedVarint(entry.registeredAtMicroseconds)
-            writer.writeSignedVarint(entry.lapsedAtMicroseconds)
-        }
-        return writer.bytes
+        output.removeLast(output.count - length)
+        return output
     }
 
     init(encoded bytes: [UInt8]) throws(ByteReaderError) {
@@ -163,6 +206,57 @@ extension Projection {
             offset += 1
         }
         return left.count - right.count
+    }
+}
+
+/// Writes the `ByteWriter` forms into a buffer the caller sized (`remaining` first): no
+/// capacity check or uniqueness check per byte.
+struct RawByteWriter {
+    /// A varint takes at most this many bytes.
+    static var varintBytesMax: Int { 10 }
+
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private(set) var position: Int
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>, position: Int) {
+        self.buffer = buffer
+        self.position = position
+    }
+
+    var remaining: Int { buffer.count - position }
+
+    @inline(__always)
+    mutating func writeByte(_ value: UInt8) {
+        buffer[position] = value
+        position += 1
+    }
+
+    @inline(__always)
+    mutating func writeVarint(_ value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            buffer[position] = UInt8(truncatingIfNeeded: rest) | 0x80
+            position += 1
+            rest >>= 7
+        }
+        buffer[position] = UInt8(rest)
+        position += 1
+    }
+
+    @inline(__always)
+    mutating func writeSignedVarint(_ value: Int64) {
+        writeVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    @inline(__always)
+    mutating func writeString(_ value: String) {
+        var value = value
+        value.withUTF8 { bytes in
+            writeVarint(UInt64(bytes.count))
+            guard let source = bytes.baseAddress, let target = buffer.baseAddress else { return }
+            (target + position).update(from: source, count: bytes.count)
+            position += bytes.count
+        }
     }
 }
 

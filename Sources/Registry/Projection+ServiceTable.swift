@@ -215,14 +215,74 @@ struct ServiceTable<Value: Sendable>: Sendable {
         return result
     }
 
-    /// Entry indices in use, by name then id (string order).
+    /// Entry indices in use, by name then id (string order). Each entry's sort key is read once:
+    /// the first 16 bytes of its name and 8 of its id as big-endian words, so that integer order is
+    /// byte order, which is string order for ASCII; ties and keys that are not ASCII are compared
+    /// in full (as strings when not ASCII). Comparing `String` pairs was most of a snapshot's encoding.
     var sortedIndices: [Int] {
-        var result = indices
-        result.sort { left, right in
-            entries[left].name != entries[right].name
-                ? entries[left].name < entries[right].name : entries[left].id < entries[right].id
+        var keys: [SortKey] = []
+        keys.reserveCapacity(count)
+        for index in 0..<entries.count where entries[index].occupied {
+            keys.append(SortKey(entries[index], index: index))
         }
-        return result
+        keys.withUnsafeMutableBufferPointer { keys in
+            keys.sort { left, right in
+                if left.ascii && right.ascii {
+                    if left.name0 != right.name0 { return left.name0 < right.name0 }
+                    if left.name1 != right.name1 { return left.name1 < right.name1 }
+                    // Equal first 16 bytes and lengths up to 16: the names are equal.
+                    if !(left.nameLength == right.nameLength && left.nameLength <= 16) {
+                        let order = withBytes(entries[Int(left.index)].name, entries[Int(right.index)].name) {
+                            compareBytes($0, $1)
+                        }
+                        if order != 0 { return order < 0 }
+                    }
+                    if left.id0 != right.id0 { return left.id0 < right.id0 }
+                    return withBytes(entries[Int(left.index)].id, entries[Int(right.index)].id) {
+                        compareBytes($0, $1)
+                    } < 0
+                }
+                let leftEntry = entries[Int(left.index)]
+                let rightEntry = entries[Int(right.index)]
+                return leftEntry.name != rightEntry.name
+                    ? leftEntry.name < rightEntry.name : leftEntry.id < rightEntry.id
+            }
+        }
+        return keys.map { Int($0.index) }
+    }
+
+    /// What `sortedIndices` sorts by: the leading bytes of an entry's name and id.
+    private struct SortKey {
+        var name0: UInt64
+        var name1: UInt64
+        var id0: UInt64
+        var nameLength: Int32
+        var index: Int32
+        var ascii: Bool
+
+        init(_ entry: Entry, index: Int) {
+            (name0, name1, id0) = withBytes(entry.name, entry.id) { name, id in
+                (Self.word(name, at: 0), Self.word(name, at: 8), Self.word(id, at: 0))
+            }
+            nameLength = Int32(truncatingIfNeeded: entry.name.utf8.count)
+            self.index = Int32(index)
+            ascii = entry.ascii
+        }
+
+        /// Bytes `start..<start + 8` of `bytes` (zeros past the end) as a big-endian word.
+        @inline(__always)
+        private static func word(_ bytes: UnsafeRawBufferPointer, at start: Int) -> UInt64 {
+            guard let base = bytes.baseAddress, start < bytes.count else { return 0 }
+            if start + 8 <= bytes.count {
+                return UInt64(bigEndian: base.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+            }
+            var word: UInt64 = 0
+            for offset in 0..<8 {
+                word <<= 8
+                if start + offset < bytes.count { word |= UInt64(base.load(fromByteOffset: start + offset, as: UInt8.self)) }
+            }
+            return word
+        }
     }
 
     private mutating func place(index: Int, hash: UInt32) {
@@ -303,6 +363,26 @@ func sameBytes(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
     return utf8.withContiguousStorageIfAvailable { stored in
         sameBytes(UnsafeRawBufferPointer(stored), bytes)
     } ?? utf8.elementsEqual(bytes)
+}
+
+/// Lexicographic order of two byte strings: negative, zero or positive.
+func compareBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
+    let common = min(left.count, right.count)
+    var offset = 0
+    if let leftBase = left.baseAddress, let rightBase = right.baseAddress {
+        while offset + 8 <= common {
+            let leftWord = UInt64(bigEndian: leftBase.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            let rightWord = UInt64(bigEndian: rightBase.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            if leftWord != rightWord { return leftWord < rightWord ? -1 : 1 }
+            offset += 8
+        }
+    }
+    while offset < common {
+        let difference = Int(left[offset]) - Int(right[offset])
+        if difference != 0 { return difference }
+        offset += 1
+    }
+    return left.count - right.count
 }
 
 /// Whether two buffers hold the same bytes.
@@ -432,4 +512,39 @@ func withBytes<Result>(
 func withBytes<Result>(_ string: String, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
     var string = string
     return string.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+}
+
+/// A set of (name, id) keys looked up by borrowed UTF-8 bytes, each with a stable entry index (a
+/// `ServiceTable` without values): what the replay tool keys its per-service state by, so a
+/// record's key is found without building its strings. Canonically equivalent keys are one key,
+/// as in the projection. Entry indices are reused after removal; `capacity` bounds them.
+package struct ServiceKeySet: Sendable {
+    private var table = ServiceTable<Bool>()
+
+    package init() {}
+
+    /// Keys in the set.
+    package var count: Int { table.count }
+
+    /// One past the highest entry index ever used.
+    package var capacity: Int { table.capacity }
+
+    /// The entry index of (name, id), nil when absent.
+    package func find(name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) -> Int? {
+        table.find(name, id)
+    }
+
+    /// Adds (name, id), which must be absent (`find` first); returns its entry index.
+    @discardableResult
+    package mutating func insert(name: String, id: String) -> Int {
+        table.insert(name: name, id: id, true)
+    }
+
+    /// Removes the key at entry `index` (in use).
+    package mutating func remove(index: Int) {
+        table.remove(index: index)
+    }
+
+    /// Entry indices in use, in no particular order.
+    package var indices: [Int] { table.indices }
 }

@@ -40,22 +40,19 @@ struct Session: Sendable, Equatable {
     }
 }
 
-/// A service's identity in the registry: (name, id).
-struct ServiceKey: Hashable, Sendable {
-    var name: String
-    var id: String
-}
-
 /// Splits the event stream into connector sessions by folding it through the Registry's own
 /// `Projection` and reading what each record did (`ApplyEffect`): a session starts at a
 /// Register or a revive and ends at a Deregister, at the instant its lease lapsed, or is live.
 /// The tool never decides expiry or revival itself.
 struct SessionTracker {
     private(set) var projection = Projection()
-    /// The open session of each service with its running counts, kept beside the key so a renew
-    /// touches one dictionary entry (its session's row in `sessions` is written at the close).
-    private var open: [ServiceKey: OpenSession] = [:]
-    /// Every session started; an open one's counts are in `open` until it closes.
+    /// The services with an open session, found from a record's name and id bytes (no string is
+    /// built per record: a dictionary keyed by the two strings was a quarter of `sessions`).
+    private var open = ServiceKeySet()
+    /// The open session of the service at each entry index of `open`, with its running counts
+    /// (its row in `sessions` is written at the close); stale at indices not in use.
+    private var states: [OpenSession] = []
+    /// Every session started; an open one's counts are in `states` until it closes.
     private var sessions: [Session] = []
     /// The shortest lease TTL the fold has had in force (see `apply`).
     private var shortestLeaseTTLMicroseconds = Projection.defaultLeaseTTLMicroseconds
@@ -87,14 +84,21 @@ struct SessionTracker {
         let step = Step(
             kind: event.kind, sequence: event.sequence, time: event.timeMicroseconds,
             lapsedAtMicroseconds: event.lapsedAtMicroseconds)
-        return apply(step, name: event.service.name, id: event.service.id, service: { event.service }) {
-            $0.apply(event)
+        var name = event.service.name
+        var id = event.service.id
+        return name.withUTF8 { name in
+            id.withUTF8 { id in
+                apply(
+                    step, name: UnsafeRawBufferPointer(name), id: UnsafeRawBufferPointer(id),
+                    service: { event.service }
+                ) { $0.apply(event) }
+            }
         }
     }
 
     /// Folds the record at `sequence` from its payload parsed in place (what `apply(_:)` does with
-    /// the decoded event): only the tunnel name and id become strings, the rest only when a
-    /// session starts.
+    /// the decoded event): strings are built only when a session starts (and for the lookups of a
+    /// late renew or an expiry).
     @discardableResult
     mutating func apply(_ view: EventPayloadView, sequence: UInt64, time: Int64) -> Session? {
         let step = Step(
@@ -104,7 +108,7 @@ struct SessionTracker {
                 id: Self.string(view.id), name: Self.string(view.name), node: Self.string(view.node),
                 network: Self.string(view.network), address: Self.string(view.address))
         }
-        return apply(step, name: Self.string(view.name), id: Self.string(view.id), service: service) {
+        return apply(step, name: view.name, id: view.id, service: service) {
             $0.apply(view, sequence: sequence, time: time)
         }
     }
@@ -115,56 +119,58 @@ struct SessionTracker {
 
     @inline(__always)
     private mutating func apply(
-        _ step: Step, name: String, id: String, service: () -> Service, fold: (inout Projection) -> ApplyEffect
+        _ step: Step, name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer, service: () -> Service,
+        fold: (inout Projection) -> ApplyEffect
     ) -> Session? {
-        let key = ServiceKey(name: name, id: id)
         // Valid until `open` changes: the fold below does not touch it.
-        let slot = step.kind.isServiceEvent ? open.index(forKey: key) : nil
+        let slot = step.kind.isServiceEvent ? open.find(name: name, id: id) : nil
         // A renew can revive a lease that lapsed unswept; the lapse instant is the lease's expiry
         // before the fold. No lease lapses sooner than the shortest TTL after its last renew, so
         // the lookup is skipped for the common, timely renew.
         var leaseBefore: LiveService?
         if step.kind == .renew, let slot,
-            step.time - open.values[slot].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
+            step.time - states[slot].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
         {
-            leaseBefore = projection.liveEntry(name: name, id: id)
+            leaseBefore = projection.liveEntry(name: Self.string(name), id: Self.string(id))
         }
         let effect = fold(&projection)
         shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
         switch effect {
         case .registered:
             if let slot {
-                open.values[slot].recordActivity(at: step.time)
-                let index = open.values[slot].index
+                states[slot].recordActivity(at: step.time)
+                let index = states[slot].index
                 let registered = service()
                 sessions[index].node = registered.node
                 sessions[index].network = registered.network
                 sessions[index].address = registered.address
             } else {
-                start(Session(startingAt: step.time, sequence: step.sequence, from: service()), key)
+                start(Session(startingAt: step.time, sequence: step.sequence, from: service()))
             }
         case .renewed:
             guard let slot else {
-                start(Session(startingAt: step.time, sequence: step.sequence, from: liveService(key) ?? service()), key)
+                let live = liveService(name: name, id: id)
+                start(Session(startingAt: step.time, sequence: step.sequence, from: live ?? service()))
                 return nil
             }
-            open.values[slot].recordActivity(at: step.time)
-            open.values[slot].renews += 1
+            states[slot].recordActivity(at: step.time)
+            states[slot].renews += 1
         case .revived:
             var ended: Session?
             if let slot {
                 let lapse = leaseBefore?.leaseExpiresAtMicroseconds ?? step.time
                 ended = close(slot, at: lapse, reason: .expire)
             }
-            start(Session(startingAt: step.time, sequence: step.sequence, from: liveService(key) ?? service()), key)
+            let live = liveService(name: name, id: id)
+            start(Session(startingAt: step.time, sequence: step.sequence, from: live ?? service()))
             return ended
         case .deregistered:
             guard let slot else { return nil }
-            open.values[slot].recordActivity(at: step.time)
+            states[slot].recordActivity(at: step.time)
             return close(slot, at: step.time, reason: .deregister)
         case .expired:
             guard let slot else { return nil }
-            let lapse = projection.lapsedEntry(name: name, id: id)?.lapsedAtMicroseconds
+            let lapse = projection.lapsedEntry(name: Self.string(name), id: Self.string(id))?.lapsedAtMicroseconds
             return close(slot, at: lapse ?? step.lapsedAtMicroseconds ?? step.time, reason: .expire)
         case .notFound, .expireIgnored, .leasesRefreshed:
             return nil
@@ -172,21 +178,27 @@ struct SessionTracker {
         return nil
     }
 
-    private mutating func start(_ session: Session, _ key: ServiceKey) {
-        open[key] = OpenSession(
+    /// Opens `session` under its service's name and id.
+    private mutating func start(_ session: Session) {
+        let state = OpenSession(
             index: sessions.count, lastActivityMicroseconds: session.lastActivityMicroseconds,
             renews: session.renews, maxGapMicroseconds: session.maxGapMicroseconds)
+        let slot = open.insert(name: session.name, id: session.id)
+        if slot == states.count {
+            states.append(state)
+        } else {
+            states[slot] = state
+        }
         sessions.append(session)
     }
 
-    private func liveService(_ key: ServiceKey) -> Service? {
-        projection.liveEntry(name: key.name, id: key.id)?.service
+    private func liveService(name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) -> Service? {
+        projection.liveEntry(name: Self.string(name), id: Self.string(id))?.service
     }
 
-    private mutating func close(
-        _ slot: Dictionary<ServiceKey, OpenSession>.Index, at time: Int64, reason: SessionEnd
-    ) -> Session {
-        let state = open.remove(at: slot).value
+    private mutating func close(_ slot: Int, at time: Int64, reason: SessionEnd) -> Session {
+        let state = states[slot]
+        open.remove(index: slot)
         Self.store(state, in: &sessions)
         sessions[state.index].endMicroseconds = time
         sessions[state.index].end = reason
@@ -203,7 +215,7 @@ struct SessionTracker {
     /// Closed and still-open sessions in `Session.ordered` order.
     func allSessions() -> [Session] {
         var all = sessions
-        for state in open.values { Self.store(state, in: &all) }
+        for slot in open.indices { Self.store(states[slot], in: &all) }
         return all.sorted(by: Session.ordered)
     }
 
@@ -218,7 +230,6 @@ struct SessionTracker {
         shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
         let leases = name.map { projection.liveServices(named: $0, at: .min) } ?? projection.liveServices(at: .min)
         for lease in leases where partition?.owns(name: lease.service.name) ?? true {
-            let key = ServiceKey(name: lease.service.name, id: lease.service.id)
             start(Session(
                 id: lease.service.id,
                 name: lease.service.name,
@@ -232,7 +243,7 @@ struct SessionTracker {
                 maxGapMicroseconds: 0,
                 startSequence: 0,
                 lastActivityMicroseconds: lease.lastRenewAtMicroseconds
-            ), key)
+            ))
         }
     }
 
