@@ -71,6 +71,82 @@ import Testing
         #expect(Set(table.indices) == Set(model.values.map(\.index)))
     }
 
+    // Proves the table's sorted order is `String` order by name then id whatever the keys: names
+    // sharing their first 16 bytes, ids sharing their first 8, keys that are prefixes of others,
+    // and keys that are not ASCII (ordered canonically, as strings).
+    @Test func sortsInStringOrder() {
+        let names = [
+            "tunnel-0000000000001", "tunnel-0000000000002", "tunnel-000000000000", "tunnel-00000000", "tunnel-1",
+            "tunnel-10", "a", "ab", "a~", "caf\u{E9}", "cafe\u{301}x", "cafe", "\u{212A}", "Kz", "zz", "",
+            "b\u{E9}b", "bz", "\u{FF}",
+        ]
+        let ids = ["c-00000001", "c-00000002", "c-0000000", "c-000000010", "c", "", "\u{E9}", "e\u{301}1", "x"]
+        var table = ServiceTable<Int>()
+        var keys: [(name: String, id: String)] = []
+        for name in names {
+            for id in ids where table.find(name: name, id: id) == nil {
+                table.insert(name: name, id: id, keys.count)
+                keys.append((name, id))
+            }
+        }
+        // Some entries removed, so indices are not insertion order once reused.
+        for index in stride(from: 0, to: keys.count, by: 7) { table.remove(index: index) }
+        keys = stride(from: 0, to: keys.count, by: 1).filter { $0 % 7 != 0 }.map { keys[$0] }
+        for id in ["z", "c-0"] {
+            table.insert(name: "tunnel-1", id: id, keys.count)
+            keys.append(("tunnel-1", id))
+        }
+        let expected = keys.sorted { $0.name != $1.name ? $0.name < $1.name : $0.id < $1.id }
+            .map { Array($0.name.utf8) + [0] + Array($0.id.utf8) }
+        let sorted = table.sortedIndices.map { Array(table.name(at: $0).utf8) + [0] + Array(table.id(at: $0).utf8) }
+        #expect(sorted == expected)
+    }
+
+    // Proves the snapshot encoding is the documented byte form (docs/FORMAT.md) written field by
+    // field, with leases and lapsed services by name then id, also when long strings outgrow the
+    // encoder's first buffer and with negative instants.
+    @Test func encodingIsTheDocumentedByteForm() {
+        var projection = Projection()
+        let long = String(repeating: "x", count: 250)
+        for index in 0..<300 {
+            let service = Service(
+                id: "c\(index % 7)", name: index % 3 == 0 ? "t\(index)" + long : "t\(index)",
+                node: "node-\(index % 5)", network: "tcp", address: "10.0.0.\(index % 9):80" + long)
+            projection.setLive(
+                LiveService(
+                    service: service, registeredAtMicroseconds: -Int64(index), lastRenewAtMicroseconds: Int64(index),
+                    leaseExpiresAtMicroseconds: 1 << 40, lastRenewSequence: UInt64(index) << 30))
+            if index % 2 == 0 {
+                var lapsed = service
+                lapsed.name = "lapsed-\(index)" + (index % 4 == 0 ? long : "")
+                projection.setLapsed(
+                    LapsedService(service: lapsed, registeredAtMicroseconds: 5, lapsedAtMicroseconds: -Int64(index)))
+            }
+        }
+        var writer = ByteWriter()
+        writer.writeByte(2)
+        writer.writeVarint(projection.lastSequence)
+        writer.writeSignedVarint(projection.lastTimeMicroseconds)
+        writer.writeSignedVarint(projection.leaseTTLMicroseconds)
+        let live = projection.liveServices(at: .min)
+        writer.writeVarint(UInt64(live.count))
+        for lease in live {
+            writer.writeService(lease.service)
+            writer.writeSignedVarint(lease.registeredAtMicroseconds)
+            writer.writeSignedVarint(lease.lastRenewAtMicroseconds)
+            writer.writeSignedVarint(lease.leaseExpiresAtMicroseconds)
+            writer.writeVarint(lease.lastRenewSequence)
+        }
+        writer.writeVarint(UInt64(projection.lapsedServices.count))
+        for entry in projection.lapsedServices {
+            writer.writeService(entry.service)
+            writer.writeSignedVarint(entry.registeredAtMicroseconds)
+            writer.writeSignedVarint(entry.lapsedAtMicroseconds)
+        }
+        #expect(live.count == 300 && projection.lapsedEntryCount == 150)
+        #expect(projection.snapshotBytes() == writer.bytes)
+    }
+
     // Proves (name, id) keys do not run together: ("ab", "c") and ("a", "bc") are different services.
     @Test func keysDoNotRunTogether() {
         var table = ServiceTable<Int>()

@@ -38,6 +38,31 @@ import Testing
         #expect(sessions[1].renews == 1)
     }
 
+    // Proves canonically equivalent spellings of a name and id ("é" precomposed or not, the Kelvin
+    // sign and "K") are one service, one session, whether folded from events or from payload views.
+    @Test func equivalentSpellingsAreOneSession() throws {
+        var script = EventScript()
+        script.add(.register, "\u{212A}1", "caf\u{E9}", at: 0)
+        script.add(.renew, "K1", "cafe\u{301}", at: 15)
+        script.add(.renew, "\u{212A}1", "caf\u{E9}", at: 30)
+        script.add(.deregister, "K1", "cafe\u{301}", at: 40)
+        var byView = SessionTracker()
+        for event in script.events {
+            let payload = EventCodec.encode(event)
+            _ = try payload.withUnsafeBytes { bytes in
+                byView.apply(
+                    try EventCodec.view(bytes, sequence: event.sequence), sequence: event.sequence,
+                    time: event.timeMicroseconds)
+            }
+        }
+        for sessions in [SessionTracker.sessions(of: script.events), byView.allSessions()] {
+            #expect(sessions.count == 1)
+            #expect(sessions.first?.renews == 2)
+            #expect(sessions.first?.end == .deregister)
+            #expect(sessions.first?.endMicroseconds == EventScript.seconds(40))
+        }
+    }
+
     // Proves renews and deregisters of services never seen, or already deregistered, start nothing.
     @Test func unknownServicesStartNoSession() {
         var script = EventScript()
