@@ -69,18 +69,7 @@ extension Projection {
                     writer.writeVarint(UInt64(lapsedOrder.count))
                 }
                 while nextLapsed < lapsedOrder.count {
-                    let entry = lapsed[lapsedOrder[nextLapsed]]
-                    let service = entry.service
-                    let stringBytes = service.id.utf8.count + service.name.utf8.count + service.node.utf8.count
-                        + service.network.utf8.count + service.address.utf8.count
-                    guard writer.remaining >= stringBytes + 7 * RawByteWriter.varintBytesMax else { return false }
-                    writer.writeString(service.id)
-                    writer.writeString(service.name)
-                    writer.writeString(service.node)
-                    writer.writeString(service.network)
-                    writer.writeString(service.address)
-                    writer.writeSignedVarint(entry.registeredAtMicroseconds)
-                    writer.writeSignedVarint(entry.lapsedAtMicroseconds)
+                    guard writer.write(lapsed[lapsedOrder[nextLapsed]]) else { return false }
                     nextLapsed += 1
                 }
                 return true
@@ -225,6 +214,23 @@ struct RawByteWriter {
 
     var remaining: Int { buffer.count - position }
 
+    /// Writes a lapsed service's entry; false, writing nothing, when it might not fit.
+    @inline(__always)
+    mutating func write(_ entry: borrowing LapsedService) -> Bool {
+        let stringBytes = entry.service.id.utf8.count + entry.service.name.utf8.count
+            + entry.service.node.utf8.count + entry.service.network.utf8.count + entry.service.address.utf8.count
+        // Five length prefixes and two varints.
+        guard remaining >= stringBytes + 7 * RawByteWriter.varintBytesMax else { return false }
+        writeString(entry.service.id)
+        writeString(entry.service.name)
+        writeString(entry.service.node)
+        writeString(entry.service.network)
+        writeString(entry.service.address)
+        writeSignedVarint(entry.registeredAtMicroseconds)
+        writeSignedVarint(entry.lapsedAtMicroseconds)
+        return true
+    }
+
     @inline(__always)
     mutating func writeByte(_ value: UInt8) {
         buffer[position] = value
@@ -249,12 +255,11 @@ struct RawByteWriter {
     }
 
     @inline(__always)
-    mutating func writeString(_ value: String) {
-        var value = value
-        value.withUTF8 { bytes in
+    mutating func writeString(_ value: borrowing String) {
+        withStoredBytes(value) { bytes in
             writeVarint(UInt64(bytes.count))
             guard let source = bytes.baseAddress, let target = buffer.baseAddress else { return }
-            (target + position).update(from: source, count: bytes.count)
+            UnsafeMutableRawPointer(target + position).copyMemory(from: source, byteCount: bytes.count)
             position += bytes.count
         }
     }

@@ -202,7 +202,7 @@ struct ServiceTable<Value: Sendable>: Sendable {
     }
 
     subscript(index: Int) -> Value {
-        get { entries[index].value }
+        _read { yield entries[index].value }
         _modify { yield &entries[index].value }
         set { entries[index].value = newValue }
     }
@@ -223,7 +223,8 @@ struct ServiceTable<Value: Sendable>: Sendable {
         var keys: [SortKey] = []
         keys.reserveCapacity(count)
         for index in 0..<entries.count where entries[index].occupied {
-            keys.append(SortKey(entries[index], index: index))
+            keys.append(
+                SortKey(name: entries[index].name, id: entries[index].id, ascii: entries[index].ascii, index: index))
         }
         keys.withUnsafeMutableBufferPointer { keys in
             keys.sort { left, right in
@@ -260,13 +261,12 @@ struct ServiceTable<Value: Sendable>: Sendable {
         var index: Int32
         var ascii: Bool
 
-        init(_ entry: Entry, index: Int) {
-            (name0, name1, id0) = withBytes(entry.name, entry.id) { name, id in
-                (Self.word(name, at: 0), Self.word(name, at: 8), Self.word(id, at: 0))
-            }
-            nameLength = Int32(truncatingIfNeeded: entry.name.utf8.count)
+        init(name: borrowing String, id: borrowing String, ascii: Bool, index: Int) {
+            (name0, name1) = withStoredBytes(name) { (Self.word($0, at: 0), Self.word($0, at: 8)) }
+            id0 = withStoredBytes(id) { Self.word($0, at: 0) }
+            nameLength = Int32(truncatingIfNeeded: name.utf8.count)
             self.index = Int32(index)
-            ascii = entry.ascii
+            self.ascii = ascii
         }
 
         /// Bytes `start..<start + 8` of `bytes` (zeros past the end) as a big-endian word.
@@ -505,6 +505,17 @@ func withBytes<Result>(
     return first.withUTF8 { one in
         second.withUTF8 { two in body(UnsafeRawBufferPointer(one), UnsafeRawBufferPointer(two)) }
     }
+}
+
+/// Calls `body` with the UTF-8 bytes of `string` where it keeps them (no copy of the string, so
+/// no reference count traffic for a stored key); copies only a string not stored as UTF-8.
+@inline(__always)
+func withStoredBytes<Result>(_ string: borrowing String, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    if let result = string.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
+        return result
+    }
+    var copy = copy string
+    return copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
 }
 
 /// Calls `body` with the UTF-8 bytes of `string`.
