@@ -479,6 +479,13 @@ private func absorbWords(
         }
         var tail: UInt64 = 0
         var shift: UInt64 = 0
+        if count >= 8, offset < count {
+            // The last bytes as the top of the word ending the buffer (the same value the byte
+            // loop builds, without a load per byte).
+            shift = UInt64(count - offset) * 8
+            tail = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) >> (64 - shift)
+            offset = count
+        }
         while offset < count {
             tail |= UInt64(base.load(fromByteOffset: offset, as: UInt8.self)) << shift
             shift += 8
