@@ -69,23 +69,15 @@ public struct SnapshotStore: RegistrySnapshotStore {
 
     /// The projection stored at `sequence`; throws `SnapshotError` when the snapshot is damaged.
     public func load(sequence: UInt64) throws -> Projection {
+        let raw = try projectionBytes(sequence: sequence)
         let file = path(for: sequence)
-        let bytes = try FileIO.readFile(file, bytesMax: SnapshotStore.rawBytesMax)
-        let header = try parseHeader(bytes, fileBytes: bytes.count, file: file, sequence: sequence)
-        let body = Array(bytes[SnapshotStore.headerBytes...])
-        guard CRC32C.checksum(body) == header.bodyChecksum else {
-            throw SnapshotError(file: file, reason: "body checksum mismatch")
-        }
         do {
-            let raw = try Zstd.decompress(body, size: header.rawBytes)
             let projection = try Projection(snapshotBytes: raw)
             guard projection.lastSequence == sequence else {
                 throw SnapshotError(
                     file: file, reason: "holds sequence \(projection.lastSequence), its name says \(sequence)")
             }
             return projection
-        } catch let error as Zstd.Failure {
-            throw SnapshotError(file: file, reason: error.description)
         } catch let error as SnapshotDecodingError {
             throw SnapshotError(file: file, reason: error.description)
         }
