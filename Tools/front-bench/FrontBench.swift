@@ -111,6 +111,13 @@ struct FrontBench: ParsableCommand {
                     registry, url: "http://\(registry.address)/healthz", script: healthz, seconds: duration, probe: probe
                 )
                 let bare = try drivers.http(bareHTTP, url: "http://\(bareHTTP.address)/sd", script: renew, seconds: duration)
+                let compareHTTP = {
+                    try other.map { other in
+                        try drivers.http(
+                            other, url: "http://\(other.address)/sd", script: renew, seconds: duration, probe: otherProbe)
+                    }
+                }
+                let comparedFirst = registryRunsSecond(round: round) ? try compareHTTP() : nil
                 let renews = try drivers.http(
                     registry, url: "http://\(registry.address)/sd", script: renew, seconds: duration, probe: probe
                 )
@@ -124,10 +131,7 @@ struct FrontBench: ParsableCommand {
                 line += " healthz \(Table.describe(health)) | bare http \(Table.describe(bare)) | http renew \(Table.describe(renews))"
                 line += " Get p99 \(format(percentile(renews.getMilliseconds, 0.99), 2)) ms"
                 line += " (\(format(percentile(health.getMilliseconds, 0.99), 2)) ms during the /healthz storm)"
-                if let other {
-                    let compared = try drivers.http(
-                        other, url: "http://\(other.address)/sd", script: renew, seconds: duration, probe: otherProbe
-                    )
+                if let compared = try comparedFirst ?? compareHTTP() {
                     table.add("compare-http", compared)
                     table.addRatio("compare-http-cpu", compared.cpuPerRequest / bare.cpuPerRequest)
                     line += " | compared http renew \(Table.describe(compared))"
@@ -135,6 +139,11 @@ struct FrontBench: ParsableCommand {
             }
             if runGRPC {
                 let bare = try drivers.grpc(bareGRPC, url: "http://\(bareGRPC.address)/proto.SD/Renew", body: grpcBody, seconds: duration)
+                let compareGRPC = { () throws -> RunResult? in
+                    guard let other, let otherGRPC else { return nil }
+                    return try drivers.grpc(other, url: "http://\(otherGRPC)/proto.SD/Renew", body: grpcBody, seconds: duration)
+                }
+                let comparedFirst = registryRunsSecond(round: round) ? try compareGRPC() : nil
                 let renews = try drivers.grpc(registry, url: "http://\(registryGRPC)/proto.SD/Renew", body: grpcBody, seconds: duration)
                 table.add("bare-grpc", bare)
                 table.add("grpc-renew", renews)
@@ -143,8 +152,7 @@ struct FrontBench: ParsableCommand {
                     table.addRatio("grpc-rate", renews.perSecond / http.perSecond)
                 }
                 line += " | bare grpc \(Table.describe(bare)) | grpc renew \(Table.describe(renews))"
-                if let other, let otherGRPC {
-                    let compared = try drivers.grpc(other, url: "http://\(otherGRPC)/proto.SD/Renew", body: grpcBody, seconds: duration)
+                if let compared = try comparedFirst ?? compareGRPC() {
                     table.add("compare-grpc", compared)
                     table.addRatio("compare-grpc-cpu", compared.cpuPerRequest / bare.cpuPerRequest)
                     line += " | compared grpc renew \(Table.describe(compared))"
@@ -156,6 +164,10 @@ struct FrontBench: ParsableCommand {
         table.printSummary(rounds: rounds, duration: duration, connections: connections)
         print("load average after: \(loadAverage()); registry resident \(registry.residentBytes() >> 20) MiB")
     }
+
+    /// Whether the `--compare` build renews before this build in `round`: the two swap places every
+    /// round, since whichever runs second in a round did better (its server and caches are warm).
+    func registryRunsSecond(round: Int) -> Bool { round % 2 == 0 }
 
     /// Starts a registry on a data directory of its own under `scratch`.
     func startRegistry(label: String, executable: String, scratch: String) throws -> ServerProcess {
