@@ -91,16 +91,18 @@ public struct Projection: Sendable, Equatable {
                     network.withUTF8 { network in
                         address.withUTF8 { address in
                             apply(
-                                FoldRecord(
+                                EventPayloadView(
                                     kind: event.kind,
                                     id: UnsafeRawBufferPointer(id),
                                     name: UnsafeRawBufferPointer(name),
                                     node: UnsafeRawBufferPointer(node),
                                     network: UnsafeRawBufferPointer(network),
                                     address: UnsafeRawBufferPointer(address),
+                                    peer: UnsafeRawBufferPointer(start: nil, count: 0),
                                     lapsedAtMicroseconds: event.lapsedAtMicroseconds,
                                     leaseTTLMicroseconds: event.leaseTTLMicroseconds,
-                                    renewSequence: event.renewSequence
+                                    renewSequence: event.renewSequence,
+                                    instance: UnsafeRawBufferPointer(start: nil, count: 0)
                                 ),
                                 sequence: event.sequence,
                                 time: event.timeMicroseconds
@@ -116,25 +118,7 @@ public struct Projection: Sendable, Equatable {
     /// (`EventCodec.view`): the same fold as `apply(_:)` on the decoded event, without building its
     /// strings. Records must come in rising sequence order.
     @discardableResult
-    public mutating func apply(_ view: EventPayloadView, sequence: UInt64, time: Int64) -> ApplyEffect {
-        apply(
-            FoldRecord(
-                kind: view.kind,
-                id: view.id,
-                name: view.name,
-                node: view.node,
-                network: view.network,
-                address: view.address,
-                lapsedAtMicroseconds: view.lapsedAtMicroseconds,
-                leaseTTLMicroseconds: view.leaseTTLMicroseconds,
-                renewSequence: view.renewSequence
-            ),
-            sequence: sequence,
-            time: time
-        )
-    }
-
-    private mutating func apply(_ record: FoldRecord, sequence: UInt64, time: Int64) -> ApplyEffect {
+    public mutating func apply(_ record: EventPayloadView, sequence: UInt64, time: Int64) -> ApplyEffect {
         precondition(
             sequence > lastSequence,
             "records must be applied in rising sequence order: \(sequence) after \(lastSequence)"
@@ -196,21 +180,8 @@ public struct Projection: Sendable, Equatable {
     }
 }
 
-/// One record's fields as the fold reads them: UTF-8 bytes borrowed from the record or the event.
-struct FoldRecord {
-    var kind: EventKind
-    var id: UnsafeRawBufferPointer
-    var name: UnsafeRawBufferPointer
-    var node: UnsafeRawBufferPointer
-    var network: UnsafeRawBufferPointer
-    var address: UnsafeRawBufferPointer
-    var lapsedAtMicroseconds: Int64?
-    var leaseTTLMicroseconds: Int64?
-    var renewSequence: UInt64?
-}
-
 extension Projection {
-    private mutating func applyRegister(_ record: FoldRecord, sequence: UInt64, time: Int64) -> ApplyEffect {
+    private mutating func applyRegister(_ record: EventPayloadView, sequence: UInt64, time: Int64) -> ApplyEffect {
         let hash = serviceHash(record.name, record.id)
         var replaced = false
         if let index = live.find(record.name, record.id, hash: hash) {
@@ -231,7 +202,7 @@ extension Projection {
         return .registered(replaced: replaced)
     }
 
-    private mutating func applyRenew(_ record: FoldRecord, sequence: UInt64, time: Int64) -> ApplyEffect {
+    private mutating func applyRenew(_ record: EventPayloadView, sequence: UInt64, time: Int64) -> ApplyEffect {
         let hash = serviceHash(record.name, record.id)
         // Renews are most of the log: one hash, the lease extended in place, no string built.
         if let index = live.find(record.name, record.id, hash: hash) {
@@ -261,7 +232,7 @@ extension Projection {
         return .revived
     }
 
-    private mutating func applyDeregister(_ record: FoldRecord) -> ApplyEffect {
+    private mutating func applyDeregister(_ record: EventPayloadView) -> ApplyEffect {
         let hash = serviceHash(record.name, record.id)
         var found = false
         if let index = live.find(record.name, record.id, hash: hash) {
@@ -275,7 +246,7 @@ extension Projection {
         return .deregistered(found: found)
     }
 
-    private mutating func applyExpire(_ record: FoldRecord, time: Int64) -> ApplyEffect {
+    private mutating func applyExpire(_ record: EventPayloadView, time: Int64) -> ApplyEffect {
         guard let index = live.find(record.name, record.id), live[index].leaseExpiresAtMicroseconds <= time else {
             return .expireIgnored
         }
@@ -298,7 +269,7 @@ extension Projection {
         return .expired
     }
 
-    private mutating func applyStart(_ record: FoldRecord, time: Int64) -> ApplyEffect {
+    private mutating func applyStart(_ record: EventPayloadView, time: Int64) -> ApplyEffect {
         if let ttl = record.leaseTTLMicroseconds, ttl > 0 { leaseTTLMicroseconds = ttl }
         let expires = time + leaseTTLMicroseconds
         let count = refreshLeases { _ in expires }
@@ -306,7 +277,7 @@ extension Projection {
         return .leasesRefreshed(count: count)
     }
 
-    private mutating func applyStall(_ record: FoldRecord, time: Int64) -> ApplyEffect {
+    private mutating func applyStall(_ record: EventPayloadView, time: Int64) -> ApplyEffect {
         if let ttl = record.leaseTTLMicroseconds, ttl > 0 { leaseTTLMicroseconds = ttl }
         let floor = time + leaseTTLMicroseconds
         let count = refreshLeases { max($0, floor) }
