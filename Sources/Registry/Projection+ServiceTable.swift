@@ -531,38 +531,3 @@ func withBytes<Result>(_ string: String, _ body: (UnsafeRawBufferPointer) -> Res
     var string = string
     return string.withUTF8 { body(UnsafeRawBufferPointer($0)) }
 }
-
-/// A set of (name, id) keys looked up by borrowed UTF-8 bytes, each with a stable entry index (a
-/// `ServiceTable` without values): what the replay tool keys its per-service state by, so a
-/// record's key is found without building its strings. Canonically equivalent keys are one key,
-/// as in the projection. Entry indices are reused after removal; `capacity` bounds them.
-package struct ServiceKeySet: Sendable {
-    private var table = ServiceTable<Bool>()
-
-    package init() {}
-
-    /// Keys in the set.
-    package var count: Int { table.count }
-
-    /// One past the highest entry index ever used.
-    package var capacity: Int { table.capacity }
-
-    /// The entry index of (name, id), nil when absent.
-    package func find(name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) -> Int? {
-        table.find(name, id)
-    }
-
-    /// Adds (name, id), which must be absent (`find` first); returns its entry index.
-    @discardableResult
-    package mutating func insert(name: String, id: String) -> Int {
-        table.insert(name: name, id: id, true)
-    }
-
-    /// Removes the key at entry `index` (in use).
-    package mutating func remove(index: Int) {
-        table.remove(index: index)
-    }
-
-    /// Entry indices in use, in no particular order.
-    package var indices: [Int] { table.indices }
-}
