@@ -193,9 +193,19 @@ struct SessionTracker {
 
     /// Closed and still-open sessions in `Session.ordered` order.
     func allSessions() -> [Session] {
+        pieceResult().sessions.sorted(by: Session.ordered)
+    }
+
+    /// Closed and still-open sessions in no order, with what `SessionQuery.stitch` needs.
+    func pieceResult() -> SessionPieceResult {
         var all = sessions
-        for state in states where state.index >= 0 { Self.store(state, in: &all) }
-        return all.sorted(by: Session.ordered)
+        var open: [Int] = []
+        for state in states where state.index >= 0 {
+            Self.store(state, in: &all)
+            open.append(state.index)
+        }
+        return SessionPieceResult(
+            sessions: all, continuedCount: continuedCount, continuedReregistered: continuedReregistered, open: open)
     }
 
     init() {}
