@@ -62,9 +62,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CPrefetch"),
         .target(
             name: "Registry",
             dependencies: [
+                "CPrefetch",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -131,6 +133,7 @@ let package = Package(
         .executableTarget(
             name: "tunnel-replay",
             dependencies: [
+                "CPrefetch",
                 "Registry",
                 "FileStore",
                 "EventLog",

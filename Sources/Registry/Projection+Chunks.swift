@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A growing array stored in chunks of `chunkSize` elements: appending never copies the elements
 /// before. `ServiceTable` keeps its entries so; as one array, the insert that doubled it copied
 /// every entry (65,536 lapsed services, 9 MB, held the registry ~7 ms in one sweeper turn).
@@ -15,6 +17,25 @@ struct ChunkedArray<Element: Sendable>: Sendable {
     subscript(index: Int) -> Element {
         @inline(__always) _read { yield chunks[index >> Self.shift][index & (Self.chunkSize - 1)] }
         @inline(__always) _modify { yield &chunks[index >> Self.shift][index & (Self.chunkSize - 1)] }
+    }
+
+    /// Starts loading the element at `index` (both ends of it) into the cache.
+    @inline(__always)
+    func prefetch(_ index: Int) {
+        withAddress(of: index) { element in
+            cprefetch_read(element)
+            cprefetch_read(element + (MemoryLayout<Element>.stride - 1))
+        }
+    }
+
+    /// Calls `body` with the address of the element at `index` (for reading its raw bytes
+    /// without copying it, so without retaining what it refers to).
+    @inline(__always)
+    func withAddress(of index: Int, _ body: (UnsafeRawPointer) -> Void) {
+        chunks[index >> Self.shift].withUnsafeBufferPointer { chunk in
+            guard let base = chunk.baseAddress, index & (Self.chunkSize - 1) < chunk.count else { return }
+            body(UnsafeRawPointer(base + (index & (Self.chunkSize - 1))))
+        }
     }
 
     /// Appends `element`; a full last chunk starts a new one sized for a whole chunk (the first

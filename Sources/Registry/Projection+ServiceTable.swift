@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A hash table of values keyed by a pair of strings, (name, id), that is looked up by borrowed
 /// UTF-8 bytes: the fold finds a lease from the bytes of a log record without building a `String`,
 /// and hashes the pair once (a dictionary of dictionaries hashed name and id separately).
@@ -114,6 +116,41 @@ struct ServiceTable<Value: Sendable>: Sendable {
                 }
                 position = (position + 1) & mask
             }
+        }
+    }
+
+    /// Prefetching, in three steps some records apart, what `find` reads for a key of `hash`:
+    /// its home slot; then (the slot now cached) the entry it names, when the slot's hash is the
+    /// key's; then (the entry cached) the key's stored bytes. Returns the entry index step 2 found.
+    @inline(__always)
+    func prefetchSlot(hash: UInt32) {
+        slots.withUnsafeBufferPointer { slots in
+            guard let base = slots.baseAddress else { return }
+            cprefetch_read(base + (Int(hash) & (slots.count - 1)))
+        }
+    }
+
+    @inline(__always)
+    func prefetchEntry(hash: UInt32) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        let slot = slots[Int(hash) & (slots.count - 1)]
+        guard slot != 0, UInt32(truncatingIfNeeded: slot >> 32) == hash else { return nil }
+        let index = Int(UInt32(truncatingIfNeeded: slot)) - 1
+        guard index < entries.count else { return nil }
+        entries.prefetch(index)
+        return index
+    }
+
+    @inline(__always)
+    func prefetchKey(index: Int) {
+        guard index < entries.count, let id = MemoryLayout<Entry>.offset(of: \.id),
+            let name = MemoryLayout<Entry>.offset(of: \.name)
+        else { return }
+        // Copying a key to read its bytes' address retains it, which waits for the very load the
+        // prefetch is for: the address is read from the key's raw representation instead.
+        entries.withAddress(of: index) { entry in
+            prefetchStringBytes(stored: entry + id)
+            prefetchStringBytes(stored: entry + name)
         }
     }
 
@@ -363,6 +400,22 @@ func sameBytes(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
     return utf8.withContiguousStorageIfAvailable { stored in
         sameBytes(UnsafeRawBufferPointer(stored), bytes)
     } ?? utf8.elementsEqual(bytes)
+}
+
+/// Starts loading the UTF-8 bytes of the `String` stored at `address`, when it keeps them on the
+/// heap: a native large string's second word is its storage object's address (its four flag bits
+/// all zero) and the bytes follow the object's 32-byte header. Any other representation (small,
+/// immortal, bridged, foreign) prefetches nothing; a prefetch never faults, so a wrong guess
+/// only costs its cache line.
+@inline(__always)
+func prefetchStringBytes(stored address: UnsafeRawPointer) {
+    #if arch(x86_64) || arch(arm64)
+        let object = address.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        // Flags: immortal 63, bridged (ASCII when small) 62, small 61, foreign 60.
+        guard object >> 60 == 0 else { return }
+        guard let storage = UnsafeRawPointer(bitPattern: UInt(object & 0x0FFF_FFFF_FFFF_FFFF) &+ 32) else { return }
+        cprefetch_read(storage)
+    #endif
 }
 
 /// Lexicographic order of two byte strings: negative, zero or positive.

@@ -189,6 +189,18 @@ public struct Projection: Sendable, Equatable {
         return found.sorted { live.id(at: $0) < live.id(at: $1) }.map(liveService)
     }
 
+    /// The live map's hash of (name, id), for the prefetch steps below.
+    package static func leaseHash(name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) -> UInt32 {
+        serviceHash(name, id)
+    }
+
+    /// Prefetching what the fold of a record some records ahead reads of its lease (the live map
+    /// is larger than the cache, and each lookup waited on three loads): the slot, then the entry
+    /// (returning its index, where a caller's own per-lease state may be prefetched), then its key.
+    package func prefetchLeaseSlot(hash: UInt32) { live.prefetchSlot(hash: hash) }
+    package func prefetchLeaseEntry(hash: UInt32) -> Int? { live.prefetchEntry(hash: hash) }
+    package func prefetchLeaseKey(index: Int) { live.prefetchKey(index: index) }
+
     /// The entry index of the lease of (name, id) in the live map (`LeaseMove`), lapsed or not.
     package func liveIndex(name: String, id: String) -> Int? {
         live.find(name: name, id: id)

@@ -88,13 +88,13 @@ extension SessionQuery {
     private static func fold(
         _ piece: SessionPiece, scan: EventScan, name: String?, until: Int64?, progressTotal: UInt64?
     ) throws -> SessionPieceResult {
-        let nameBytes = name.map { Array($0.utf8) }
-        var projection = piece.snapshot > 0 ? scan.newestSnapshot(atOrBeforeSequence: piece.snapshot) : Projection()
-        var tracker: SessionTracker?
+        let projection = piece.snapshot > 0 ? scan.newestSnapshot(atOrBeforeSequence: piece.snapshot) : Projection()
+        let first = projection.lastSequence + 1
+        var state = PieceFold(piece: piece, name: name, projection: projection)
         var progress = progressTotal.map { Progress(label: "scanning", total: $0) }
         defer { progress?.finish() }
         var records = 0
-        let first = projection.lastSequence + 1
+        let ring = LookaheadRing()
         let last = piece.last ?? .max
         for job in try scan.jobs(fromSequence: first, until: until) where job.firstSequence <= last {
             let clipped = LogJob(
@@ -108,21 +108,14 @@ extension SessionQuery {
                 }
                 records += 1
                 if records & 0xFFF == 0 { progress?.advance(by: 0x1000) }
-                let view = try EventCodec.view(payload, sequence: sequence)
-                if let nameBytes, view.kind.isServiceEvent, !EventViewFilter.equal(view.name, nameBytes) { return true }
-                if tracker == nil {
-                    guard sequence >= piece.trackFromSequence, time >= piece.trackFromTime ?? .min else {
-                        projection.apply(view, sequence: sequence, time: time)
-                        return true
-                    }
-                    tracker = SessionTracker(continuing: projection, at: time, name: name)
-                }
-                tracker?.apply(view, sequence: sequence, time: time)
+                try ring.add(sequence, time, payload, into: &state)
                 return true
             }
             if reachedUntil { break }
         }
-        return (tracker ?? SessionTracker(continuing: projection, at: 0, name: name)).pieceResult()
+        try ring.drain(into: &state)
+        if !state.tracking { state.tracker.continueLiveLeases(name: name, partition: nil) }
+        return state.tracker.pieceResult()
     }
 
     /// The sessions of consecutive pieces as one fold of them all would find them: a session a
@@ -150,6 +143,41 @@ extension SessionQuery {
         }
         return all
     }
+}
+
+/// A piece's fold: records before its tracking start only move the projection, then sessions
+/// are tracked (the leases live then continue).
+private struct PieceFold: LookaheadFold {
+    var tracker: SessionTracker
+    var tracking = false
+    let piece: SessionPiece
+    let name: String?
+    let nameBytes: [UInt8]?
+
+    init(piece: SessionPiece, name: String?, projection: Projection) {
+        tracker = SessionTracker(projection: projection)
+        self.piece = piece
+        self.name = name
+        nameBytes = name.map { Array($0.utf8) }
+    }
+
+    mutating func fold(_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws {
+        let view = try EventCodec.view(payload, sequence: sequence)
+        if let nameBytes, view.kind.isServiceEvent, !EventViewFilter.equal(view.name, nameBytes) { return }
+        if !tracking {
+            guard sequence >= piece.trackFromSequence, time >= piece.trackFromTime ?? .min else {
+                tracker.foldOnly(view, sequence: sequence, time: time)
+                return
+            }
+            tracker.continueLiveLeases(name: name, partition: nil)
+            tracking = true
+        }
+        tracker.apply(view, sequence: sequence, time: time)
+    }
+
+    func prefetchSlot(hash: UInt32) { tracker.projection.prefetchLeaseSlot(hash: hash) }
+    func prefetchEntry(hash: UInt32) -> Int? { tracker.prefetchLease(hash: hash) }
+    func prefetchKey(index: Int) { tracker.projection.prefetchLeaseKey(index: index) }
 }
 
 /// A session's lease: `String` equality, so canonically equivalent spellings are one key, as in

@@ -1,3 +1,4 @@
+import CPrefetch
 import Registry
 
 /// How a connector session ended.
@@ -100,6 +101,15 @@ struct SessionTracker {
                 network: Self.string(view.network), address: Self.string(view.address))
         }
         return apply(step, service: service) { $0.apply(view, sequence: sequence, time: time, move: &$1) }
+    }
+
+    /// The second prefetch step for a record ahead (`LookaheadRing`): its lease's entry in the
+    /// projection and the open session kept at that entry index.
+    @inline(__always)
+    func prefetchLease(hash: UInt32) -> Int? {
+        guard let index = projection.prefetchLeaseEntry(hash: hash) else { return nil }
+        if index < states.count { states.withUnsafeBufferPointer { cprefetch_read($0.baseAddress! + index) } }
+        return index
     }
 
     private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
@@ -216,6 +226,23 @@ struct SessionTracker {
     /// counted from `instant` on.
     init(continuing projection: Projection, at instant: Int64, name: String?, partition: SessionPartition? = nil) {
         self.projection = projection
+        continueLiveLeases(name: name, partition: partition)
+    }
+
+    /// A tracker that tracks nothing yet: `foldOnly` moves its projection, and
+    /// `continueLiveLeases` starts tracking (what `init(continuing:)` does, without a second
+    /// reference to the projection, which would make its first change copy it whole).
+    init(projection: Projection) {
+        self.projection = projection
+    }
+
+    /// Folds a record into the projection only (before tracking starts).
+    mutating func foldOnly(_ view: EventPayloadView, sequence: UInt64, time: Int64) {
+        projection.apply(view, sequence: sequence, time: time)
+    }
+
+    /// Opens a session for every lease live in the projection (see `init(continuing:)`).
+    mutating func continueLiveLeases(name: String?, partition: SessionPartition?) {
         let leases = name.map { projection.liveServices(named: $0, at: .min) } ?? projection.liveServices(at: .min)
         for lease in leases where partition?.owns(name: lease.service.name) ?? true {
             guard let liveIndex = projection.liveIndex(name: lease.service.name, id: lease.service.id) else { continue }
