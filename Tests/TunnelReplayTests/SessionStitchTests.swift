@@ -47,7 +47,7 @@ import Testing
             results.append(tracker.pieceResult())
             start = end
         }
-        return SessionQuery.stitch(results).sorted(by: Session.ordered)
+        return SessionQuery.stitch(results)
     }
 
     // Proves every split of random histories into two and three pieces stitches to the sessions

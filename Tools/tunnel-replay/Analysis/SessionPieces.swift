@@ -15,16 +15,20 @@ struct SessionPiece: Sendable, Equatable {
     var last: UInt64?
 }
 
-/// What one piece found: its sessions (counts stored, in no order), which of them it continued
-/// from its start and which are open at its end.
+/// What one piece found: its sessions (counts stored), which of them it continued from its start
+/// and which are open at its end, and the orders the stitch merges by.
 struct SessionPieceResult: Sendable {
     var sessions: [Session]
     /// `sessions[..<continuedCount]` were open when the piece began tracking.
     var continuedCount: Int
     /// For each continued session, whether a Register in the piece replaced its node, network, address.
     var continuedReregistered: [Bool]
-    /// Indices in `sessions` of the sessions still open at the piece's end.
-    var open: [Int]
+    /// Every index of `sessions`, in `Session.ordered` order.
+    var ordered: [Int]
+    /// The continued sessions' indices, by name then id (`SessionKey` order).
+    var continuedByKey: [Int]
+    /// The indices of the sessions still open at the piece's end, by name then id.
+    var openByKey: [Int]
 }
 
 extension SessionQuery {
@@ -81,7 +85,7 @@ extension SessionQuery {
                 pieces[index], scan: scan, name: name, until: until,
                 progressTotal: index == 0 ? (pieces[0].last ?? lastSequence) - pieces[0].snapshot : nil)
         } consume: { results.append($0) }
-        return stitch(results).sorted(by: Session.ordered)
+        return stitch(results)
     }
 
     /// One piece's fold over the jobs' records in its range, in order.
@@ -118,30 +122,64 @@ extension SessionQuery {
         return state.tracker.pieceResult()
     }
 
-    /// The sessions of consecutive pieces as one fold of them all would find them: a session a
-    /// piece continued is the one the pieces before left open for that lease (the same name and
-    /// id, canonically equivalent), which keeps its start and fields (unless the piece registered
-    /// it again) and takes the piece's end, renews and longest gap. The lease's last activity
-    /// before the piece is its last renew, which the continued session counts its first gap from.
+    /// The sessions of consecutive pieces, in `Session.ordered` order, as one fold of them all
+    /// would find them: a session a piece continued is the one the pieces before left open for
+    /// that lease (the same name and id, canonically equivalent), which keeps its start and fields
+    /// (unless the piece registered it again) and takes the piece's end, renews and longest gap.
+    /// The lease's last activity before the piece is its last renew, which the continued session
+    /// counts its first gap from. Both sides come sorted by key and the rows by start, so the
+    /// stitch pairs and merges in one pass each.
     static func stitch(_ results: [SessionPieceResult]) -> [Session] {
-        guard var all = results.first?.sessions else { return [] }
-        var open: [SessionKey: Int] = [:]
-        for index in results[0].open { open[SessionKey(all[index])] = index }
+        guard let first = results.first else { return [] }
+        var all = first.sessions
+        var order = first.ordered
+        var open = first.openByKey
         for result in results.dropFirst() {
-            var placed = [Int](repeating: 0, count: result.sessions.count)
-            for (index, session) in result.sessions.enumerated() {
-                guard index < result.continuedCount, let earlier = open.removeValue(forKey: SessionKey(session)) else {
-                    placed[index] = all.count
-                    all.append(session)
-                    continue
-                }
-                placed[index] = earlier
-                all[earlier].continue(with: session, reregistered: result.continuedReregistered[index])
+            var placed = [Int](repeating: -1, count: result.sessions.count)
+            var cursor = 0
+            for index in result.continuedByKey {
+                let key = SessionKey(result.sessions[index])
+                while cursor < open.count, SessionKey(all[open[cursor]]) < key { cursor += 1 }
+                guard cursor < open.count, SessionKey(all[open[cursor]]) == key else { continue }
+                placed[index] = open[cursor]
+                all[open[cursor]].continue(
+                    with: result.sessions[index], reregistered: result.continuedReregistered[index])
+                cursor += 1
             }
-            open = [:]
-            for index in result.open { open[SessionKey(result.sessions[index])] = placed[index] }
+            var own: [Int] = []
+            own.reserveCapacity(result.sessions.count)
+            for index in result.ordered where placed[index] < 0 {
+                placed[index] = all.count
+                own.append(all.count)
+                all.append(result.sessions[index])
+            }
+            order = merge(order, own, of: all)
+            open = result.openByKey.map { placed[$0] }
         }
-        return all
+        return order.map { all[$0] }
+    }
+
+    /// Two lists of indices of `sessions`, each in `Session.ordered` order, as one.
+    private static func merge(_ left: [Int], _ right: [Int], of sessions: [Session]) -> [Int] {
+        if right.isEmpty { return left }
+        if let last = left.last, let next = right.first, Session.ordered(sessions[last], sessions[next]) {
+            return left + right
+        }
+        var merged: [Int] = []
+        merged.reserveCapacity(left.count + right.count)
+        var (i, j) = (0, 0)
+        while i < left.count, j < right.count {
+            if Session.ordered(sessions[right[j]], sessions[left[i]]) {
+                merged.append(right[j])
+                j += 1
+            } else {
+                merged.append(left[i])
+                i += 1
+            }
+        }
+        merged += left[i...]
+        merged += right[j...]
+        return merged
     }
 }
 
@@ -180,15 +218,24 @@ private struct PieceFold: LookaheadFold {
     func prefetchKey(index: Int) { tracker.projection.prefetchLeaseKey(index: index) }
 }
 
-/// A session's lease: `String` equality, so canonically equivalent spellings are one key, as in
-/// the projection.
-struct SessionKey: Hashable {
+/// A session's lease, ordered by name then id: `String` comparison, so canonically equivalent
+/// spellings are one key, as in the projection.
+struct SessionKey: Comparable {
     var name: String
     var id: String
 
     init(_ session: Session) {
         name = session.name
         id = session.id
+    }
+
+    static func < (left: SessionKey, right: SessionKey) -> Bool {
+        left.name != right.name ? left.name < right.name : left.id < right.id
+    }
+
+    /// `indices` of `sessions` by their sessions' keys.
+    static func sorted<Indices: Sequence<Int>>(_ indices: Indices, of sessions: [Session]) -> [Int] {
+        indices.sorted { SessionKey(sessions[$0]) < SessionKey(sessions[$1]) }
     }
 }
 

@@ -33,6 +33,18 @@ struct Session: Sendable, Equatable {
             < (rhs.startMicroseconds, rhs.startSequence, rhs.name, rhs.id)
     }
 
+    /// The indices of `sessions` in `ordered` order (the sort moves integers, not sessions, and
+    /// compares names and ids only between sessions that start together).
+    static func orderedIndices(of sessions: [Session]) -> [Int] {
+        var keys = sessions.indices.map { (sessions[$0].startMicroseconds, sessions[$0].startSequence, $0) }
+        keys.sort { left, right in
+            if left.0 != right.0 { return left.0 < right.0 }
+            if left.1 != right.1 { return left.1 < right.1 }
+            return ordered(sessions[left.2], sessions[right.2])
+        }
+        return keys.map(\.2)
+    }
+
     /// True when the session overlaps [since, until] (either bound may be open).
     func overlaps(since: Int64?, until: Int64?) -> Bool {
         if let until, startMicroseconds > until { return false }
@@ -203,19 +215,26 @@ struct SessionTracker {
 
     /// Closed and still-open sessions in `Session.ordered` order.
     func allSessions() -> [Session] {
-        pieceResult().sessions.sorted(by: Session.ordered)
+        let all = storedSessions()
+        return Session.orderedIndices(of: all).map { all[$0] }
     }
 
-    /// Closed and still-open sessions in no order, with what `SessionQuery.stitch` needs.
-    func pieceResult() -> SessionPieceResult {
+    /// Every session, open ones with their counts so far, in the order started.
+    private func storedSessions() -> [Session] {
         var all = sessions
-        var open: [Int] = []
-        for state in states where state.index >= 0 {
-            Self.store(state, in: &all)
-            open.append(state.index)
-        }
+        for state in states where state.index >= 0 { Self.store(state, in: &all) }
+        return all
+    }
+
+    /// Closed and still-open sessions with what `SessionQuery.stitch` needs, sorted here (on the
+    /// piece's thread) so that the stitch only merges.
+    func pieceResult() -> SessionPieceResult {
+        let all = storedSessions()
+        let open = states.compactMap { $0.index >= 0 ? $0.index : nil }
         return SessionPieceResult(
-            sessions: all, continuedCount: continuedCount, continuedReregistered: continuedReregistered, open: open)
+            sessions: all, continuedCount: continuedCount, continuedReregistered: continuedReregistered,
+            ordered: Session.orderedIndices(of: all), continuedByKey: SessionKey.sorted(0..<continuedCount, of: all),
+            openByKey: SessionKey.sorted(open, of: all))
     }
 
     init() {}
