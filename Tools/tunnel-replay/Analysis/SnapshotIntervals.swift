@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import FileStore
 import EventLog
 import Registry
@@ -110,6 +105,7 @@ struct SnapshotIntervals {
         // The snapshots inside the stretch, ascending, and the next one not yet passed.
         let inside = snapshots.filter { $0 >= job.firstSequence && $0 < last }
         var nextInside = 0
+        var comparer = SnapshotComparer()
         do {
             try scan.read(LogJob(firstSequence: foldFrom, lastSequence: last)) { sequence, time, payload in
                 if sequence != expected {
@@ -145,7 +141,8 @@ struct SnapshotIntervals {
                 if nextInside < inside.count, inside[nextInside] == sequence {
                     nextInside += 1
                     if !broken {
-                        outcome.problems += compareSnapshot(sequence, projection, store: store, directory: directory)
+                        outcome.problems += compareSnapshot(
+                            sequence, &projection, comparer: &comparer, store: store, directory: directory)
                     }
                 }
                 return true
@@ -155,20 +152,23 @@ struct SnapshotIntervals {
             return outcome
         }
         guard compare, !broken else { return outcome }
-        outcome.problems += compareSnapshot(last, projection, store: store, directory: directory)
+        outcome.problems += compareSnapshot(
+            last, &projection, comparer: &comparer, store: store, directory: directory)
         return outcome
     }
 
     /// The problem with the snapshot at `sequence`, if it does not load or differs from `fold`.
-    /// Its bytes are compared with the fold's encoding (equal projections encode alike); only
-    /// when they differ is it decoded and compared as a projection, which also accepts a
-    /// version-1 snapshot of the same view.
+    /// Its bytes are compared with the fold's encoding (equal projections encode alike; the
+    /// comparer re-encodes only what changed since the job's previous snapshot); only when they
+    /// differ is it decoded and compared as a projection, which also accepts a version-1
+    /// snapshot of the same view.
     private static func compareSnapshot(
-        _ sequence: UInt64, _ fold: Projection, store: SnapshotStore, directory: DataDirectory
+        _ sequence: UInt64, _ fold: inout Projection, comparer: inout SnapshotComparer, store: SnapshotStore,
+        directory: DataDirectory
     ) -> [VerifyProblem] {
         let file = directory.snapshotFile(sequence)
         do {
-            if try equalBytes(store.projectionBytes(sequence: sequence), fold.snapshotBytes()) { return [] }
+            if try comparer.matches(store.projectionBytes(sequence: sequence), &fold) { return [] }
             let snapshot = try store.load(sequence: sequence)
             guard !snapshot.isSnapshot(of: fold) else { return [] }
             return [
@@ -180,15 +180,6 @@ struct SnapshotIntervals {
             return [VerifyProblem(file: file, offset: nil, sequence: sequence, problem: error.reason)]
         } catch {
             return [VerifyProblem(file: file, offset: nil, sequence: sequence, problem: "cannot read: \(error)")]
-        }
-    }
-
-    private static func equalBytes(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        return lhs.withUnsafeBytes { left in
-            rhs.withUnsafeBytes { right in
-                left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
-            }
         }
     }
 }
