@@ -86,74 +86,63 @@ struct SnapshotIntervals {
         _ job: LogJob, compare: Bool, store: SnapshotStore, scan: EventScan,
         directory: DataDirectory, snapshots: [UInt64]
     ) -> Outcome {
-        var outcome = Outcome()
+        guard compare else { return decodeOnly(job, scan: scan) }
         let last = job.lastSequence ?? .max
         var projection = Projection()
-        var foldFrom = job.firstSequence
-        if compare {
-            // The nearest snapshot before the stretch that loads (a damaged one is reported by
-            // the stretch it ends); the records between it and the stretch are folded, not counted.
-            for sequence in snapshots.reversed() where sequence < job.firstSequence {
-                guard let loaded = try? store.load(sequence: sequence) else { continue }
-                projection = loaded
-                break
-            }
-            foldFrom = projection.lastSequence + 1
+        // The nearest snapshot before the stretch that loads (a damaged one is reported by
+        // the stretch it ends); the records between it and the stretch are folded, not counted.
+        for sequence in snapshots.reversed() where sequence < job.firstSequence {
+            guard let loaded = try? store.load(sequence: sequence) else { continue }
+            projection = loaded
+            break
         }
-        var expected = foldFrom
-        var broken = false
-        // The snapshots inside the stretch, ascending, and the next one not yet passed.
+        let foldFrom = projection.lastSequence + 1
         let inside = snapshots.filter { $0 >= job.firstSequence && $0 < last }
-        var nextInside = 0
-        var comparer = SnapshotComparer()
+        var stretch = StretchFold(
+            projection: projection, firstCounted: job.firstSequence, inside: inside, store: store, directory: directory)
         do {
             try scan.read(LogJob(firstSequence: foldFrom, lastSequence: last)) { sequence, time, payload in
+                stretch.take(sequence: sequence, time: time, payload: payload)
+                return true
+            }
+            stretch.flush()
+        } catch {
+            stretch.flush()
+            stretch.outcome.problems.append(
+                VerifyProblem(file: "log", offset: nil, sequence: stretch.expected, problem: "\(error)"))
+            return stretch.outcome
+        }
+        guard !stretch.broken else { return stretch.outcome }
+        stretch.compareSnapshot(at: last)
+        return stretch.outcome
+    }
+
+    /// Checks that the records of `job` follow each other and decode (the records after the
+    /// last snapshot, which no snapshot checks).
+    private static func decodeOnly(_ job: LogJob, scan: EventScan) -> Outcome {
+        var outcome = Outcome()
+        var expected = job.firstSequence
+        do {
+            try scan.read(job) { sequence, time, payload in
                 if sequence != expected {
                     outcome.problems.append(
                         VerifyProblem(
                             file: "log", offset: nil, sequence: sequence,
                             problem: "sequence \(sequence) follows \(expected - 1): records are missing"))
-                    broken = true
                 }
                 expected = sequence + 1
-                let counted = sequence >= job.firstSequence
-                if counted { outcome.records += 1 }
-                guard compare else {
-                    do {
-                        _ = try EventCodec.view(payload, sequence: sequence)
-                    } catch {
-                        outcome.problems.append(
-                            VerifyProblem(file: "log", offset: nil, sequence: sequence, problem: "\(error)"))
-                    }
-                    return true
-                }
+                outcome.records += 1
                 do {
-                    let view = try EventCodec.view(payload, sequence: sequence)
-                    projection.apply(view, sequence: sequence, time: time)
+                    _ = try EventCodec.view(payload, sequence: sequence)
                 } catch {
-                    if counted {
-                        outcome.problems.append(
-                            VerifyProblem(file: "log", offset: nil, sequence: sequence, problem: "\(error)"))
-                    }
-                    broken = true
-                }
-                while nextInside < inside.count, inside[nextInside] < sequence { nextInside += 1 }
-                if nextInside < inside.count, inside[nextInside] == sequence {
-                    nextInside += 1
-                    if !broken {
-                        outcome.problems += compareSnapshot(
-                            sequence, &projection, comparer: &comparer, store: store, directory: directory)
-                    }
+                    outcome.problems.append(
+                        VerifyProblem(file: "log", offset: nil, sequence: sequence, problem: "\(error)"))
                 }
                 return true
             }
         } catch {
             outcome.problems.append(VerifyProblem(file: "log", offset: nil, sequence: expected, problem: "\(error)"))
-            return outcome
         }
-        guard compare, !broken else { return outcome }
-        outcome.problems += compareSnapshot(
-            last, &projection, comparer: &comparer, store: store, directory: directory)
         return outcome
     }
 
@@ -162,7 +151,7 @@ struct SnapshotIntervals {
     /// comparer re-encodes only what changed since the job's previous snapshot); only when they
     /// differ is it decoded and compared as a projection, which also accepts a version-1
     /// snapshot of the same view.
-    private static func compareSnapshot(
+    static func compareSnapshot(
         _ sequence: UInt64, _ fold: inout Projection, comparer: inout SnapshotComparer, store: SnapshotStore,
         directory: DataDirectory
     ) -> [VerifyProblem] {
