@@ -155,11 +155,16 @@ public struct SnapshotComparer: Sendable {
     }
 
     /// The name and id of the lapsed entry at `offset` (an entry begins with its id, then its name).
-    private static func key(at offset: Int, in bytes: UnsafeRawBufferPointer) -> (name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) {
+    private static func key(
+        at offset: Int, in bytes: UnsafeRawBufferPointer
+    ) -> (name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) {
         var reader = ByteReader(bytes, offset: offset)
         guard let id = try? reader.readUTF8(maxBytes: Int.max, field: "id"),
             let name = try? reader.readUTF8(maxBytes: Int.max, field: "name")
-        else { preconditionFailure("lapsed entry at \(offset) of \(bytes.count) bytes unreadable: the comparer kept bytes it did not check") }
+        else {
+            preconditionFailure(
+                "lapsed entry at \(offset) of \(bytes.count) bytes unreadable: the comparer kept bytes it did not check")
+        }
         return (name, id)
     }
 

@@ -92,7 +92,8 @@ struct StretchFold {
             projection.apply(view, sequence: sequence, time: time)
         } catch {
             if counted {
-                outcome.problems.append(VerifyProblem(file: "log", offset: nil, sequence: sequence, problem: "\(error)"))
+                outcome.problems.append(
+                    VerifyProblem(file: "log", offset: nil, sequence: sequence, problem: "\(error)"))
             }
             broken = true
         }
