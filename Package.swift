@@ -54,6 +54,7 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        .systemLibrary(name: "CPrefetch"),
         .target(
             name: "EventLog",
             dependencies: [
@@ -65,6 +66,7 @@ let package = Package(
         .target(
             name: "Registry",
             dependencies: [
+                "CPrefetch",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

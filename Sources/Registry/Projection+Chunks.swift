@@ -17,6 +17,15 @@ struct ChunkedArray<Element: Sendable>: Sendable {
         @inline(__always) _modify { yield &chunks[index >> Self.shift][index & (Self.chunkSize - 1)] }
     }
 
+    /// Calls `body` with the address of the element at `index` (nothing when out of range).
+    @inline(__always)
+    func withAddress(of index: Int, _ body: (UnsafeRawPointer) -> Void) {
+        chunks[index >> Self.shift].withUnsafeBufferPointer { chunk in
+            guard let base = chunk.baseAddress, index & (Self.chunkSize - 1) < chunk.count else { return }
+            body(UnsafeRawPointer(base + (index & (Self.chunkSize - 1))))
+        }
+    }
+
     /// Appends `element`; a full last chunk starts a new one sized for a whole chunk (the first
     /// grows as an array does, so a small table stays small).
     mutating func append(_ element: Element) {

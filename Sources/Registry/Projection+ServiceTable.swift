@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A hash table of values keyed by a pair of strings, (name, id), that is looked up by borrowed
 /// UTF-8 bytes: the fold finds a lease from the bytes of a log record without building a `String`,
 /// and hashes the pair once (a dictionary of dictionaries hashed name and id separately).
@@ -115,6 +117,44 @@ struct ServiceTable<Value: Sendable>: Sendable {
                 position = (position + 1) & mask
             }
         }
+    }
+
+    /// Starts loading what a lookup of the key with `hash` reads at `stage`: its slot; the entry
+    /// the slot names (reading the slot); that entry's id bytes (reading the entry). The first
+    /// slot with the hash is taken (a collision loads an entry in vain); old slots are not read.
+    @inline(__always)
+    func prefetch(hash: UInt32, _ stage: LeasePrefetchStage) {
+        slots.withUnsafeBufferPointer { slots in
+            guard !slots.isEmpty, let base = slots.baseAddress else { return }
+            let mask = slots.count - 1
+            var position = Int(hash) & mask
+            guard stage != .slot else { return tunnel_registry_prefetch(base + position) }
+            while slots[position] != 0, UInt32(truncatingIfNeeded: slots[position] >> 32) != hash {
+                position = (position + 1) & mask
+            }
+            let index = Int(UInt32(truncatingIfNeeded: slots[position])) - 1
+            guard index >= 0, index < entries.count else { return }
+            entries.withAddress(of: index) { entry in
+                if stage == .entry {
+                    tunnel_registry_prefetch(entry)
+                    tunnel_registry_prefetch(entry + MemoryLayout<Entry>.size - 1)
+                } else if let bytes = Self.heapUTF8(ofStringAt: entry + MemoryLayout<String>.stride) {
+                    tunnel_registry_prefetch(bytes)
+                }
+            }
+        }
+    }
+
+    /// Where the UTF-8 bytes of the `String` stored at `address` likely are, read from its bits
+    /// without a retain: a native string that is not small keeps them 32 bytes into the object its
+    /// second word points to (the standard library's 64-bit layout). Only for prefetching: a
+    /// prefetch of a wrong address is harmless, a read is not.
+    @inline(__always)
+    private static func heapUTF8(ofStringAt address: UnsafeRawPointer) -> UnsafeRawPointer? {
+        let object = address.load(fromByteOffset: 8, as: UInt64.self)
+        // Bit 61 marks a small string (its bytes are the two words themselves).
+        guard object & (1 << 61) == 0 else { return nil }
+        return UnsafeRawPointer(bitPattern: UInt(object & 0x00FF_FFFF_FFFF_FFFF) &+ 32)
     }
 
     /// The entry index of (name, id) given as strings, nil when absent.
