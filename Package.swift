@@ -54,6 +54,7 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        .systemLibrary(name: "CPrefetch"),
         .target(
             name: "EventLog",
             dependencies: [
@@ -62,7 +63,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "CPrefetch"),
         .target(
             name: "Registry",
             dependencies: [
@@ -133,7 +133,6 @@ let package = Package(
         .executableTarget(
             name: "tunnel-replay",
             dependencies: [
-                "CPrefetch",
                 "Registry",
                 "FileStore",
                 "EventLog",

@@ -127,13 +127,25 @@ struct ByteReader {
         guard let base = bytes.baseAddress else { return true }
         var highBits: UInt64 = 0
         var offset = 0
-        while offset + 8 <= bytes.count {
+        let count = bytes.count
+        // Whole words, then the tail as the word (or two half words) ending the bytes, overlapping
+        // bytes already read: a field of 9 to 15 bytes was a word and a byte loop of up to 7.
+        while offset + 8 <= count {
             highBits |= base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
             offset += 8
         }
-        while offset < bytes.count {
-            highBits |= UInt64(base.load(fromByteOffset: offset, as: UInt8.self))
-            offset += 1
+        if offset < count {
+            if count >= 8 {
+                highBits |= base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            } else if count >= 4 {
+                highBits |= UInt64(base.loadUnaligned(as: UInt32.self))
+                highBits |= UInt64(base.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+            } else {
+                while offset < count {
+                    highBits |= UInt64(base.load(fromByteOffset: offset, as: UInt8.self))
+                    offset += 1
+                }
+            }
         }
         return highBits & 0x8080_8080_8080_8080 == 0
     }

@@ -1,5 +1,3 @@
-import CPrefetch
-
 /// A growing array stored in chunks of `chunkSize` elements: appending never copies the elements
 /// before. `ServiceTable` keeps its entries so; as one array, the insert that doubled it copied
 /// every entry (65,536 lapsed services, 9 MB, held the registry ~7 ms in one sweeper turn).
@@ -19,17 +17,7 @@ struct ChunkedArray<Element: Sendable>: Sendable {
         @inline(__always) _modify { yield &chunks[index >> Self.shift][index & (Self.chunkSize - 1)] }
     }
 
-    /// Starts loading the element at `index` (both ends of it) into the cache.
-    @inline(__always)
-    func prefetch(_ index: Int) {
-        withAddress(of: index) { element in
-            cprefetch_read(element)
-            cprefetch_read(element + (MemoryLayout<Element>.stride - 1))
-        }
-    }
-
-    /// Calls `body` with the address of the element at `index` (for reading its raw bytes
-    /// without copying it, so without retaining what it refers to).
+    /// Calls `body` with the address of the element at `index` (nothing when out of range).
     @inline(__always)
     func withAddress(of index: Int, _ body: (UnsafeRawPointer) -> Void) {
         chunks[index >> Self.shift].withUnsafeBufferPointer { chunk in

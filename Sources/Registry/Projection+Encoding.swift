@@ -21,9 +21,11 @@ extension Projection {
     /// More entries than this in a snapshot is damage, not data.
     static let encodedEntriesMax = 50_000_000
 
-    func encoded() -> [UInt8] {
+    /// The byte form; with `lapsedEntries` false it ends after the lapsed count (what
+    /// `SnapshotComparer` encodes afresh for every snapshot).
+    func encoded(lapsedEntries: Bool = true) -> [UInt8] {
         let liveOrder = live.sortedIndices
-        let lapsedOrder = lapsed.sortedIndices
+        let lapsedOrder = lapsedEntries ? lapsed.sortedIndices : []
         // Written through the buffer's pointer, growing it between entries when one might not fit
         // (appending to the array byte by byte and string by string was most of the encoding).
         var output = [UInt8](repeating: 0, count: 64 + (liveOrder.count + lapsedOrder.count) * 96)
@@ -66,7 +68,7 @@ extension Projection {
                 }
                 if nextLapsed == 0 {
                     guard writer.remaining >= RawByteWriter.varintBytesMax else { return false }
-                    writer.writeVarint(UInt64(lapsedOrder.count))
+                    writer.writeVarint(UInt64(lapsed.count))
                 }
                 while nextLapsed < lapsedOrder.count {
                     guard writer.write(lapsed[lapsedOrder[nextLapsed]]) else { return false }

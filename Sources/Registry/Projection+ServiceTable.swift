@@ -119,39 +119,42 @@ struct ServiceTable<Value: Sendable>: Sendable {
         }
     }
 
-    /// Prefetching, in three steps some records apart, what `find` reads for a key of `hash`:
-    /// its home slot; then (the slot now cached) the entry it names, when the slot's hash is the
-    /// key's; then (the entry cached) the key's stored bytes. Returns the entry index step 2 found.
+    /// Starts loading what a lookup of the key with `hash` reads at `stage`: its slot; the entry
+    /// the slot names (reading the slot); that entry's id bytes (reading the entry). The first
+    /// slot with the hash is taken (a collision loads an entry in vain); old slots are not read.
     @inline(__always)
-    func prefetchSlot(hash: UInt32) {
+    func prefetch(hash: UInt32, _ stage: LeasePrefetchStage) {
         slots.withUnsafeBufferPointer { slots in
-            guard let base = slots.baseAddress else { return }
-            cprefetch_read(base + (Int(hash) & (slots.count - 1)))
+            guard !slots.isEmpty, let base = slots.baseAddress else { return }
+            let mask = slots.count - 1
+            var position = Int(hash) & mask
+            guard stage != .slot else { return tunnel_registry_prefetch(base + position) }
+            while slots[position] != 0, UInt32(truncatingIfNeeded: slots[position] >> 32) != hash {
+                position = (position + 1) & mask
+            }
+            let index = Int(UInt32(truncatingIfNeeded: slots[position])) - 1
+            guard index >= 0, index < entries.count else { return }
+            entries.withAddress(of: index) { entry in
+                if stage == .entry {
+                    tunnel_registry_prefetch(entry)
+                    tunnel_registry_prefetch(entry + MemoryLayout<Entry>.size - 1)
+                } else if let bytes = Self.heapUTF8(ofStringAt: entry + MemoryLayout<String>.stride) {
+                    tunnel_registry_prefetch(bytes)
+                }
+            }
         }
     }
 
+    /// Where the UTF-8 bytes of the `String` stored at `address` likely are, read from its bits
+    /// without a retain: a native string that is not small keeps them 32 bytes into the object its
+    /// second word points to (the standard library's 64-bit layout). Only for prefetching: a
+    /// prefetch of a wrong address is harmless, a read is not.
     @inline(__always)
-    func prefetchEntry(hash: UInt32) -> Int? {
-        guard !slots.isEmpty else { return nil }
-        let slot = slots[Int(hash) & (slots.count - 1)]
-        guard slot != 0, UInt32(truncatingIfNeeded: slot >> 32) == hash else { return nil }
-        let index = Int(UInt32(truncatingIfNeeded: slot)) - 1
-        guard index < entries.count else { return nil }
-        entries.prefetch(index)
-        return index
-    }
-
-    @inline(__always)
-    func prefetchKey(index: Int) {
-        guard index < entries.count, let id = MemoryLayout<Entry>.offset(of: \.id),
-            let name = MemoryLayout<Entry>.offset(of: \.name)
-        else { return }
-        // Copying a key to read its bytes' address retains it, which waits for the very load the
-        // prefetch is for: the address is read from the key's raw representation instead.
-        entries.withAddress(of: index) { entry in
-            prefetchStringBytes(stored: entry + id)
-            prefetchStringBytes(stored: entry + name)
-        }
+    private static func heapUTF8(ofStringAt address: UnsafeRawPointer) -> UnsafeRawPointer? {
+        let object = address.load(fromByteOffset: 8, as: UInt64.self)
+        // Bit 61 marks a small string (its bytes are the two words themselves).
+        guard object & (1 << 61) == 0 else { return nil }
+        return UnsafeRawPointer(bitPattern: UInt(object & 0x00FF_FFFF_FFFF_FFFF) &+ 32)
     }
 
     /// The entry index of (name, id) given as strings, nil when absent.
@@ -400,22 +403,6 @@ func sameBytes(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
     return utf8.withContiguousStorageIfAvailable { stored in
         sameBytes(UnsafeRawBufferPointer(stored), bytes)
     } ?? utf8.elementsEqual(bytes)
-}
-
-/// Starts loading the UTF-8 bytes of the `String` stored at `address`, when it keeps them on the
-/// heap: a native large string's second word is its storage object's address (its four flag bits
-/// all zero) and the bytes follow the object's 32-byte header. Any other representation (small,
-/// immortal, bridged, foreign) prefetches nothing; a prefetch never faults, so a wrong guess
-/// only costs its cache line.
-@inline(__always)
-func prefetchStringBytes(stored address: UnsafeRawPointer) {
-    #if arch(x86_64) || arch(arm64)
-        let object = address.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        // Flags: immortal 63, bridged (ASCII when small) 62, small 61, foreign 60.
-        guard object >> 60 == 0 else { return }
-        guard let storage = UnsafeRawPointer(bitPattern: UInt(object & 0x0FFF_FFFF_FFFF_FFFF) &+ 32) else { return }
-        cprefetch_read(storage)
-    #endif
 }
 
 /// Lexicographic order of two byte strings: negative, zero or positive.

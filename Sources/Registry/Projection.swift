@@ -70,8 +70,15 @@ public struct Projection: Sendable, Equatable {
     /// True when `leaseIndex` does not hold the live leases and is rebuilt before the sweeper reads
     /// it: a snapshot load leaves it so, because the `start` record that follows rebuilds it anyway.
     var leaseIndexStale = false
-    /// (name, id) → lapsed service, for revive.
+    /// (name, id) → lapsed service, for revive. Changed only through `setLapsed` and
+    /// `removeLapsed`, which keep `lapsedChanges` and `lapsedAtLowerBound`.
     var lapsed = ServiceTable<LapsedService>()
+    /// No lapsed service lapsed before this: a prune whose horizon is not later has nothing to do.
+    var lapsedAtLowerBound = Int64.max
+    /// The keys of lapsed services added, replaced or removed since a `SnapshotComparer` last
+    /// compared the projection, which re-encodes only those; nil (nothing kept) until one does.
+    /// Not part of the value (see `==`).
+    var lapsedChanges: LapsedChangeLog?
     /// Entries in the live map (lapsed-but-unswept leases included).
     public var liveEntryCount: Int { live.count }
     /// Entries in the lapsed set.
@@ -189,18 +196,6 @@ public struct Projection: Sendable, Equatable {
         return found.sorted { live.id(at: $0) < live.id(at: $1) }.map(liveService)
     }
 
-    /// The live map's hash of (name, id), for the prefetch steps below.
-    package static func leaseHash(name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) -> UInt32 {
-        serviceHash(name, id)
-    }
-
-    /// Prefetching what the fold of a record some records ahead reads of its lease (the live map
-    /// is larger than the cache, and each lookup waited on three loads): the slot, then the entry
-    /// (returning its index, where a caller's own per-lease state may be prefetched), then its key.
-    package func prefetchLeaseSlot(hash: UInt32) { live.prefetchSlot(hash: hash) }
-    package func prefetchLeaseEntry(hash: UInt32) -> Int? { live.prefetchEntry(hash: hash) }
-    package func prefetchLeaseKey(index: Int) { live.prefetchKey(index: index) }
-
     /// The entry index of the lease of (name, id) in the live map (`LeaseMove`), lapsed or not.
     package func liveIndex(name: String, id: String) -> Int? {
         live.find(name: name, id: id)
@@ -239,7 +234,7 @@ extension Projection {
             removeLive(index)
             replaced = true
         }
-        if let index = lapsed.find(record.name, record.id, hash: hash) { lapsed.remove(index: index) }
+        if let index = lapsed.find(record.name, record.id, hash: hash) { removeLapsed(index) }
         let entry = LeaseEntry(
             node: strings.intern(record.node),
             network: strings.intern(record.network),
@@ -272,7 +267,7 @@ extension Projection {
             return renewed.wasLapsed ? .revived : .renewed
         }
         guard let lapsedIndex = lapsed.find(record.name, record.id, hash: hash) else { return .notFound }
-        let old = lapsed.remove(index: lapsedIndex)
+        let old = removeLapsed(lapsedIndex)
         guard old.lapsedAtMicroseconds >= time - Projection.reviveWindowMicroseconds else { return .notFound }
         var service = old.service
         if record.node.count > 0 { service.node = String(decoding: record.node, as: UTF8.self) }
@@ -298,7 +293,7 @@ extension Projection {
             found = true
         }
         if let index = lapsed.find(record.name, record.id, hash: hash) {
-            lapsed.remove(index: index)
+            removeLapsed(index)
             found = true
         }
         return .deregistered(found: found)
@@ -349,11 +344,18 @@ extension Projection {
 
     private mutating func pruneLapsed(at time: Int64) {
         let horizon = time - Projection.reviveWindowMicroseconds
-        guard !lapsed.isEmpty else { return }
-        for index in 0..<lapsed.capacity
-        where lapsed.contains(index: index) && lapsed[index].lapsedAtMicroseconds < horizon {
-            lapsed.remove(index: index)
+        // Most prunes find nothing to forget: the bound spares them a pass over every lapsed service.
+        guard !lapsed.isEmpty, horizon > lapsedAtLowerBound else { return }
+        var oldest = Int64.max
+        for index in 0..<lapsed.capacity where lapsed.contains(index: index) {
+            let lapsedAt = lapsed[index].lapsedAtMicroseconds
+            if lapsedAt < horizon {
+                removeLapsed(index)
+            } else {
+                oldest = min(oldest, lapsedAt)
+            }
         }
+        lapsedAtLowerBound = oldest
     }
 
     /// Puts `entry` in the live map (replacing any lease of the same name and id) and the index;
@@ -445,11 +447,22 @@ extension Projection {
     }
 
     mutating func setLapsed(_ entry: LapsedService) {
+        lapsedChanges?.keys.append(LapsedKey(name: entry.service.name, id: entry.service.id))
+        lapsedAtLowerBound = min(lapsedAtLowerBound, entry.lapsedAtMicroseconds)
         if let index = lapsed.find(name: entry.service.name, id: entry.service.id) {
             lapsed[index] = entry
         } else {
             lapsed.insert(name: entry.service.name, id: entry.service.id, entry)
         }
+    }
+
+    /// Removes the lapsed service at entry `index` (in use); returns it.
+    @discardableResult
+    mutating func removeLapsed(_ index: Int) -> LapsedService {
+        if lapsedChanges != nil {
+            lapsedChanges?.keys.append(LapsedKey(name: lapsed.name(at: index), id: lapsed.id(at: index)))
+        }
+        return lapsed.remove(index: index)
     }
 
     /// Removes the lease at entry `index` from the live map and its name's list.

@@ -69,41 +69,6 @@ import Testing
         }
     }
 
-    // Proves the lookahead ring folds every record once, in order, with its own bytes, whether it
-    // is held back or (larger than a held record) folded at once after those held before it.
-    @Test func lookaheadRingFoldsEveryRecordInOrder() throws {
-        struct Collect: LookaheadFold {
-            var seen: [(UInt64, Int64, [UInt8])] = []
-            mutating func fold(_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) {
-                seen.append((sequence, time, Array(payload)))
-            }
-            func prefetchSlot(hash: UInt32) {}
-            func prefetchEntry(hash: UInt32) -> Int? { Int(hash % 7) }
-            func prefetchKey(index: Int) {}
-        }
-        var expected: [(UInt64, Int64, [UInt8])] = []
-        for record in 1...200 {
-            let size = record % 9 == 0 ? LookaheadRing.recordBytes + record : record % 60
-            var payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &+ record) }
-            if record % 3 == 0 {
-                payload = EventCodec.encode(
-                    RegistryEvent(
-                        sequence: UInt64(record), timeMicroseconds: 0, kind: .renew,
-                        service: Service(id: "c\(record)", name: "web", node: "n", network: "", address: ""), peer: "p"))
-            }
-            expected.append((UInt64(record), Int64(record) * 10, payload))
-        }
-        let ring = LookaheadRing()
-        var collect = Collect()
-        for (sequence, time, payload) in expected {
-            try payload.withUnsafeBytes { try ring.add(sequence, time, $0, into: &collect) }
-        }
-        try ring.drain(into: &collect)
-        #expect(collect.seen.map(\.0) == expected.map(\.0))
-        #expect(collect.seen.map(\.1) == expected.map(\.1))
-        #expect(collect.seen.map(\.2) == expected.map(\.2))
-    }
-
     // Proves the pieces begin at snapshots at or after --since and at or before --until, the one
     // nearest an equal share of the records, and that a range no snapshot splits is not split.
     @Test func piecesStartAtSnapshotsInsideTheRange() {

@@ -98,7 +98,6 @@ extension SessionQuery {
         var progress = progressTotal.map { Progress(label: "scanning", total: $0) }
         defer { progress?.finish() }
         var records = 0
-        let ring = LookaheadRing()
         let last = piece.last ?? .max
         for job in try scan.jobs(fromSequence: first, until: until) where job.firstSequence <= last {
             let clipped = LogJob(
@@ -112,12 +111,12 @@ extension SessionQuery {
                 }
                 records += 1
                 if records & 0xFFF == 0 { progress?.advance(by: 0x1000) }
-                try ring.add(sequence, time, payload, into: &state)
+                try state.take(sequence: sequence, time: time, payload: payload)
                 return true
             }
             if reachedUntil { break }
         }
-        try ring.drain(into: &state)
+        try state.flush()
         if !state.tracking { state.tracker.continueLiveLeases(name: name, partition: nil) }
         return state.tracker.pieceResult()
     }
@@ -184,13 +183,15 @@ extension SessionQuery {
 }
 
 /// A piece's fold: records before its tracking start only move the projection, then sessions
-/// are tracked (the leases live then continue).
-private struct PieceFold: LookaheadFold {
+/// are tracked (the leases live then continue). Records pass through a `LookaheadRing` first, so
+/// the lease each one touches is being loaded while the ones before fold.
+private struct PieceFold {
     var tracker: SessionTracker
     var tracking = false
     let piece: SessionPiece
     let name: String?
     let nameBytes: [UInt8]?
+    private var ring = LookaheadRing()
 
     init(piece: SessionPiece, name: String?, projection: Projection) {
         tracker = SessionTracker(projection: projection)
@@ -199,7 +200,35 @@ private struct PieceFold: LookaheadFold {
         nameBytes = name.map { Array($0.utf8) }
     }
 
-    mutating func fold(_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws {
+    /// Takes the next record of the log; it is folded a few records later (or by `flush`).
+    mutating func take(sequence: UInt64, time: Int64, payload: UnsafeRawBufferPointer) throws {
+        guard payload.count <= LookaheadRing.payloadBytesMax else {
+            try flush()
+            try fold(sequence, time, payload)
+            return
+        }
+        if ring.isFull { try foldOldest() }
+        ring.hold(sequence: sequence, time: time, payload: payload)
+        tracker.prefetch(ring)
+    }
+
+    /// Folds every record held.
+    mutating func flush() throws {
+        while ring.held > 0 { try foldOldest() }
+    }
+
+    private mutating func foldOldest() throws {
+        let position = ring.oldest
+        let sequence = ring.sequences[position]
+        let time = ring.times[position]
+        let range = ring.payloadRange(position)
+        try ring.payloads.withUnsafeBytes { payloads in
+            try fold(sequence, time, UnsafeRawBufferPointer(rebasing: payloads[range]))
+        }
+        ring.dropOldest()
+    }
+
+    private mutating func fold(_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws {
         let view = try EventCodec.view(payload, sequence: sequence)
         if let nameBytes, view.kind.isServiceEvent, !EventViewFilter.equal(view.name, nameBytes) { return }
         if !tracking {
@@ -212,10 +241,6 @@ private struct PieceFold: LookaheadFold {
         }
         tracker.apply(view, sequence: sequence, time: time)
     }
-
-    func prefetchSlot(hash: UInt32) { tracker.projection.prefetchLeaseSlot(hash: hash) }
-    func prefetchEntry(hash: UInt32) -> Int? { tracker.prefetchLease(hash: hash) }
-    func prefetchKey(index: Int) { tracker.projection.prefetchLeaseKey(index: index) }
 }
 
 /// A session's lease, ordered by name then id: `String` comparison, so canonically equivalent

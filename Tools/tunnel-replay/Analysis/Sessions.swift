@@ -1,4 +1,3 @@
-import CPrefetch
 import Registry
 
 /// How a connector session ended.
@@ -113,15 +112,6 @@ struct SessionTracker {
                 network: Self.string(view.network), address: Self.string(view.address))
         }
         return apply(step, service: service) { $0.apply(view, sequence: sequence, time: time, move: &$1) }
-    }
-
-    /// The second prefetch step for a record ahead (`LookaheadRing`): its lease's entry in the
-    /// projection and the open session kept at that entry index.
-    @inline(__always)
-    func prefetchLease(hash: UInt32) -> Int? {
-        guard let index = projection.prefetchLeaseEntry(hash: hash) else { return nil }
-        if index < states.count { states.withUnsafeBufferPointer { cprefetch_read($0.baseAddress! + index) } }
-        return index
     }
 
     private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
@@ -253,6 +243,11 @@ struct SessionTracker {
     /// reference to the projection, which would make its first change copy it whole).
     init(projection: Projection) {
         self.projection = projection
+    }
+
+    /// Starts the loads `ring` has due on the projection (`LookaheadRing.prefetch`).
+    mutating func prefetch(_ ring: LookaheadRing) {
+        ring.prefetch(into: &projection)
     }
 
     /// Folds a record into the projection only (before tracking starts).

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import FileStore
 import EventLog
 import Registry
@@ -91,84 +86,78 @@ struct SnapshotIntervals {
         _ job: LogJob, compare: Bool, store: SnapshotStore, scan: EventScan,
         directory: DataDirectory, snapshots: [UInt64]
     ) -> Outcome {
-        var outcome = Outcome()
+        guard compare else { return decodeOnly(job, scan: scan) }
         let last = job.lastSequence ?? .max
         var projection = Projection()
-        var foldFrom = job.firstSequence
-        if compare {
-            // The nearest snapshot before the stretch that loads (a damaged one is reported by
-            // the stretch it ends); the records between it and the stretch are folded, not counted.
-            for sequence in snapshots.reversed() where sequence < job.firstSequence {
-                guard let loaded = try? store.load(sequence: sequence) else { continue }
-                projection = loaded
-                break
-            }
-            foldFrom = projection.lastSequence + 1
+        // The nearest snapshot before the stretch that loads (a damaged one is reported by
+        // the stretch it ends); the records between it and the stretch are folded, not counted.
+        for sequence in snapshots.reversed() where sequence < job.firstSequence {
+            guard let loaded = try? store.load(sequence: sequence) else { continue }
+            projection = loaded
+            break
         }
-        var expected = foldFrom
-        var broken = false
-        // The snapshots inside the stretch, ascending, and the next one not yet passed.
+        let foldFrom = projection.lastSequence + 1
         let inside = snapshots.filter { $0 >= job.firstSequence && $0 < last }
-        var nextInside = 0
+        var stretch = StretchFold(
+            projection: projection, firstCounted: job.firstSequence, inside: inside, store: store, directory: directory)
         do {
             try scan.read(LogJob(firstSequence: foldFrom, lastSequence: last)) { sequence, time, payload in
+                stretch.take(sequence: sequence, time: time, payload: payload)
+                return true
+            }
+            stretch.flush()
+        } catch {
+            stretch.flush()
+            stretch.outcome.problems.append(
+                VerifyProblem(file: "log", offset: nil, sequence: stretch.expected, problem: "\(error)"))
+            return stretch.outcome
+        }
+        guard !stretch.broken else { return stretch.outcome }
+        stretch.compareSnapshot(at: last)
+        return stretch.outcome
+    }
+
+    /// Checks that the records of `job` follow each other and decode (the records after the
+    /// last snapshot, which no snapshot checks).
+    private static func decodeOnly(_ job: LogJob, scan: EventScan) -> Outcome {
+        var outcome = Outcome()
+        var expected = job.firstSequence
+        do {
+            try scan.read(job) { sequence, time, payload in
                 if sequence != expected {
                     outcome.problems.append(
                         VerifyProblem(
                             file: "log", offset: nil, sequence: sequence,
                             problem: "sequence \(sequence) follows \(expected - 1): records are missing"))
-                    broken = true
                 }
                 expected = sequence + 1
-                let counted = sequence >= job.firstSequence
-                if counted { outcome.records += 1 }
-                guard compare else {
-                    do {
-                        _ = try EventCodec.view(payload, sequence: sequence)
-                    } catch {
-                        outcome.problems.append(
-                            VerifyProblem(file: "log", offset: nil, sequence: sequence, problem: "\(error)"))
-                    }
-                    return true
-                }
+                outcome.records += 1
                 do {
-                    let view = try EventCodec.view(payload, sequence: sequence)
-                    projection.apply(view, sequence: sequence, time: time)
+                    _ = try EventCodec.view(payload, sequence: sequence)
                 } catch {
-                    if counted {
-                        outcome.problems.append(
-                            VerifyProblem(file: "log", offset: nil, sequence: sequence, problem: "\(error)"))
-                    }
-                    broken = true
-                }
-                while nextInside < inside.count, inside[nextInside] < sequence { nextInside += 1 }
-                if nextInside < inside.count, inside[nextInside] == sequence {
-                    nextInside += 1
-                    if !broken {
-                        outcome.problems += compareSnapshot(sequence, projection, store: store, directory: directory)
-                    }
+                    outcome.problems.append(
+                        VerifyProblem(file: "log", offset: nil, sequence: sequence, problem: "\(error)"))
                 }
                 return true
             }
         } catch {
             outcome.problems.append(VerifyProblem(file: "log", offset: nil, sequence: expected, problem: "\(error)"))
-            return outcome
         }
-        guard compare, !broken else { return outcome }
-        outcome.problems += compareSnapshot(last, projection, store: store, directory: directory)
         return outcome
     }
 
     /// The problem with the snapshot at `sequence`, if it does not load or differs from `fold`.
-    /// Its bytes are compared with the fold's encoding (equal projections encode alike); only
-    /// when they differ is it decoded and compared as a projection, which also accepts a
-    /// version-1 snapshot of the same view.
-    private static func compareSnapshot(
-        _ sequence: UInt64, _ fold: Projection, store: SnapshotStore, directory: DataDirectory
+    /// Its bytes are compared with the fold's encoding (equal projections encode alike; the
+    /// comparer re-encodes only what changed since the job's previous snapshot); only when they
+    /// differ is it decoded and compared as a projection, which also accepts a version-1
+    /// snapshot of the same view.
+    static func compareSnapshot(
+        _ sequence: UInt64, _ fold: inout Projection, comparer: inout SnapshotComparer, store: SnapshotStore,
+        directory: DataDirectory
     ) -> [VerifyProblem] {
         let file = directory.snapshotFile(sequence)
         do {
-            if try equalBytes(store.projectionBytes(sequence: sequence), fold.snapshotBytes()) { return [] }
+            if try comparer.matches(store.projectionBytes(sequence: sequence), &fold) { return [] }
             let snapshot = try store.load(sequence: sequence)
             guard !snapshot.isSnapshot(of: fold) else { return [] }
             return [
@@ -180,15 +169,6 @@ struct SnapshotIntervals {
             return [VerifyProblem(file: file, offset: nil, sequence: sequence, problem: error.reason)]
         } catch {
             return [VerifyProblem(file: file, offset: nil, sequence: sequence, problem: "cannot read: \(error)")]
-        }
-    }
-
-    private static func equalBytes(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        return lhs.withUnsafeBytes { left in
-            rhs.withUnsafeBytes { right in
-                left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
-            }
         }
     }
 }
