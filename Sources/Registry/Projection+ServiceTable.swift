@@ -145,6 +145,22 @@ struct ServiceTable<Value: Sendable>: Sendable {
         }
     }
 
+    /// The entry index the first slot with `hash` names (not checked against a key; old slots are
+    /// not read): where a lookup of that hash likely ends, for prefetching state kept per entry.
+    @inline(__always)
+    func likelyIndex(hash: UInt32) -> Int? {
+        slots.withUnsafeBufferPointer { slots in
+            guard !slots.isEmpty else { return nil }
+            let mask = slots.count - 1
+            var position = Int(hash) & mask
+            while slots[position] != 0, UInt32(truncatingIfNeeded: slots[position] >> 32) != hash {
+                position = (position + 1) & mask
+            }
+            let index = Int(UInt32(truncatingIfNeeded: slots[position])) - 1
+            return index >= 0 && index < entries.count ? index : nil
+        }
+    }
+
     /// Where the UTF-8 bytes of the `String` stored at `address` likely are, read from its bits
     /// without a retain: a native string that is not small keeps them 32 bytes into the object its
     /// second word points to (the standard library's 64-bit layout). Only for prefetching: a

@@ -245,9 +245,17 @@ struct SessionTracker {
         self.projection = projection
     }
 
-    /// Starts the loads `ring` has due on the projection (`LookaheadRing.prefetch`).
+    /// Starts the loads `ring` has due on the projection (`LookaheadRing.prefetch`), and the open
+    /// session of the record whose id bytes it loads (its slot is loaded by then): reading the
+    /// session after the fold was a cache miss of its own.
     mutating func prefetch(_ ring: LookaheadRing) {
         ring.prefetch(into: &projection)
+        guard let hash = ring.hash(ahead: ring.held - 1 - 3 * LookaheadRing.depth / 4),
+            let index = projection.likelyLeaseIndex(hash: hash), index < states.count
+        else { return }
+        states.withUnsafeBufferPointer { states in
+            if let base = states.baseAddress { Projection.prefetch(base + index) }
+        }
     }
 
     /// Folds a record into the projection only (before tracking starts).
