@@ -40,8 +40,8 @@ extension Projection {
 
     /// The live entry index a lookup of `hash` likely ends at (`ServiceTable.likelyIndex`), for a
     /// caller that prefetches its own state kept per lease entry (`LeaseMove`); reads the slot,
-    /// so best after the `.slot` stage.
-    package func likelyLeaseIndex(hash: UInt32) -> Int? {
+    /// so best after the `.slot` stage. `mutating` for the reason `prefetchLease` is.
+    package mutating func likelyLeaseIndex(hash: UInt32) -> Int? {
         live.likelyIndex(hash: hash)
     }
 

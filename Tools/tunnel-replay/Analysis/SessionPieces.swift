@@ -222,13 +222,27 @@ private struct PieceFold {
         let sequence = ring.sequences[position]
         let time = ring.times[position]
         let range = ring.payloadRange(position)
+        // The ring is read while the tracker changes (disjoint parts of the fold, so the payloads
+        // are lent in place rather than copied per record).
         try ring.payloads.withUnsafeBytes { payloads in
-            try fold(sequence, time, UnsafeRawBufferPointer(rebasing: payloads[range]))
+            try Self.fold(
+                sequence, time, UnsafeRawBufferPointer(rebasing: payloads[range]), into: &tracker,
+                tracking: &tracking, piece: piece, name: name, nameBytes: nameBytes)
         }
         ring.dropOldest()
     }
 
     private mutating func fold(_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws {
+        try Self.fold(
+            sequence, time, payload, into: &tracker, tracking: &tracking, piece: piece, name: name,
+            nameBytes: nameBytes)
+    }
+
+    @inline(__always)
+    private static func fold(
+        _ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer, into tracker: inout SessionTracker,
+        tracking: inout Bool, piece: SessionPiece, name: String?, nameBytes: [UInt8]?
+    ) throws {
         let view = try EventCodec.view(payload, sequence: sequence)
         if let nameBytes, view.kind.isServiceEvent, !EventViewFilter.equal(view.name, nameBytes) { return }
         if !tracking {

@@ -98,7 +98,9 @@ struct SessionTracker {
     mutating func apply(_ event: RegistryEvent) -> Session? {
         let step = Step(
             sequence: event.sequence, time: event.timeMicroseconds, lapsedAtMicroseconds: event.lapsedAtMicroseconds)
-        return apply(step, service: { event.service }) { $0.apply(event, move: &$1) }
+        var move = Projection.LeaseMove()
+        let effect = projection.apply(event, move: &move)
+        return track(effect, move, step) { event.service }
     }
 
     /// Folds the record at `sequence` from its payload parsed in place (what `apply(_:)` does with
@@ -111,19 +113,20 @@ struct SessionTracker {
                 id: Self.string(view.id), name: Self.string(view.name), node: Self.string(view.node),
                 network: Self.string(view.network), address: Self.string(view.address))
         }
-        return apply(step, service: service) { $0.apply(view, sequence: sequence, time: time, move: &$1) }
+        var move = Projection.LeaseMove()
+        let effect = projection.apply(view, sequence: sequence, time: time, move: &move)
+        return track(effect, move, step, service: service)
     }
 
     private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
         bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
     }
 
+    /// What the fold of a record did (`effect`, and where it found and left the lease) to the sessions.
     @inline(__always)
-    private mutating func apply(
-        _ step: Step, service: () -> Service, fold: (inout Projection, inout Projection.LeaseMove) -> ApplyEffect
+    private mutating func track(
+        _ effect: ApplyEffect, _ move: Projection.LeaseMove, _ step: Step, service: () -> Service
     ) -> Session? {
-        var move = Projection.LeaseMove()
-        let effect = fold(&projection, &move)
         // The open session of the lease the fold found, taken from its slot: every lease the fold
         // removes from the live map or moves is reported, so the slot holds no stale session.
         var state: OpenSession?
@@ -248,7 +251,7 @@ struct SessionTracker {
     /// Starts the loads `ring` has due on the projection (`LookaheadRing.prefetch`), and the open
     /// session of the record whose id bytes it loads (its slot is loaded by then): reading the
     /// session after the fold was a cache miss of its own.
-    mutating func prefetch(_ ring: LookaheadRing) {
+    mutating func prefetch(_ ring: borrowing LookaheadRing) {
         ring.prefetch(into: &projection)
         guard let hash = ring.hash(ahead: ring.held - 1 - 3 * LookaheadRing.depth / 4),
             let index = projection.likelyLeaseIndex(hash: hash), index < states.count
