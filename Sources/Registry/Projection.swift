@@ -154,7 +154,10 @@ public struct Projection: Sendable, Equatable {
     /// `apply(_:sequence:time:)` that also reports what it did to the record's lease in `move`.
     @discardableResult
     package mutating func apply(
-        _ record: EventPayloadView, sequence: UInt64, time: Int64, move: inout LeaseMove
+        _ record: EventPayloadView,
+        sequence: UInt64,
+        time: Int64,
+        move: inout LeaseMove
     ) -> ApplyEffect {
         precondition(
             sequence > lastSequence,
@@ -224,7 +227,10 @@ public struct Projection: Sendable, Equatable {
 
 extension Projection {
     private mutating func applyRegister(
-        _ record: EventPayloadView, sequence: UInt64, time: Int64, _ move: inout LeaseMove
+        _ record: EventPayloadView,
+        sequence: UInt64,
+        time: Int64,
+        _ move: inout LeaseMove
     ) -> ApplyEffect {
         let hash = serviceHash(record.name, record.id)
         var replaced = false
@@ -249,7 +255,10 @@ extension Projection {
     }
 
     private mutating func applyRenew(
-        _ record: EventPayloadView, sequence: UInt64, time: Int64, _ move: inout LeaseMove
+        _ record: EventPayloadView,
+        sequence: UInt64,
+        time: Int64,
+        _ move: inout LeaseMove
     ) -> ApplyEffect {
         let hash = serviceHash(record.name, record.id)
         // Renews are most of the log: one hash, the lease extended in place, no string built.
@@ -299,7 +308,11 @@ extension Projection {
         return .deregistered(found: found)
     }
 
-    private mutating func applyExpire(_ record: EventPayloadView, time: Int64, _ move: inout LeaseMove)
+    private mutating func applyExpire(
+        _ record: EventPayloadView,
+        time: Int64,
+        _ move: inout LeaseMove
+    )
         -> ApplyEffect
     {
         guard let index = live.find(record.name, record.id) else { return .expireIgnored }

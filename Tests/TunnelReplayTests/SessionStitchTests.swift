@@ -63,7 +63,10 @@ import Testing
             }
             for first in stride(from: 7, to: events.count, by: 23) {
                 for second in stride(from: first + 1, to: events.count, by: 17) {
-                    #expect(Self.stitched(events, boundaries: [first, second]) == whole, "seed \(seed), \(first) \(second)")
+                    #expect(
+                        Self.stitched(events, boundaries: [first, second]) == whole,
+                        "seed \(seed), \(first) \(second)"
+                    )
                 }
             }
         }
@@ -74,20 +77,42 @@ import Testing
     @Test func piecesStartAtSnapshotsInsideTheRange() {
         let snapshots = (1...10).map { SnapshotPoint(sequence: UInt64($0) * 100, timeMicroseconds: Int64($0) * 1_000) }
         let pieces = SessionQuery.pieces(
-            snapshots: snapshots, start: 300, lastSequence: 1_000, since: 3_500, until: 9_000, threads: 2)
+            snapshots: snapshots,
+            start: 300,
+            lastSequence: 1_000,
+            since: 3_500,
+            until: 9_000,
+            threads: 2
+        )
         #expect(
             pieces == [
                 SessionPiece(snapshot: 300, trackFromSequence: 301, trackFromTime: 3_500, last: 600),
                 SessionPiece(snapshot: 600, trackFromSequence: 601, trackFromTime: nil, last: nil),
-            ])
+            ]
+        )
         let three = SessionQuery.pieces(
-            snapshots: snapshots, start: 0, lastSequence: 1_000, since: nil, until: nil, threads: 3)
+            snapshots: snapshots,
+            start: 0,
+            lastSequence: 1_000,
+            since: nil,
+            until: nil,
+            threads: 3
+        )
         #expect(three?.map(\.snapshot) == [0, 300, 700])
         #expect(
-            SessionQuery.pieces(snapshots: snapshots, start: 300, lastSequence: 1_000, since: 3_500, until: 3_900, threads: 2)
-                == nil)
+            SessionQuery.pieces(
+                snapshots: snapshots,
+                start: 300,
+                lastSequence: 1_000,
+                since: 3_500,
+                until: 3_900,
+                threads: 2
+            )
+                == nil
+        )
         #expect(
             SessionQuery.pieces(snapshots: snapshots, start: 0, lastSequence: 1_000, since: nil, until: nil, threads: 1)
-                == nil)
+                == nil
+        )
     }
 }

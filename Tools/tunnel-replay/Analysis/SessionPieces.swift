@@ -37,7 +37,12 @@ extension SessionQuery {
     /// taken at or after `since` and at or before `until`, the one nearest an equal share of the
     /// records. Nil when no such snapshot splits the range (the caller partitions by name).
     static func pieces(
-        snapshots: [SnapshotPoint], start: UInt64, lastSequence: UInt64, since: Int64?, until: Int64?, threads: Int
+        snapshots: [SnapshotPoint],
+        start: UInt64,
+        lastSequence: UInt64,
+        since: Int64?,
+        until: Int64?,
+        threads: Int
     ) -> [SessionPiece]? {
         let candidates = snapshots.filter { point in
             point.sequence > start && point.sequence < lastSequence
@@ -49,14 +54,20 @@ extension SessionQuery {
         var boundaries: [UInt64] = []
         for share in 1..<threads {
             let target = start + (end - start) * UInt64(share) / UInt64(threads)
-            let nearest = candidates.min { abs(Int64(bitPattern: $0.sequence &- target)) < abs(Int64(bitPattern: $1.sequence &- target)) }
+            let nearest = candidates.min {
+                abs(Int64(bitPattern: $0.sequence &- target)) < abs(Int64(bitPattern: $1.sequence &- target))
+            }
             if let nearest, nearest.sequence > (boundaries.last ?? start) { boundaries.append(nearest.sequence) }
         }
         guard !boundaries.isEmpty else { return nil }
-        var pieces = [SessionPiece(snapshot: start, trackFromSequence: start + 1, trackFromTime: since, last: boundaries[0])]
+        var pieces = [
+            SessionPiece(snapshot: start, trackFromSequence: start + 1, trackFromTime: since, last: boundaries[0])
+        ]
         for (offset, boundary) in boundaries.enumerated() {
             let next = offset + 1 < boundaries.count ? boundaries[offset + 1] : nil
-            pieces.append(SessionPiece(snapshot: boundary, trackFromSequence: boundary + 1, trackFromTime: nil, last: next))
+            pieces.append(
+                SessionPiece(snapshot: boundary, trackFromSequence: boundary + 1, trackFromTime: nil, last: next)
+            )
         }
         return pieces
     }
@@ -68,7 +79,10 @@ extension SessionQuery {
     /// first record. Nil when reading the shared log, with one thread, or when no snapshot splits
     /// the range (the caller then partitions by name).
     static func inPieces(
-        _ scan: EventScan, seekingTo since: Int64?, name: String?, until: Int64?
+        _ scan: EventScan,
+        seekingTo since: Int64?,
+        name: String?,
+        until: Int64?
     ) throws(ReplayError) -> [Session]? {
         guard scan.reader != nil else { return nil }
         let snapshots = scan.snapshotPoints()
@@ -76,21 +90,36 @@ extension SessionQuery {
         let lastSequence = scan.lastSequence()
         guard
             let pieces = Self.pieces(
-                snapshots: snapshots, start: start, lastSequence: lastSequence, since: since, until: until,
-                threads: ScanThreads.count)
+                snapshots: snapshots,
+                start: start,
+                lastSequence: lastSequence,
+                since: since,
+                until: until,
+                threads: ScanThreads.count
+            )
         else { return nil }
         var results: [SessionPieceResult] = []
         try scan.runParallel(count: pieces.count) { index in
             try Self.fold(
-                pieces[index], scan: scan, name: name, until: until,
-                progressTotal: index == 0 ? (pieces[0].last ?? lastSequence) - pieces[0].snapshot : nil)
-        } consume: { results.append($0) }
+                pieces[index],
+                scan: scan,
+                name: name,
+                until: until,
+                progressTotal: index == 0 ? (pieces[0].last ?? lastSequence) - pieces[0].snapshot : nil
+            )
+        } consume: {
+            results.append($0)
+        }
         return stitch(results)
     }
 
     /// One piece's fold over the jobs' records in its range, in order.
     private static func fold(
-        _ piece: SessionPiece, scan: EventScan, name: String?, until: Int64?, progressTotal: UInt64?
+        _ piece: SessionPiece,
+        scan: EventScan,
+        name: String?,
+        until: Int64?,
+        progressTotal: UInt64?
     ) throws -> SessionPieceResult {
         let projection = piece.snapshot > 0 ? scan.newestSnapshot(atOrBeforeSequence: piece.snapshot) : Projection()
         let first = projection.lastSequence + 1
@@ -102,7 +131,8 @@ extension SessionQuery {
         for job in try scan.jobs(fromSequence: first, until: until) where job.firstSequence <= last {
             let clipped = LogJob(
                 firstSequence: max(job.firstSequence, first),
-                lastSequence: piece.last.map { min(job.lastSequence ?? .max, $0) } ?? job.lastSequence)
+                lastSequence: piece.last.map { min(job.lastSequence ?? .max, $0) } ?? job.lastSequence
+            )
             var reachedUntil = false
             try scan.read(clipped) { sequence, time, payload in
                 if let until, time > until {
@@ -142,7 +172,9 @@ extension SessionQuery {
                 guard cursor < open.count, SessionKey(all[open[cursor]]) == key else { continue }
                 placed[index] = open[cursor]
                 all[open[cursor]].continue(
-                    with: result.sessions[index], reregistered: result.continuedReregistered[index])
+                    with: result.sessions[index],
+                    reregistered: result.continuedReregistered[index]
+                )
                 cursor += 1
             }
             var own: [Int] = []
@@ -226,22 +258,42 @@ private struct PieceFold {
         // are lent in place rather than copied per record).
         try ring.payloads.withUnsafeBytes { payloads in
             try Self.fold(
-                sequence, time, UnsafeRawBufferPointer(rebasing: payloads[range]), into: &tracker,
-                tracking: &tracking, piece: piece, name: name, nameBytes: nameBytes)
+                sequence,
+                time,
+                UnsafeRawBufferPointer(rebasing: payloads[range]),
+                into: &tracker,
+                tracking: &tracking,
+                piece: piece,
+                name: name,
+                nameBytes: nameBytes
+            )
         }
         ring.dropOldest()
     }
 
     private mutating func fold(_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws {
         try Self.fold(
-            sequence, time, payload, into: &tracker, tracking: &tracking, piece: piece, name: name,
-            nameBytes: nameBytes)
+            sequence,
+            time,
+            payload,
+            into: &tracker,
+            tracking: &tracking,
+            piece: piece,
+            name: name,
+            nameBytes: nameBytes
+        )
     }
 
     @inline(__always)
     private static func fold(
-        _ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer, into tracker: inout SessionTracker,
-        tracking: inout Bool, piece: SessionPiece, name: String?, nameBytes: [UInt8]?
+        _ sequence: UInt64,
+        _ time: Int64,
+        _ payload: UnsafeRawBufferPointer,
+        into tracker: inout SessionTracker,
+        tracking: inout Bool,
+        piece: SessionPiece,
+        name: String?,
+        nameBytes: [UInt8]?
     ) throws {
         let view = try EventCodec.view(payload, sequence: sequence)
         if let nameBytes, view.kind.isServiceEvent, !EventViewFilter.equal(view.name, nameBytes) { return }
