@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// What of a live lease `Projection.prefetchLease` starts loading: each stage reads what the
 /// one before loaded, so a fold calls them for a record a few records apart, slot first.
 public enum LeasePrefetchStage: Sendable {
@@ -34,5 +36,18 @@ extension Projection {
     /// fold lends the projection in place (called by value, it copied the projection per record).
     public mutating func prefetchLease(hash: UInt32, _ stage: LeasePrefetchStage) {
         live.prefetch(hash: hash, stage)
+    }
+
+    /// The live entry index a lookup of `hash` likely ends at (`ServiceTable.likelyIndex`), for a
+    /// caller that prefetches its own state kept per lease entry (`LeaseMove`); reads the slot,
+    /// so best after the `.slot` stage. `mutating` for the reason `prefetchLease` is.
+    package mutating func likelyLeaseIndex(hash: UInt32) -> Int? {
+        live.likelyIndex(hash: hash)
+    }
+
+    /// Starts loading `address` (a hint; for callers without the prefetch shim).
+    @inline(__always)
+    package static func prefetch(_ address: UnsafeRawPointer) {
+        tunnel_registry_prefetch(address)
     }
 }

@@ -145,6 +145,22 @@ struct ServiceTable<Value: Sendable>: Sendable {
         }
     }
 
+    /// The entry index the first slot with `hash` names (not checked against a key; old slots are
+    /// not read): where a lookup of that hash likely ends, for prefetching state kept per entry.
+    @inline(__always)
+    func likelyIndex(hash: UInt32) -> Int? {
+        slots.withUnsafeBufferPointer { slots in
+            guard !slots.isEmpty else { return nil }
+            let mask = slots.count - 1
+            var position = Int(hash) & mask
+            while slots[position] != 0, UInt32(truncatingIfNeeded: slots[position] >> 32) != hash {
+                position = (position + 1) & mask
+            }
+            let index = Int(UInt32(truncatingIfNeeded: slots[position])) - 1
+            return index >= 0 && index < entries.count ? index : nil
+        }
+    }
+
     /// Where the UTF-8 bytes of the `String` stored at `address` likely are, read from its bits
     /// without a retain: a native string that is not small keeps them 32 bytes into the object its
     /// second word points to (the standard library's 64-bit layout). Only for prefetching: a
@@ -570,39 +586,4 @@ func withStoredBytes<Result>(_ string: borrowing String, _ body: (UnsafeRawBuffe
 func withBytes<Result>(_ string: String, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
     var string = string
     return string.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-}
-
-/// A set of (name, id) keys looked up by borrowed UTF-8 bytes, each with a stable entry index (a
-/// `ServiceTable` without values): what the replay tool keys its per-service state by, so a
-/// record's key is found without building its strings. Canonically equivalent keys are one key,
-/// as in the projection. Entry indices are reused after removal; `capacity` bounds them.
-package struct ServiceKeySet: Sendable {
-    private var table = ServiceTable<Bool>()
-
-    package init() {}
-
-    /// Keys in the set.
-    package var count: Int { table.count }
-
-    /// One past the highest entry index ever used.
-    package var capacity: Int { table.capacity }
-
-    /// The entry index of (name, id), nil when absent.
-    package func find(name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) -> Int? {
-        table.find(name, id)
-    }
-
-    /// Adds (name, id), which must be absent (`find` first); returns its entry index.
-    @discardableResult
-    package mutating func insert(name: String, id: String) -> Int {
-        table.insert(name: name, id: id, true)
-    }
-
-    /// Removes the key at entry `index` (in use).
-    package mutating func remove(index: Int) {
-        table.remove(index: index)
-    }
-
-    /// Entry indices in use, in no particular order.
-    package var indices: [Int] { table.indices }
 }

@@ -87,6 +87,13 @@ public struct Projection: Sendable, Equatable {
     /// Folds one record into the view. Records must come in rising sequence order.
     @discardableResult
     public mutating func apply(_ event: RegistryEvent) -> ApplyEffect {
+        var move = LeaseMove()
+        return apply(event, move: &move)
+    }
+
+    /// `apply(_:)` that also reports what it did to the event's lease in `move`.
+    @discardableResult
+    package mutating func apply(_ event: RegistryEvent, move: inout LeaseMove) -> ApplyEffect {
         var id = event.service.id
         var name = event.service.name
         var node = event.service.node
@@ -112,7 +119,8 @@ public struct Projection: Sendable, Equatable {
                                     instance: UnsafeRawBufferPointer(start: nil, count: 0)
                                 ),
                                 sequence: event.sequence,
-                                time: event.timeMicroseconds
+                                time: event.timeMicroseconds,
+                                move: &move
                             )
                         }
                     }
@@ -126,6 +134,31 @@ public struct Projection: Sendable, Equatable {
     /// strings. Records must come in rising sequence order.
     @discardableResult
     public mutating func apply(_ record: EventPayloadView, sequence: UInt64, time: Int64) -> ApplyEffect {
+        var move = LeaseMove()
+        return apply(record, sequence: sequence, time: time, move: &move)
+    }
+
+    /// Where a fold found the record's lease in the live map and where it left it (entry indices,
+    /// -1 for none), and the lease's expiry before the fold: what the replay tool keys its
+    /// per-lease state by, so a record costs one lookup. An index is stable while its lease stays
+    /// live; the fold reports every lease it removes (`before` without `after`).
+    package struct LeaseMove: Sendable {
+        package var before = -1
+        package var after = -1
+        /// The expiry of the lease at `before` when the fold found it (0 when it found none).
+        package var expiryBefore: Int64 = 0
+
+        package init() {}
+    }
+
+    /// `apply(_:sequence:time:)` that also reports what it did to the record's lease in `move`.
+    @discardableResult
+    package mutating func apply(
+        _ record: EventPayloadView,
+        sequence: UInt64,
+        time: Int64,
+        move: inout LeaseMove
+    ) -> ApplyEffect {
         precondition(
             sequence > lastSequence,
             "records must be applied in rising sequence order: \(sequence) after \(lastSequence)"
@@ -134,10 +167,10 @@ public struct Projection: Sendable, Equatable {
         lastTimeMicroseconds = time
         let effect: ApplyEffect
         switch record.kind {
-        case .register: effect = applyRegister(record, sequence: sequence, time: time)
-        case .renew: effect = applyRenew(record, sequence: sequence, time: time)
-        case .deregister: effect = applyDeregister(record)
-        case .expire: effect = applyExpire(record, time: time)
+        case .register: effect = applyRegister(record, sequence: sequence, time: time, &move)
+        case .renew: effect = applyRenew(record, sequence: sequence, time: time, &move)
+        case .deregister: effect = applyDeregister(record, &move)
+        case .expire: effect = applyExpire(record, time: time, &move)
         case .start: effect = applyStart(record, time: time)
         case .stall: effect = applyStall(record, time: time)
         }
@@ -166,6 +199,11 @@ public struct Projection: Sendable, Equatable {
         return found.sorted { live.id(at: $0) < live.id(at: $1) }.map(liveService)
     }
 
+    /// The entry index of the lease of (name, id) in the live map (`LeaseMove`), lapsed or not.
+    package func liveIndex(name: String, id: String) -> Int? {
+        live.find(name: name, id: id)
+    }
+
     /// The lease of (name, id) in the live map, lapsed or not.
     public func liveEntry(name: String, id: String) -> LiveService? {
         live.find(name: name, id: id).map(liveService)
@@ -188,10 +226,17 @@ public struct Projection: Sendable, Equatable {
 }
 
 extension Projection {
-    private mutating func applyRegister(_ record: EventPayloadView, sequence: UInt64, time: Int64) -> ApplyEffect {
+    private mutating func applyRegister(
+        _ record: EventPayloadView,
+        sequence: UInt64,
+        time: Int64,
+        _ move: inout LeaseMove
+    ) -> ApplyEffect {
         let hash = serviceHash(record.name, record.id)
         var replaced = false
         if let index = live.find(record.name, record.id, hash: hash) {
+            move.before = index
+            move.expiryBefore = live[index].leaseExpiresAtMicroseconds
             removeLive(index)
             replaced = true
         }
@@ -205,14 +250,22 @@ extension Projection {
             leaseExpiresAtMicroseconds: time + leaseTTLMicroseconds,
             lastRenewSequence: sequence
         )
-        insertLive(name: record.name, id: record.id, hash: hash, entry)
+        move.after = insertLive(name: record.name, id: record.id, hash: hash, entry).index
         return .registered(replaced: replaced)
     }
 
-    private mutating func applyRenew(_ record: EventPayloadView, sequence: UInt64, time: Int64) -> ApplyEffect {
+    private mutating func applyRenew(
+        _ record: EventPayloadView,
+        sequence: UInt64,
+        time: Int64,
+        _ move: inout LeaseMove
+    ) -> ApplyEffect {
         let hash = serviceHash(record.name, record.id)
         // Renews are most of the log: one hash, the lease extended in place, no string built.
         if let index = live.find(record.name, record.id, hash: hash) {
+            move.before = index
+            move.after = index
+            move.expiryBefore = live[index].leaseExpiresAtMicroseconds
             if record.node.count > 0, !strings.equals(live[index].node, record.node) {
                 let old = live[index].node
                 live[index].node = strings.intern(record.node)
@@ -227,7 +280,7 @@ extension Projection {
         guard old.lapsedAtMicroseconds >= time - Projection.reviveWindowMicroseconds else { return .notFound }
         var service = old.service
         if record.node.count > 0 { service.node = String(decoding: record.node, as: UTF8.self) }
-        setLive(
+        move.after = setLive(
             LiveService(
                 service: service,
                 registeredAtMicroseconds: old.registeredAtMicroseconds,
@@ -239,10 +292,12 @@ extension Projection {
         return .revived
     }
 
-    private mutating func applyDeregister(_ record: EventPayloadView) -> ApplyEffect {
+    private mutating func applyDeregister(_ record: EventPayloadView, _ move: inout LeaseMove) -> ApplyEffect {
         let hash = serviceHash(record.name, record.id)
         var found = false
         if let index = live.find(record.name, record.id, hash: hash) {
+            move.before = index
+            move.expiryBefore = live[index].leaseExpiresAtMicroseconds
             removeLive(index)
             found = true
         }
@@ -253,10 +308,18 @@ extension Projection {
         return .deregistered(found: found)
     }
 
-    private mutating func applyExpire(_ record: EventPayloadView, time: Int64) -> ApplyEffect {
-        guard let index = live.find(record.name, record.id), live[index].leaseExpiresAtMicroseconds <= time else {
-            return .expireIgnored
-        }
+    private mutating func applyExpire(
+        _ record: EventPayloadView,
+        time: Int64,
+        _ move: inout LeaseMove
+    )
+        -> ApplyEffect
+    {
+        guard let index = live.find(record.name, record.id) else { return .expireIgnored }
+        move.before = index
+        move.after = index
+        move.expiryBefore = live[index].leaseExpiresAtMicroseconds
+        guard live[index].leaseExpiresAtMicroseconds <= time else { return .expireIgnored }
         let stored = live[index]
         if let renewSequence = record.renewSequence, stored.lastRenewSequence != 0,
             stored.lastRenewSequence != renewSequence
@@ -264,6 +327,7 @@ extension Projection {
             return .expireIgnored
         }
         let entry = liveService(index)
+        move.after = -1
         removeLive(index)
         let lapsedAt = record.lapsedAtMicroseconds ?? entry.leaseExpiresAtMicroseconds
         setLapsed(
@@ -307,10 +371,12 @@ extension Projection {
         lapsedAtLowerBound = oldest
     }
 
-    /// Puts `entry` in the live map (replacing any lease of the same name and id) and the index.
-    mutating func setLive(_ entry: LiveService) {
+    /// Puts `entry` in the live map (replacing any lease of the same name and id) and the index;
+    /// returns its entry index.
+    @discardableResult
+    mutating func setLive(_ entry: LiveService) -> Int {
         let service = entry.service
-        withBytes(service.name, service.id) { name, id in
+        return withBytes(service.name, service.id) { name, id in
             let hash = serviceHash(name, id)
             if let index = live.find(name, id, hash: hash) { removeLive(index) }
             let stored = LeaseEntry(
@@ -322,7 +388,7 @@ extension Projection {
                 leaseExpiresAtMicroseconds: entry.leaseExpiresAtMicroseconds,
                 lastRenewSequence: entry.lastRenewSequence
             )
-            insertLive(name: name, id: id, hash: hash, stored)
+            return insertLive(name: name, id: id, hash: hash, stored).index
         }
     }
 
@@ -376,7 +442,7 @@ extension Projection {
     }
 
     /// The public form of the stored lease at entry `index`.
-    func liveService(_ index: Int) -> LiveService {
+    package func liveService(_ index: Int) -> LiveService {
         let entry = live[index]
         return LiveService(
             service: Service(

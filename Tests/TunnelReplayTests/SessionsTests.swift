@@ -38,6 +38,20 @@ import Testing
         #expect(sessions[1].renews == 1)
     }
 
+    // Proves a renew after the lease lapsed with no expire record (unswept) ends the session at the
+    // lease's expiry and starts another at the renew.
+    @Test func unsweptLapseEndsAtTheLeaseExpiry() {
+        var script = EventScript()
+        script.add(.register, "c1", "web", at: 0)
+        script.add(.renew, "c1", "web", at: 30)
+        script.add(.renew, "c1", "web", at: 200)
+        let sessions = SessionTracker.sessions(of: script.events)
+        #expect(sessions.count == 2)
+        #expect(sessions[0].end == .expire && sessions[0].endMicroseconds == EventScript.seconds(75))
+        #expect(sessions[0].renews == 1)
+        #expect(sessions[1].startMicroseconds == EventScript.seconds(200) && sessions[1].end == .live)
+    }
+
     // Proves canonically equivalent spellings of a name and id ("é" precomposed or not, the Kelvin
     // sign and "K") are one service, one session, whether folded from events or from payload views.
     @Test func equivalentSpellingsAreOneSession() throws {

@@ -62,7 +62,7 @@ struct LookaheadRing {
     }
 
     /// The lease hash of the record `ahead` places after the oldest held, if it has one.
-    private func hash(ahead: Int) -> UInt32? {
+    func hash(ahead: Int) -> UInt32? {
         ahead >= 0 ? hashes[(oldest + ahead) % Self.depth] : nil
     }
 }

@@ -32,6 +32,18 @@ struct Session: Sendable, Equatable {
             < (rhs.startMicroseconds, rhs.startSequence, rhs.name, rhs.id)
     }
 
+    /// The indices of `sessions` in `ordered` order (the sort moves integers, not sessions, and
+    /// compares names and ids only between sessions that start together).
+    static func orderedIndices(of sessions: [Session]) -> [Int] {
+        var keys = sessions.indices.map { (sessions[$0].startMicroseconds, sessions[$0].startSequence, $0) }
+        keys.sort { left, right in
+            if left.0 != right.0 { return left.0 < right.0 }
+            if left.1 != right.1 { return left.1 < right.1 }
+            return ordered(sessions[left.2], sessions[right.2])
+        }
+        return keys.map(\.2)
+    }
+
     /// True when the session overlaps [since, until] (either bound may be open).
     func overlaps(since: Int64?, until: Int64?) -> Bool {
         if let until, startMicroseconds > until { return false }
@@ -46,16 +58,18 @@ struct Session: Sendable, Equatable {
 /// The tool never decides expiry or revival itself.
 struct SessionTracker {
     private(set) var projection = Projection()
-    /// The services with an open session, found from a record's name and id bytes (no string is
-    /// built per record: a dictionary keyed by the two strings was a quarter of `sessions`).
-    private var open = ServiceKeySet()
-    /// The open session of the service at each entry index of `open`, with its running counts
-    /// (its row in `sessions` is written at the close); stale at indices not in use.
+    /// The open session of the lease at each entry index of the projection's live map, with its
+    /// running counts (its row in `sessions` is written at the close); `index` -1 where none is.
+    /// The fold reports where it found and left each record's lease (`Projection.LeaseMove`), so
+    /// a record costs the fold's one lookup (a second table keyed by name and id was as costly
+    /// as the fold's own).
     private var states: [OpenSession] = []
     /// Every session started; an open one's counts are in `states` until it closes.
     private var sessions: [Session] = []
-    /// The shortest lease TTL the fold has had in force (see `apply`).
-    private var shortestLeaseTTLMicroseconds = Projection.defaultLeaseTTLMicroseconds
+    /// Sessions `init(continuing:)` opened are `sessions[..<continuedCount]`.
+    private(set) var continuedCount = 0
+    /// For each continued session, whether a Register replaced its node, network and address.
+    private(set) var continuedReregistered: [Bool] = []
 
     /// What changes while a session is open: its row in `sessions` and its counts.
     private struct OpenSession {
@@ -63,6 +77,8 @@ struct SessionTracker {
         var lastActivityMicroseconds: Int64
         var renews: Int
         var maxGapMicroseconds: Int64
+
+        static let none = OpenSession(index: -1, lastActivityMicroseconds: 0, renews: 0, maxGapMicroseconds: 0)
 
         mutating func recordActivity(at time: Int64) {
             maxGapMicroseconds = max(maxGapMicroseconds, time - lastActivityMicroseconds)
@@ -72,7 +88,6 @@ struct SessionTracker {
 
     /// What the tracker reads of a record besides what the fold does.
     private struct Step {
-        var kind: EventKind
         var sequence: UInt64
         var time: Int64
         var lapsedAtMicroseconds: Int64?
@@ -82,123 +97,102 @@ struct SessionTracker {
     @discardableResult
     mutating func apply(_ event: RegistryEvent) -> Session? {
         let step = Step(
-            kind: event.kind, sequence: event.sequence, time: event.timeMicroseconds,
-            lapsedAtMicroseconds: event.lapsedAtMicroseconds)
-        var name = event.service.name
-        var id = event.service.id
-        return name.withUTF8 { name in
-            id.withUTF8 { id in
-                apply(
-                    step, name: UnsafeRawBufferPointer(name), id: UnsafeRawBufferPointer(id),
-                    service: { event.service }
-                ) { $0.apply(event) }
-            }
-        }
+            sequence: event.sequence, time: event.timeMicroseconds, lapsedAtMicroseconds: event.lapsedAtMicroseconds)
+        var move = Projection.LeaseMove()
+        let effect = projection.apply(event, move: &move)
+        return track(effect, move, step) { event.service }
     }
 
     /// Folds the record at `sequence` from its payload parsed in place (what `apply(_:)` does with
-    /// the decoded event): strings are built only when a session starts (and for the lookups of a
-    /// late renew or an expiry).
+    /// the decoded event): strings are built only when a session starts.
     @discardableResult
     mutating func apply(_ view: EventPayloadView, sequence: UInt64, time: Int64) -> Session? {
-        let step = Step(
-            kind: view.kind, sequence: sequence, time: time, lapsedAtMicroseconds: view.lapsedAtMicroseconds)
+        let step = Step(sequence: sequence, time: time, lapsedAtMicroseconds: view.lapsedAtMicroseconds)
         let service = {
             Service(
                 id: Self.string(view.id), name: Self.string(view.name), node: Self.string(view.node),
                 network: Self.string(view.network), address: Self.string(view.address))
         }
-        return apply(step, name: view.name, id: view.id, service: service) {
-            $0.apply(view, sequence: sequence, time: time)
-        }
+        var move = Projection.LeaseMove()
+        let effect = projection.apply(view, sequence: sequence, time: time, move: &move)
+        return track(effect, move, step, service: service)
     }
 
     private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
         bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
     }
 
+    /// What the fold of a record did (`effect`, and where it found and left the lease) to the sessions.
     @inline(__always)
-    private mutating func apply(
-        _ step: Step, name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer, service: () -> Service,
-        fold: (inout Projection) -> ApplyEffect
+    private mutating func track(
+        _ effect: ApplyEffect, _ move: Projection.LeaseMove, _ step: Step, service: () -> Service
     ) -> Session? {
-        // Valid until `open` changes: the fold below does not touch it.
-        let slot = step.kind.isServiceEvent ? open.find(name: name, id: id) : nil
-        // A renew can revive a lease that lapsed unswept; the lapse instant is the lease's expiry
-        // before the fold. No lease lapses sooner than the shortest TTL after its last renew, so
-        // the lookup is skipped for the common, timely renew.
-        var leaseBefore: LiveService?
-        if step.kind == .renew, let slot,
-            step.time - states[slot].lastActivityMicroseconds >= shortestLeaseTTLMicroseconds
-        {
-            leaseBefore = projection.liveEntry(name: Self.string(name), id: Self.string(id))
+        // The open session of the lease the fold found, taken from its slot: every lease the fold
+        // removes from the live map or moves is reported, so the slot holds no stale session.
+        var state: OpenSession?
+        if move.before >= 0, move.before < states.count, states[move.before].index >= 0 {
+            state = states[move.before]
+            if move.after != move.before { states[move.before] = .none }
         }
-        let effect = fold(&projection)
-        shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
         switch effect {
         case .registered:
-            if let slot {
-                states[slot].recordActivity(at: step.time)
-                let index = states[slot].index
+            if var state {
+                state.recordActivity(at: step.time)
                 let registered = service()
-                sessions[index].node = registered.node
-                sessions[index].network = registered.network
-                sessions[index].address = registered.address
+                sessions[state.index].node = registered.node
+                sessions[state.index].network = registered.network
+                sessions[state.index].address = registered.address
+                if state.index < continuedCount { continuedReregistered[state.index] = true }
+                put(state, at: move.after)
             } else {
-                start(Session(startingAt: step.time, sequence: step.sequence, from: service()))
+                start(Session(startingAt: step.time, sequence: step.sequence, from: service()), at: move.after)
             }
         case .renewed:
-            guard let slot else {
-                let live = liveService(name: name, id: id)
-                start(Session(startingAt: step.time, sequence: step.sequence, from: live ?? service()))
+            guard var state else {
+                let live = projection.liveService(move.after).service
+                start(Session(startingAt: step.time, sequence: step.sequence, from: live), at: move.after)
                 return nil
             }
-            states[slot].recordActivity(at: step.time)
-            states[slot].renews += 1
+            state.recordActivity(at: step.time)
+            state.renews += 1
+            states[move.after] = state
         case .revived:
-            var ended: Session?
-            if let slot {
-                let lapse = leaseBefore?.leaseExpiresAtMicroseconds ?? step.time
-                ended = close(slot, at: lapse, reason: .expire)
-            }
-            let live = liveService(name: name, id: id)
-            start(Session(startingAt: step.time, sequence: step.sequence, from: live ?? service()))
+            // A lease revived in place lapsed unswept: its session ended when the lease expired.
+            let ended = state.map { close($0, at: move.expiryBefore, reason: .expire) }
+            let live = projection.liveService(move.after).service
+            start(Session(startingAt: step.time, sequence: step.sequence, from: live), at: move.after)
             return ended
         case .deregistered:
-            guard let slot else { return nil }
-            states[slot].recordActivity(at: step.time)
-            return close(slot, at: step.time, reason: .deregister)
+            guard var state else { return nil }
+            state.recordActivity(at: step.time)
+            return close(state, at: step.time, reason: .deregister)
         case .expired:
-            guard let slot else { return nil }
-            let lapse = projection.lapsedEntry(name: Self.string(name), id: Self.string(id))?.lapsedAtMicroseconds
-            return close(slot, at: lapse ?? step.lapsedAtMicroseconds ?? step.time, reason: .expire)
+            // The lapse instant the fold stored for the lapsed service.
+            guard let state else { return nil }
+            return close(state, at: step.lapsedAtMicroseconds ?? move.expiryBefore, reason: .expire)
         case .notFound, .expireIgnored, .leasesRefreshed:
             return nil
         }
         return nil
     }
 
-    /// Opens `session` under its service's name and id.
-    private mutating func start(_ session: Session) {
+    /// Opens `session` for the lease at entry `liveIndex` of the live map.
+    private mutating func start(_ session: Session, at liveIndex: Int) {
         let state = OpenSession(
             index: sessions.count, lastActivityMicroseconds: session.lastActivityMicroseconds,
             renews: session.renews, maxGapMicroseconds: session.maxGapMicroseconds)
-        let slot = open.insert(name: session.name, id: session.id)
-        if slot == states.count {
-            states.append(state)
-        } else {
-            states[slot] = state
-        }
         sessions.append(session)
+        put(state, at: liveIndex)
     }
 
-    private func liveService(name: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) -> Service? {
-        projection.liveEntry(name: Self.string(name), id: Self.string(id))?.service
+    private mutating func put(_ state: OpenSession, at liveIndex: Int) {
+        if liveIndex >= states.count {
+            states.append(contentsOf: repeatElement(.none, count: liveIndex + 1 - states.count))
+        }
+        states[liveIndex] = state
     }
 
-    private mutating func close(_ slot: Int, at time: Int64, reason: SessionEnd) -> Session {
-        let state = states[slot]
-        open.remove(index: slot)
+    private mutating func close(_ state: OpenSession, at time: Int64, reason: SessionEnd) -> Session {
         Self.store(state, in: &sessions)
         sessions[state.index].endMicroseconds = time
         sessions[state.index].end = reason
@@ -214,9 +208,26 @@ struct SessionTracker {
 
     /// Closed and still-open sessions in `Session.ordered` order.
     func allSessions() -> [Session] {
+        let all = storedSessions()
+        return Session.orderedIndices(of: all).map { all[$0] }
+    }
+
+    /// Every session, open ones with their counts so far, in the order started.
+    private func storedSessions() -> [Session] {
         var all = sessions
-        for slot in open.indices { Self.store(states[slot], in: &all) }
-        return all.sorted(by: Session.ordered)
+        for state in states where state.index >= 0 { Self.store(state, in: &all) }
+        return all
+    }
+
+    /// Closed and still-open sessions with what `SessionQuery.stitch` needs, sorted here (on the
+    /// piece's thread) so that the stitch only merges.
+    func pieceResult() -> SessionPieceResult {
+        let all = storedSessions()
+        let open = states.compactMap { $0.index >= 0 ? $0.index : nil }
+        return SessionPieceResult(
+            sessions: all, continuedCount: continuedCount, continuedReregistered: continuedReregistered,
+            ordered: Session.orderedIndices(of: all), continuedByKey: SessionKey.sorted(0..<continuedCount, of: all),
+            openByKey: SessionKey.sorted(open, of: all))
     }
 
     init() {}
@@ -227,9 +238,39 @@ struct SessionTracker {
     /// counted from `instant` on.
     init(continuing projection: Projection, at instant: Int64, name: String?, partition: SessionPartition? = nil) {
         self.projection = projection
-        shortestLeaseTTLMicroseconds = min(shortestLeaseTTLMicroseconds, projection.leaseTTLMicroseconds)
+        continueLiveLeases(name: name, partition: partition)
+    }
+
+    /// A tracker that tracks nothing yet: `foldOnly` moves its projection, and
+    /// `continueLiveLeases` starts tracking (what `init(continuing:)` does, without a second
+    /// reference to the projection, which would make its first change copy it whole).
+    init(projection: Projection) {
+        self.projection = projection
+    }
+
+    /// Starts the loads `ring` has due on the projection (`LookaheadRing.prefetch`), and the open
+    /// session of the record whose id bytes it loads (its slot is loaded by then): reading the
+    /// session after the fold was a cache miss of its own.
+    mutating func prefetch(_ ring: borrowing LookaheadRing) {
+        ring.prefetch(into: &projection)
+        guard let hash = ring.hash(ahead: ring.held - 1 - 3 * LookaheadRing.depth / 4),
+            let index = projection.likelyLeaseIndex(hash: hash), index < states.count
+        else { return }
+        states.withUnsafeBufferPointer { states in
+            if let base = states.baseAddress { Projection.prefetch(base + index) }
+        }
+    }
+
+    /// Folds a record into the projection only (before tracking starts).
+    mutating func foldOnly(_ view: EventPayloadView, sequence: UInt64, time: Int64) {
+        projection.apply(view, sequence: sequence, time: time)
+    }
+
+    /// Opens a session for every lease live in the projection (see `init(continuing:)`).
+    mutating func continueLiveLeases(name: String?, partition: SessionPartition?) {
         let leases = name.map { projection.liveServices(named: $0, at: .min) } ?? projection.liveServices(at: .min)
         for lease in leases where partition?.owns(name: lease.service.name) ?? true {
+            guard let liveIndex = projection.liveIndex(name: lease.service.name, id: lease.service.id) else { continue }
             start(Session(
                 id: lease.service.id,
                 name: lease.service.name,
@@ -243,8 +284,10 @@ struct SessionTracker {
                 maxGapMicroseconds: 0,
                 startSequence: 0,
                 lastActivityMicroseconds: lease.lastRenewAtMicroseconds
-            ))
+            ), at: liveIndex)
         }
+        continuedCount = sessions.count
+        continuedReregistered = Array(repeating: false, count: continuedCount)
     }
 
     /// Sessions of a whole event array (pure: what the tests call).

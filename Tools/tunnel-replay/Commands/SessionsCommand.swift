@@ -59,6 +59,11 @@ enum SessionQuery {
         until: Int64?
     ) throws(ReplayError) -> [Session] {
         let scan = try EventScan(source: source)
+        if let sessions = try inPieces(scan, seekingTo: since, name: name, until: until) {
+            return sessions.filter { session in
+                (node == nil || session.node == node) && session.overlaps(since: since, until: until)
+            }
+        }
         var projection = scan.newestSnapshot(atOrBefore: since)
         if let sessions = try partitioned(
             scan, from: projection.lastSequence + 1, start: projection, seekingTo: since, name: name, until: until)
@@ -96,6 +101,11 @@ enum SessionQuery {
         observe: ((RegistryEvent) -> Void)? = nil
     ) throws(ReplayError) -> [Session] {
         let scan = try EventScan(source: source)
+        if observe == nil, let sessions = try inPieces(scan, seekingTo: nil, name: name, until: until) {
+            return sessions.filter { session in
+                (node == nil || session.node == node) && session.overlaps(since: since, until: until)
+            }
+        }
         if observe == nil,
             let sessions = try partitioned(
                 scan, from: 1, start: Projection(), seekingTo: nil, name: name, until: until)

@@ -1,0 +1,379 @@
+import FileStore
+import Registry
+
+/// A stretch of the log one thread folds into sessions on its own: it starts from the newest
+/// snapshot at or before `snapshot`, folds the records up to `trackFrom` into the projection
+/// only, then tracks sessions (those open then continue, `SessionTracker(continuing:)`) through
+/// `last`. Pieces after the first start at a snapshot, so no thread reads what another reads.
+struct SessionPiece: Sendable, Equatable {
+    /// The newest snapshot at or before this sequence is the start (0: the empty projection).
+    var snapshot: UInt64
+    /// Tracking starts at the first record with at least this sequence and, when given, time.
+    var trackFromSequence: UInt64
+    var trackFromTime: Int64?
+    /// The last record of the piece; nil: to `until` or the end of the log.
+    var last: UInt64?
+}
+
+/// What one piece found: its sessions (counts stored), which of them it continued from its start
+/// and which are open at its end, and the orders the stitch merges by.
+struct SessionPieceResult: Sendable {
+    var sessions: [Session]
+    /// `sessions[..<continuedCount]` were open when the piece began tracking.
+    var continuedCount: Int
+    /// For each continued session, whether a Register in the piece replaced its node, network, address.
+    var continuedReregistered: [Bool]
+    /// Every index of `sessions`, in `Session.ordered` order.
+    var ordered: [Int]
+    /// The continued sessions' indices, by name then id (`SessionKey` order).
+    var continuedByKey: [Int]
+    /// The indices of the sessions still open at the piece's end, by name then id.
+    var openByKey: [Int]
+}
+
+extension SessionQuery {
+    /// The pieces for `threads` threads over the records after the snapshot `start` (0: from the
+    /// first record) to `until`, tracking from `since`: each later piece begins at a snapshot
+    /// taken at or after `since` and at or before `until`, the one nearest an equal share of the
+    /// records. Nil when no such snapshot splits the range (the caller partitions by name).
+    static func pieces(
+        snapshots: [SnapshotPoint],
+        start: UInt64,
+        lastSequence: UInt64,
+        since: Int64?,
+        until: Int64?,
+        threads: Int
+    ) -> [SessionPiece]? {
+        let candidates = snapshots.filter { point in
+            point.sequence > start && point.sequence < lastSequence
+                && since.map { point.timeMicroseconds >= $0 } ?? true
+                && until.map { point.timeMicroseconds <= $0 } ?? true
+        }
+        guard threads > 1, !candidates.isEmpty else { return nil }
+        let end = until.flatMap { until in snapshots.first { $0.timeMicroseconds > until }?.sequence } ?? lastSequence
+        var boundaries: [UInt64] = []
+        for share in 1..<threads {
+            let target = start + (end - start) * UInt64(share) / UInt64(threads)
+            let nearest = candidates.min {
+                abs(Int64(bitPattern: $0.sequence &- target)) < abs(Int64(bitPattern: $1.sequence &- target))
+            }
+            if let nearest, nearest.sequence > (boundaries.last ?? start) { boundaries.append(nearest.sequence) }
+        }
+        guard !boundaries.isEmpty else { return nil }
+        var pieces = [
+            SessionPiece(snapshot: start, trackFromSequence: start + 1, trackFromTime: since, last: boundaries[0])
+        ]
+        for (offset, boundary) in boundaries.enumerated() {
+            let next = offset + 1 < boundaries.count ? boundaries[offset + 1] : nil
+            pieces.append(
+                SessionPiece(snapshot: boundary, trackFromSequence: boundary + 1, trackFromTime: nil, last: next)
+            )
+        }
+        return pieces
+    }
+
+    /// The sessions of a data directory's records to `until`, split in time into `SessionPiece`s
+    /// folded on `ScanThreads.count` threads at once and stitched (`stitch`). With `since`, the
+    /// fold starts from the newest snapshot at or before it, the records before it only move the
+    /// projection and the leases live at `since` continue as sessions; without, it starts from the
+    /// first record. Nil when reading the shared log, with one thread, or when no snapshot splits
+    /// the range (the caller then partitions by name).
+    static func inPieces(
+        _ scan: EventScan,
+        seekingTo since: Int64?,
+        name: String?,
+        until: Int64?
+    ) throws(ReplayError) -> [Session]? {
+        guard scan.reader != nil else { return nil }
+        let snapshots = scan.snapshotPoints()
+        let start = since.flatMap { since in snapshots.last { $0.timeMicroseconds <= since }?.sequence } ?? 0
+        let lastSequence = scan.lastSequence()
+        guard
+            let pieces = Self.pieces(
+                snapshots: snapshots,
+                start: start,
+                lastSequence: lastSequence,
+                since: since,
+                until: until,
+                threads: ScanThreads.count
+            )
+        else { return nil }
+        var results: [SessionPieceResult] = []
+        try scan.runParallel(count: pieces.count) { index in
+            try Self.fold(
+                pieces[index],
+                scan: scan,
+                name: name,
+                until: until,
+                progressTotal: index == 0 ? (pieces[0].last ?? lastSequence) - pieces[0].snapshot : nil
+            )
+        } consume: {
+            results.append($0)
+        }
+        return stitch(results)
+    }
+
+    /// One piece's fold over the jobs' records in its range, in order.
+    private static func fold(
+        _ piece: SessionPiece,
+        scan: EventScan,
+        name: String?,
+        until: Int64?,
+        progressTotal: UInt64?
+    ) throws -> SessionPieceResult {
+        let projection = piece.snapshot > 0 ? scan.newestSnapshot(atOrBeforeSequence: piece.snapshot) : Projection()
+        let first = projection.lastSequence + 1
+        var state = PieceFold(piece: piece, name: name, projection: projection)
+        var progress = progressTotal.map { Progress(label: "scanning", total: $0) }
+        defer { progress?.finish() }
+        var records = 0
+        let last = piece.last ?? .max
+        for job in try scan.jobs(fromSequence: first, until: until) where job.firstSequence <= last {
+            let clipped = LogJob(
+                firstSequence: max(job.firstSequence, first),
+                lastSequence: piece.last.map { min(job.lastSequence ?? .max, $0) } ?? job.lastSequence
+            )
+            var reachedUntil = false
+            try scan.read(clipped) { sequence, time, payload in
+                if let until, time > until {
+                    reachedUntil = true
+                    return false
+                }
+                records += 1
+                if records & 0xFFF == 0 { progress?.advance(by: 0x1000) }
+                try state.take(sequence: sequence, time: time, payload: payload)
+                return true
+            }
+            if reachedUntil { break }
+        }
+        try state.flush()
+        if !state.tracking { state.tracker.continueLiveLeases(name: name, partition: nil) }
+        return state.tracker.pieceResult()
+    }
+
+    /// The sessions of consecutive pieces, in `Session.ordered` order, as one fold of them all
+    /// would find them: a session a piece continued is the one the pieces before left open for
+    /// that lease (the same name and id, canonically equivalent), which keeps its start and fields
+    /// (unless the piece registered it again) and takes the piece's end, renews and longest gap.
+    /// The lease's last activity before the piece is its last renew, which the continued session
+    /// counts its first gap from. Both sides come sorted by key and the rows by start, so the
+    /// stitch pairs and merges in one pass each.
+    static func stitch(_ results: [SessionPieceResult]) -> [Session] {
+        guard let first = results.first else { return [] }
+        var all = first.sessions
+        var order = first.ordered
+        var open = first.openByKey
+        for result in results.dropFirst() {
+            var placed = [Int](repeating: -1, count: result.sessions.count)
+            var cursor = 0
+            for index in result.continuedByKey {
+                let key = SessionKey(result.sessions[index])
+                while cursor < open.count, SessionKey(all[open[cursor]]) < key { cursor += 1 }
+                guard cursor < open.count, SessionKey(all[open[cursor]]) == key else { continue }
+                placed[index] = open[cursor]
+                all[open[cursor]].continue(
+                    with: result.sessions[index],
+                    reregistered: result.continuedReregistered[index]
+                )
+                cursor += 1
+            }
+            var own: [Int] = []
+            own.reserveCapacity(result.sessions.count)
+            for index in result.ordered where placed[index] < 0 {
+                placed[index] = all.count
+                own.append(all.count)
+                all.append(result.sessions[index])
+            }
+            order = merge(order, own, of: all)
+            open = result.openByKey.map { placed[$0] }
+        }
+        return order.map { all[$0] }
+    }
+
+    /// Two lists of indices of `sessions`, each in `Session.ordered` order, as one.
+    private static func merge(_ left: [Int], _ right: [Int], of sessions: [Session]) -> [Int] {
+        if right.isEmpty { return left }
+        if let last = left.last, let next = right.first, Session.ordered(sessions[last], sessions[next]) {
+            return left + right
+        }
+        var merged: [Int] = []
+        merged.reserveCapacity(left.count + right.count)
+        var (i, j) = (0, 0)
+        while i < left.count, j < right.count {
+            if Session.ordered(sessions[right[j]], sessions[left[i]]) {
+                merged.append(right[j])
+                j += 1
+            } else {
+                merged.append(left[i])
+                i += 1
+            }
+        }
+        merged += left[i...]
+        merged += right[j...]
+        return merged
+    }
+}
+
+/// A piece's fold: records before its tracking start only move the projection, then sessions
+/// are tracked (the leases live then continue). Records pass through a `LookaheadRing` first, so
+/// the lease each one touches is being loaded while the ones before fold.
+private struct PieceFold {
+    var tracker: SessionTracker
+    var tracking = false
+    let piece: SessionPiece
+    let name: String?
+    let nameBytes: [UInt8]?
+    private var ring = LookaheadRing()
+
+    init(piece: SessionPiece, name: String?, projection: Projection) {
+        tracker = SessionTracker(projection: projection)
+        self.piece = piece
+        self.name = name
+        nameBytes = name.map { Array($0.utf8) }
+    }
+
+    /// Takes the next record of the log; it is folded a few records later (or by `flush`).
+    mutating func take(sequence: UInt64, time: Int64, payload: UnsafeRawBufferPointer) throws {
+        guard payload.count <= LookaheadRing.payloadBytesMax else {
+            try flush()
+            try fold(sequence, time, payload)
+            return
+        }
+        if ring.isFull { try foldOldest() }
+        ring.hold(sequence: sequence, time: time, payload: payload)
+        tracker.prefetch(ring)
+    }
+
+    /// Folds every record held.
+    mutating func flush() throws {
+        while ring.held > 0 { try foldOldest() }
+    }
+
+    private mutating func foldOldest() throws {
+        let position = ring.oldest
+        let sequence = ring.sequences[position]
+        let time = ring.times[position]
+        let range = ring.payloadRange(position)
+        // The ring is read while the tracker changes (disjoint parts of the fold, so the payloads
+        // are lent in place rather than copied per record).
+        try ring.payloads.withUnsafeBytes { payloads in
+            try Self.fold(
+                sequence,
+                time,
+                UnsafeRawBufferPointer(rebasing: payloads[range]),
+                into: &tracker,
+                tracking: &tracking,
+                piece: piece,
+                name: name,
+                nameBytes: nameBytes
+            )
+        }
+        ring.dropOldest()
+    }
+
+    private mutating func fold(_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws {
+        try Self.fold(
+            sequence,
+            time,
+            payload,
+            into: &tracker,
+            tracking: &tracking,
+            piece: piece,
+            name: name,
+            nameBytes: nameBytes
+        )
+    }
+
+    @inline(__always)
+    private static func fold(
+        _ sequence: UInt64,
+        _ time: Int64,
+        _ payload: UnsafeRawBufferPointer,
+        into tracker: inout SessionTracker,
+        tracking: inout Bool,
+        piece: SessionPiece,
+        name: String?,
+        nameBytes: [UInt8]?
+    ) throws {
+        let view = try EventCodec.view(payload, sequence: sequence)
+        if let nameBytes, view.kind.isServiceEvent, !EventViewFilter.equal(view.name, nameBytes) { return }
+        if !tracking {
+            guard sequence >= piece.trackFromSequence, time >= piece.trackFromTime ?? .min else {
+                tracker.foldOnly(view, sequence: sequence, time: time)
+                return
+            }
+            tracker.continueLiveLeases(name: name, partition: nil)
+            tracking = true
+        }
+        tracker.apply(view, sequence: sequence, time: time)
+    }
+}
+
+/// A session's lease, ordered by name then id: `String` comparison, so canonically equivalent
+/// spellings are one key, as in the projection.
+struct SessionKey: Comparable {
+    var name: String
+    var id: String
+
+    init(_ session: Session) {
+        name = session.name
+        id = session.id
+    }
+
+    static func < (left: SessionKey, right: SessionKey) -> Bool {
+        left.name != right.name ? left.name < right.name : left.id < right.id
+    }
+
+    /// `indices` of `sessions` by their sessions' keys.
+    static func sorted<Indices: Sequence<Int>>(_ indices: Indices, of sessions: [Session]) -> [Int] {
+        indices.sorted { SessionKey(sessions[$0]) < SessionKey(sessions[$1]) }
+    }
+}
+
+extension Session {
+    /// This open session as a later piece `next` continued it.
+    mutating func `continue`(with next: Session, reregistered: Bool) {
+        if reregistered {
+            node = next.node
+            network = next.network
+            address = next.address
+        }
+        endMicroseconds = next.endMicroseconds
+        end = next.end
+        renews += next.renews
+        maxGapMicroseconds = max(maxGapMicroseconds, next.maxGapMicroseconds)
+        lastActivityMicroseconds = next.lastActivityMicroseconds
+    }
+}
+
+/// A snapshot's sequence and the time of its last record (from its header).
+struct SnapshotPoint: Sendable, Equatable {
+    var sequence: UInt64
+    var timeMicroseconds: Int64
+}
+
+extension EventScan {
+    /// The data directory's snapshots, oldest first, from their headers (unreadable ones left out).
+    func snapshotPoints() -> [SnapshotPoint] {
+        guard let snapshots = reader?.snapshots else { return [] }
+        return ((try? snapshots.sequences()) ?? []).compactMap { sequence in
+            (try? snapshots.info(sequence: sequence)).map {
+                SnapshotPoint(sequence: $0.sequence, timeMicroseconds: $0.lastTimeMicroseconds)
+            }
+        }
+    }
+
+    /// The projection of the newest snapshot at or before `sequence` that loads (an empty one when
+    /// none does); damaged snapshots are skipped with a warning.
+    func newestSnapshot(atOrBeforeSequence sequence: UInt64) -> Projection {
+        guard let snapshots = reader?.snapshots else { return Projection() }
+        for candidate in ((try? snapshots.sequences()) ?? []).reversed() where candidate <= sequence {
+            do {
+                return try snapshots.load(sequence: candidate)
+            } catch {
+                Diagnostics.warn("snapshot \(candidate) skipped: \(error)")
+            }
+        }
+        return Projection()
+    }
+}
