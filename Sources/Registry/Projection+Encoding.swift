@@ -145,28 +145,63 @@ extension Projection {
             }
             let known = previousNameIndex != nil && sameBytes(previousName, name) ? previousNameIndex : nil
             previousNameIndex =
-                insertLive(name: name, id: id, hash: hash, entry, nameIndex: known, placing: !sorted)
+                insertLive(
+                    name: name, id: id, hash: hash, entry, nameIndex: known, placing: !sorted, ascii: sorted ? true : nil)
                 .nameIndex
             previousName = name
             previousID = id
         }
         if sorted { live.placeAll() }
         let lapsedCount = try reader.readCount(max: Projection.encodedEntriesMax, what: "lapsed entry count")
+        // Lapsed services are most of a snapshot's entries: as for leases, while the keys are ASCII
+        // and rising none can repeat, so they are stored unplaced into reserved room and placed in
+        // one pass (a lookup before each insert and the table's growth were most of a load).
+        lapsed.reserveEntryCapacity(lapsedCount)
+        previousName = noBytes
+        previousID = noBytes
+        sorted = true
         for _ in 0..<lapsedCount {
-            let service = try reader.readService()
-            let entry = LapsedService(
-                service: service,
-                registeredAtMicroseconds: try reader.readSignedVarint(),
-                lapsedAtMicroseconds: try reader.readSignedVarint()
-            )
-            guard lapsedEntry(name: service.name, id: service.id) == nil else {
-                throw ByteReaderError(
-                    offset: reader.offset,
-                    reason: "duplicate lapsed entry \(service.name)/\(service.id)"
-                )
+            let id = try reader.readUTF8(maxBytes: limit, field: "id")
+            let name = try reader.readUTF8(maxBytes: limit, field: "name")
+            let node = try reader.readUTF8(maxBytes: limit, field: "node")
+            let network = try reader.readUTF8(maxBytes: limit, field: "network")
+            let address = try reader.readUTF8(maxBytes: limit, field: "address")
+            let registeredAt = try reader.readSignedVarint()
+            let lapsedAt = try reader.readSignedVarint()
+            let hash = serviceHash(name, id)
+            if sorted, !Projection.followsASCII(name, id, after: previousName, previousID) {
+                sorted = false
+                lapsed.placeAll()
             }
-            setLapsed(entry)
+            if !sorted {
+                guard lapsed.find(name, id, hash: hash) == nil else {
+                    throw ByteReaderError(
+                        offset: reader.offset,
+                        reason:
+                            "duplicate lapsed entry \(String(decoding: name, as: UTF8.self))/\(String(decoding: id, as: UTF8.self))"
+                    )
+                }
+            }
+            let service = Service(
+                id: String(decoding: id, as: UTF8.self),
+                name: String(decoding: name, as: UTF8.self),
+                node: String(decoding: node, as: UTF8.self),
+                network: String(decoding: network, as: UTF8.self),
+                address: String(decoding: address, as: UTF8.self)
+            )
+            lapsedAtLowerBound = min(lapsedAtLowerBound, lapsedAt)
+            lapsed.insert(
+                name: service.name,
+                id: service.id,
+                hash: hash,
+                LapsedService(service: service, registeredAtMicroseconds: registeredAt, lapsedAtMicroseconds: lapsedAt),
+                placing: !sorted,
+                ascii: sorted ? true : nil
+            )
+            previousName = name
+            previousID = id
         }
+        if sorted { lapsed.placeAll() }
         guard reader.remaining == 0 else {
             throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")
         }
