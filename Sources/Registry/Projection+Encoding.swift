@@ -136,30 +136,42 @@ extension Projection {
             }
             if !sorted {
                 guard live.find(name, id, hash: hash) == nil else {
-                    throw ByteReaderError(
-                        offset: reader.offset,
-                        reason:
-                            "duplicate live entry \(String(decoding: name, as: UTF8.self))/\(String(decoding: id, as: UTF8.self))"
-                    )
+                    throw Projection.duplicate("live", name, id, offset: reader.offset)
                 }
             }
             let known = previousNameIndex != nil && sameBytes(previousName, name) ? previousNameIndex : nil
             previousNameIndex =
                 insertLive(
-                    name: name, id: id, hash: hash, entry, nameIndex: known, placing: !sorted, ascii: sorted ? true : nil)
+                    name: name,
+                    id: id,
+                    hash: hash,
+                    entry,
+                    nameIndex: known,
+                    placing: !sorted,
+                    ascii: sorted ? true : nil
+                )
                 .nameIndex
             previousName = name
             previousID = id
         }
         if sorted { live.placeAll() }
+        try readLapsedEntries(&reader)
+        guard reader.remaining == 0 else {
+            throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")
+        }
+    }
+
+    /// Reads the lapsed entries (count first) into `lapsed`.
+    private mutating func readLapsedEntries(_ reader: inout ByteReader) throws(ByteReaderError) {
         let lapsedCount = try reader.readCount(max: Projection.encodedEntriesMax, what: "lapsed entry count")
         // Lapsed services are most of a snapshot's entries: as for leases, while the keys are ASCII
         // and rising none can repeat, so they are stored unplaced into reserved room and placed in
         // one pass (a lookup before each insert and the table's growth were most of a load).
         lapsed.reserveEntryCapacity(lapsedCount)
-        previousName = noBytes
-        previousID = noBytes
-        sorted = true
+        let limit = EventCodec.fieldBytesMax
+        var previousName = noBytes
+        var previousID = noBytes
+        var sorted = true
         for _ in 0..<lapsedCount {
             let id = try reader.readUTF8(maxBytes: limit, field: "id")
             let name = try reader.readUTF8(maxBytes: limit, field: "name")
@@ -175,11 +187,7 @@ extension Projection {
             }
             if !sorted {
                 guard lapsed.find(name, id, hash: hash) == nil else {
-                    throw ByteReaderError(
-                        offset: reader.offset,
-                        reason:
-                            "duplicate lapsed entry \(String(decoding: name, as: UTF8.self))/\(String(decoding: id, as: UTF8.self))"
-                    )
+                    throw Projection.duplicate("lapsed", name, id, offset: reader.offset)
                 }
             }
             let service = Service(
@@ -194,7 +202,11 @@ extension Projection {
                 name: service.name,
                 id: service.id,
                 hash: hash,
-                LapsedService(service: service, registeredAtMicroseconds: registeredAt, lapsedAtMicroseconds: lapsedAt),
+                LapsedService(
+                    service: service,
+                    registeredAtMicroseconds: registeredAt,
+                    lapsedAtMicroseconds: lapsedAt
+                ),
                 placing: !sorted,
                 ascii: sorted ? true : nil
             )
@@ -202,9 +214,17 @@ extension Projection {
             previousID = id
         }
         if sorted { lapsed.placeAll() }
-        guard reader.remaining == 0 else {
-            throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")
-        }
+    }
+
+    /// The error for a key a snapshot holds twice.
+    private static func duplicate(
+        _ section: String,
+        _ name: UnsafeRawBufferPointer,
+        _ id: UnsafeRawBufferPointer,
+        offset: Int
+    ) -> ByteReaderError {
+        let key = "\(String(decoding: name, as: UTF8.self))/\(String(decoding: id, as: UTF8.self))"
+        return ByteReaderError(offset: offset, reason: "duplicate \(section) entry \(key)")
     }
 }
 
