@@ -172,6 +172,9 @@ extension Projection {
         var previousName = noBytes
         var previousID = noBytes
         var sorted = true
+        var nameString = ""
+        var networkString = ""
+        var previousNetwork = noBytes
         for _ in 0..<lapsedCount {
             let id = try reader.readUTF8(maxBytes: limit, field: "id")
             let name = try reader.readUTF8(maxBytes: limit, field: "name")
@@ -190,11 +193,15 @@ extension Projection {
                     throw Projection.duplicate("lapsed", name, id, offset: reader.offset)
                 }
             }
+            // Entries come grouped by name and mostly share one network: those strings are shared.
+            if !sameBytes(name, previousName) { nameString = String(decoding: name, as: UTF8.self) }
+            if !sameBytes(network, previousNetwork) { networkString = String(decoding: network, as: UTF8.self) }
+            previousNetwork = network
             let service = Service(
                 id: String(decoding: id, as: UTF8.self),
-                name: String(decoding: name, as: UTF8.self),
+                name: nameString,
                 node: String(decoding: node, as: UTF8.self),
-                network: String(decoding: network, as: UTF8.self),
+                network: networkString,
                 address: String(decoding: address, as: UTF8.self)
             )
             lapsedAtLowerBound = min(lapsedAtLowerBound, lapsedAt)
