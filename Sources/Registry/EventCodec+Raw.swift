@@ -26,6 +26,13 @@ extension EventCodec {
         -> EventPayloadView
     {
         if let view = asciiView(payload) { return view }
+        return try viewFieldByField(payload, sequence: sequence)
+    }
+
+    /// `view` without its one-pass check of ASCII fields: every field read and checked alone.
+    static func viewFieldByField(_ payload: UnsafeRawBufferPointer, sequence: UInt64) throws(EventDecodingError)
+        -> EventPayloadView
+    {
         var reader = ByteReader(payload)
         do {
             return try viewFields(&reader)
