@@ -105,7 +105,6 @@ extension Projection {
         // a load at every open rebuilds it anyway (indexing here was a tenth of a restart).
         leaseIndexStale = true
         live.reserveEntryCapacity(liveCount)
-        let limit = EventCodec.fieldBytesMax
         // Leases come sorted by name then id, so grouped by name: the name's entry is looked up
         // once per group, and while each key is ASCII and follows the previous one no key can
         // repeat: leases are stored unplaced and placed in one pass at the end (looking each up
@@ -115,11 +114,7 @@ extension Projection {
         var previousNameIndex: Int?
         var sorted = true
         for _ in 0..<liveCount {
-            let id = try reader.readUTF8(maxBytes: limit, field: "id")
-            let name = try reader.readUTF8(maxBytes: limit, field: "name")
-            let node = try reader.readUTF8(maxBytes: limit, field: "node")
-            let network = try reader.readUTF8(maxBytes: limit, field: "network")
-            let address = try reader.readUTF8(maxBytes: limit, field: "address")
+            let (id, name, node, network, address, ascii) = try reader.readServiceFields()
             let entry = LeaseEntry(
                 node: strings.intern(node),
                 network: strings.intern(network),
@@ -130,7 +125,7 @@ extension Projection {
                 lastRenewSequence: version >= 2 ? try reader.readVarint() : 0
             )
             let hash = serviceHash(name, id)
-            if sorted, !Projection.followsASCII(name, id, after: previousName, previousID) {
+            if sorted, !Projection.follows(name, id, ascii: ascii, after: previousName, previousID) {
                 sorted = false
                 live.placeAll()
             }
@@ -168,7 +163,6 @@ extension Projection {
         // and rising none can repeat, so they are stored unplaced into reserved room and placed in
         // one pass (a lookup before each insert and the table's growth were most of a load).
         lapsed.reserveEntryCapacity(lapsedCount)
-        let limit = EventCodec.fieldBytesMax
         var previousName = noBytes
         var previousID = noBytes
         var sorted = true
@@ -176,15 +170,11 @@ extension Projection {
         var networkString = ""
         var previousNetwork = noBytes
         for _ in 0..<lapsedCount {
-            let id = try reader.readUTF8(maxBytes: limit, field: "id")
-            let name = try reader.readUTF8(maxBytes: limit, field: "name")
-            let node = try reader.readUTF8(maxBytes: limit, field: "node")
-            let network = try reader.readUTF8(maxBytes: limit, field: "network")
-            let address = try reader.readUTF8(maxBytes: limit, field: "address")
+            let (id, name, node, network, address, ascii) = try reader.readServiceFields()
             let registeredAt = try reader.readSignedVarint()
             let lapsedAt = try reader.readSignedVarint()
             let hash = serviceHash(name, id)
-            if sorted, !Projection.followsASCII(name, id, after: previousName, previousID) {
+            if sorted, !Projection.follows(name, id, ascii: ascii, after: previousName, previousID) {
                 sorted = false
                 lapsed.placeAll()
             }
@@ -238,27 +228,17 @@ extension Projection {
 extension Projection {
     /// Whether (name, id) and the previous key are ASCII and (name, id) sorts strictly after it
     /// (byte order is `String` order for ASCII); the first key follows the empty one.
-    static func followsASCII(
+    /// `ascii` true says the caller checked name and id already.
+    static func follows(
         _ name: UnsafeRawBufferPointer,
         _ id: UnsafeRawBufferPointer,
+        ascii: Bool,
         after previousName: UnsafeRawBufferPointer,
         _ previousID: UnsafeRawBufferPointer
     ) -> Bool {
-        guard ByteReader.isASCII(name), ByteReader.isASCII(id) else { return false }
+        guard ascii || (ByteReader.isASCII(name) && ByteReader.isASCII(id)) else { return false }
         let byName = compareBytes(previousName, name)
         return byName < 0 || (byName == 0 && compareBytes(previousID, id) < 0)
-    }
-
-    /// Lexicographic order of two byte strings: negative, zero or positive.
-    static func compareBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
-        let common = min(left.count, right.count)
-        var offset = 0
-        while offset < common {
-            let difference = Int(left[offset]) - Int(right[offset])
-            if difference != 0 { return difference }
-            offset += 1
-        }
-        return left.count - right.count
     }
 }
 
@@ -340,6 +320,31 @@ extension ByteWriter {
 }
 
 extension ByteReader {
+    /// A snapshot entry's five strings (id name node network address) and whether all are ASCII:
+    /// with one-byte lengths they are checked in one pass over their bytes (a check per field was
+    /// a tenth of a load); anything else is read and checked field by field, as `readUTF8` reports.
+    @inline(__always)
+    mutating func readServiceFields() throws(ByteReaderError) -> (
+        UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer,
+        UnsafeRawBufferPointer, ascii: Bool
+    ) {
+        var fast = self
+        if let id = fast.readShortField(), let name = fast.readShortField(), let node = fast.readShortField(),
+            let network = fast.readShortField(), let address = fast.readShortField(),
+            // The length bytes are below 0x80 too: the span is ASCII exactly when every field is.
+            ByteReader.isASCII(UnsafeRawBufferPointer(rebasing: bytes[offset..<fast.offset]))
+        {
+            self = fast
+            return (id, name, node, network, address, true)
+        }
+        let limit = EventCodec.fieldBytesMax
+        return (
+            try readUTF8(maxBytes: limit, field: "id"), try readUTF8(maxBytes: limit, field: "name"),
+            try readUTF8(maxBytes: limit, field: "node"), try readUTF8(maxBytes: limit, field: "network"),
+            try readUTF8(maxBytes: limit, field: "address"), false
+        )
+    }
+
     mutating func readService() throws(ByteReaderError) -> Service {
         let limit = EventCodec.fieldBytesMax
         return Service(

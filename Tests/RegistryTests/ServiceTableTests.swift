@@ -258,6 +258,42 @@ import Testing
         }
     }
 
+    // Proves a snapshot load rejects a string that is not UTF-8 in a lease or a lapsed service,
+    // naming the field, though fields are checked for ASCII in one pass per entry.
+    @Test(arguments: [(0, "id"), (1, "node"), (2, "address")])
+    func snapshotLoadRejectsInvalidUTF8(entry: Int, field: String) throws {
+        let marker = "#BAD#"
+        var services = (0..<3).map { Service(id: "c\($0)", name: "t", node: "n", network: "tcp", address: "a:1") }
+        switch field {
+        case "id": services[entry].id = marker
+        case "node": services[entry].node = marker
+        default: services[entry].address = marker
+        }
+        var writer = ByteWriter()
+        writer.writeByte(2)
+        writer.writeVarint(9)
+        writer.writeSignedVarint(100)
+        writer.writeSignedVarint(45_000_000)
+        writer.writeVarint(1)
+        writer.writeService(services[0])
+        for value in [1, 1, 46_000_000] as [Int64] { writer.writeSignedVarint(value) }
+        writer.writeVarint(1)
+        writer.writeVarint(2)
+        for service in services[1...] {
+            writer.writeService(service)
+            writer.writeSignedVarint(1)
+            writer.writeSignedVarint(2)
+        }
+        var bytes = writer.bytes
+        #expect((try? Projection(snapshotBytes: bytes)) != nil)
+        let pattern = Array(marker.utf8)
+        let start = try #require(
+            (0...(bytes.count - pattern.count)).first { Array(bytes[$0..<$0 + pattern.count]) == pattern })
+        bytes[start + 2] = 0xFF
+        let error = #expect(throws: SnapshotDecodingError.self) { try Projection(snapshotBytes: bytes) }
+        #expect(error?.reason == "\(field) is not valid UTF-8")
+    }
+
     // Proves folding payloads in place (`apply(view:)`) and folding decoded events give the same
     // view, through every kind of record: registers, renews that change node and revive, expires
     // ignored and applied, deregisters, starts that change the TTL, stalls; and that the snapshot
