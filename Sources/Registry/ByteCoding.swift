@@ -121,6 +121,18 @@ struct ByteReader {
         return slice
     }
 
+    /// The bytes of a length-prefixed field shorter than 128 bytes, not checked as UTF-8 (the
+    /// caller checks); nil when the length takes more than one byte or exceeds the bytes left.
+    @inline(__always)
+    mutating func readShortField() -> UnsafeRawBufferPointer? {
+        guard offset < bytes.count else { return nil }
+        let length = Int(bytes[offset])
+        guard length < 0x80, length < bytes.count - offset else { return nil }
+        let start = offset + 1
+        offset = start + length
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
+    }
+
     /// Whether every byte of `bytes` is below 0x80.
     @inline(__always)
     static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {

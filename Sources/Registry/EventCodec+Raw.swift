@@ -25,6 +25,14 @@ extension EventCodec {
     public static func view(_ payload: UnsafeRawBufferPointer, sequence: UInt64) throws(EventDecodingError)
         -> EventPayloadView
     {
+        if let view = asciiView(payload) { return view }
+        return try viewFieldByField(payload, sequence: sequence)
+    }
+
+    /// `view` without its one-pass check of ASCII fields: every field read and checked alone.
+    static func viewFieldByField(_ payload: UnsafeRawBufferPointer, sequence: UInt64) throws(EventDecodingError)
+        -> EventPayloadView
+    {
         var reader = ByteReader(payload)
         do {
             return try viewFields(&reader)
@@ -56,6 +64,50 @@ extension EventCodec {
     @inline(__always)
     static func string(_ bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The view of a well-formed payload whose six string fields have one-byte lengths and are
+    /// ASCII, checked in one pass over their bytes (a check per field was the most of a record's
+    /// parse); nil for anything else, which `viewFields` then reads and reports field by field.
+    @inline(__always)
+    private static func asciiView(_ payload: UnsafeRawBufferPointer) -> EventPayloadView? {
+        var reader = ByteReader(payload)
+        guard let payloadVersion = try? reader.readByte(), payloadVersion == version,
+            let kindCode = try? reader.readByte(), let kind = kind(of: kindCode)
+        else { return nil }
+        let fieldsStart = reader.offset
+        guard let id = reader.readShortField(), let name = reader.readShortField(),
+            let node = reader.readShortField(), let network = reader.readShortField(),
+            let address = reader.readShortField(), let peer = reader.readShortField(),
+            // The length bytes are below 0x80 too: the span is ASCII exactly when every field is.
+            ByteReader.isASCII(UnsafeRawBufferPointer(rebasing: payload[fieldsStart..<reader.offset])),
+            let flags = try? reader.readByte(), flags & ~knownFlags == 0
+        else { return nil }
+        var lapsed: Int64?
+        var ttl: Int64?
+        var renewSequence: UInt64?
+        var instance = UnsafeRawBufferPointer(start: nil, count: 0)
+        if flags & lapsedFlag != 0 {
+            guard let value = try? reader.readSignedVarint() else { return nil }
+            lapsed = value
+        }
+        if flags & leaseTTLFlag != 0 {
+            guard let value = try? reader.readSignedVarint() else { return nil }
+            ttl = value
+        }
+        if flags & renewSequenceFlag != 0 {
+            guard let value = try? reader.readVarint() else { return nil }
+            renewSequence = value
+        }
+        if flags & instanceFlag != 0 {
+            guard let value = try? reader.readUTF8(maxBytes: fieldBytesMax, field: "instance") else { return nil }
+            instance = value
+        }
+        guard reader.remaining == 0 else { return nil }
+        return EventPayloadView(
+            kind: kind, id: id, name: name, node: node, network: network, address: address, peer: peer,
+            lapsedAtMicroseconds: lapsed, leaseTTLMicroseconds: ttl, renewSequence: renewSequence,
+            instance: instance)
     }
 
     private static func viewFields(_ reader: inout ByteReader) throws(ByteReaderError) -> EventPayloadView {

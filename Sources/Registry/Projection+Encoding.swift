@@ -105,7 +105,6 @@ extension Projection {
         // a load at every open rebuilds it anyway (indexing here was a tenth of a restart).
         leaseIndexStale = true
         live.reserveEntryCapacity(liveCount)
-        let limit = EventCodec.fieldBytesMax
         // Leases come sorted by name then id, so grouped by name: the name's entry is looked up
         // once per group, and while each key is ASCII and follows the previous one no key can
         // repeat: leases are stored unplaced and placed in one pass at the end (looking each up
@@ -115,11 +114,7 @@ extension Projection {
         var previousNameIndex: Int?
         var sorted = true
         for _ in 0..<liveCount {
-            let id = try reader.readUTF8(maxBytes: limit, field: "id")
-            let name = try reader.readUTF8(maxBytes: limit, field: "name")
-            let node = try reader.readUTF8(maxBytes: limit, field: "node")
-            let network = try reader.readUTF8(maxBytes: limit, field: "network")
-            let address = try reader.readUTF8(maxBytes: limit, field: "address")
+            let (id, name, node, network, address, ascii) = try reader.readServiceFields()
             let entry = LeaseEntry(
                 node: strings.intern(node),
                 network: strings.intern(network),
@@ -130,73 +125,120 @@ extension Projection {
                 lastRenewSequence: version >= 2 ? try reader.readVarint() : 0
             )
             let hash = serviceHash(name, id)
-            if sorted, !Projection.followsASCII(name, id, after: previousName, previousID) {
+            if sorted, !Projection.follows(name, id, ascii: ascii, after: previousName, previousID) {
                 sorted = false
                 live.placeAll()
             }
             if !sorted {
                 guard live.find(name, id, hash: hash) == nil else {
-                    throw ByteReaderError(
-                        offset: reader.offset,
-                        reason:
-                            "duplicate live entry \(String(decoding: name, as: UTF8.self))/\(String(decoding: id, as: UTF8.self))"
-                    )
+                    throw Projection.duplicate("live", name, id, offset: reader.offset)
                 }
             }
             let known = previousNameIndex != nil && sameBytes(previousName, name) ? previousNameIndex : nil
             previousNameIndex =
-                insertLive(name: name, id: id, hash: hash, entry, nameIndex: known, placing: !sorted)
+                insertLive(
+                    name: name,
+                    id: id,
+                    hash: hash,
+                    entry,
+                    nameIndex: known,
+                    placing: !sorted,
+                    ascii: sorted ? true : nil
+                )
                 .nameIndex
             previousName = name
             previousID = id
         }
         if sorted { live.placeAll() }
-        let lapsedCount = try reader.readCount(max: Projection.encodedEntriesMax, what: "lapsed entry count")
-        for _ in 0..<lapsedCount {
-            let service = try reader.readService()
-            let entry = LapsedService(
-                service: service,
-                registeredAtMicroseconds: try reader.readSignedVarint(),
-                lapsedAtMicroseconds: try reader.readSignedVarint()
-            )
-            guard lapsedEntry(name: service.name, id: service.id) == nil else {
-                throw ByteReaderError(
-                    offset: reader.offset,
-                    reason: "duplicate lapsed entry \(service.name)/\(service.id)"
-                )
-            }
-            setLapsed(entry)
-        }
+        try readLapsedEntries(&reader)
         guard reader.remaining == 0 else {
             throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")
         }
+    }
+
+    /// Reads the lapsed entries (count first) into `lapsed`.
+    private mutating func readLapsedEntries(_ reader: inout ByteReader) throws(ByteReaderError) {
+        let lapsedCount = try reader.readCount(max: Projection.encodedEntriesMax, what: "lapsed entry count")
+        // Lapsed services are most of a snapshot's entries: as for leases, while the keys are ASCII
+        // and rising none can repeat, so they are stored unplaced into reserved room and placed in
+        // one pass (a lookup before each insert and the table's growth were most of a load).
+        lapsed.reserveEntryCapacity(lapsedCount)
+        var previousName = noBytes
+        var previousID = noBytes
+        var sorted = true
+        var nameString = ""
+        var networkString = ""
+        var previousNetwork = noBytes
+        for _ in 0..<lapsedCount {
+            let (id, name, node, network, address, ascii) = try reader.readServiceFields()
+            let registeredAt = try reader.readSignedVarint()
+            let lapsedAt = try reader.readSignedVarint()
+            let hash = serviceHash(name, id)
+            if sorted, !Projection.follows(name, id, ascii: ascii, after: previousName, previousID) {
+                sorted = false
+                lapsed.placeAll()
+            }
+            if !sorted {
+                guard lapsed.find(name, id, hash: hash) == nil else {
+                    throw Projection.duplicate("lapsed", name, id, offset: reader.offset)
+                }
+            }
+            // Entries come grouped by name and mostly share one network: those strings are shared.
+            if !sameBytes(name, previousName) { nameString = String(decoding: name, as: UTF8.self) }
+            if !sameBytes(network, previousNetwork) { networkString = String(decoding: network, as: UTF8.self) }
+            previousNetwork = network
+            let service = Service(
+                id: String(decoding: id, as: UTF8.self),
+                name: nameString,
+                node: String(decoding: node, as: UTF8.self),
+                network: networkString,
+                address: String(decoding: address, as: UTF8.self)
+            )
+            lapsedAtLowerBound = min(lapsedAtLowerBound, lapsedAt)
+            lapsed.insert(
+                name: service.name,
+                id: service.id,
+                hash: hash,
+                LapsedService(
+                    service: service,
+                    registeredAtMicroseconds: registeredAt,
+                    lapsedAtMicroseconds: lapsedAt
+                ),
+                placing: !sorted,
+                ascii: sorted ? true : nil
+            )
+            previousName = name
+            previousID = id
+        }
+        if sorted { lapsed.placeAll() }
+    }
+
+    /// The error for a key a snapshot holds twice.
+    private static func duplicate(
+        _ section: String,
+        _ name: UnsafeRawBufferPointer,
+        _ id: UnsafeRawBufferPointer,
+        offset: Int
+    ) -> ByteReaderError {
+        let key = "\(String(decoding: name, as: UTF8.self))/\(String(decoding: id, as: UTF8.self))"
+        return ByteReaderError(offset: offset, reason: "duplicate \(section) entry \(key)")
     }
 }
 
 extension Projection {
     /// Whether (name, id) and the previous key are ASCII and (name, id) sorts strictly after it
     /// (byte order is `String` order for ASCII); the first key follows the empty one.
-    static func followsASCII(
+    /// `ascii` true says the caller checked name and id already.
+    static func follows(
         _ name: UnsafeRawBufferPointer,
         _ id: UnsafeRawBufferPointer,
+        ascii: Bool,
         after previousName: UnsafeRawBufferPointer,
         _ previousID: UnsafeRawBufferPointer
     ) -> Bool {
-        guard ByteReader.isASCII(name), ByteReader.isASCII(id) else { return false }
+        guard ascii || (ByteReader.isASCII(name) && ByteReader.isASCII(id)) else { return false }
         let byName = compareBytes(previousName, name)
         return byName < 0 || (byName == 0 && compareBytes(previousID, id) < 0)
-    }
-
-    /// Lexicographic order of two byte strings: negative, zero or positive.
-    static func compareBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
-        let common = min(left.count, right.count)
-        var offset = 0
-        while offset < common {
-            let difference = Int(left[offset]) - Int(right[offset])
-            if difference != 0 { return difference }
-            offset += 1
-        }
-        return left.count - right.count
     }
 }
 
@@ -278,6 +320,31 @@ extension ByteWriter {
 }
 
 extension ByteReader {
+    /// A snapshot entry's five strings (id name node network address) and whether all are ASCII:
+    /// with one-byte lengths they are checked in one pass over their bytes (a check per field was
+    /// a tenth of a load); anything else is read and checked field by field, as `readUTF8` reports.
+    @inline(__always)
+    mutating func readServiceFields() throws(ByteReaderError) -> (
+        UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer,
+        UnsafeRawBufferPointer, ascii: Bool
+    ) {
+        var fast = self
+        if let id = fast.readShortField(), let name = fast.readShortField(), let node = fast.readShortField(),
+            let network = fast.readShortField(), let address = fast.readShortField(),
+            // The length bytes are below 0x80 too: the span is ASCII exactly when every field is.
+            ByteReader.isASCII(UnsafeRawBufferPointer(rebasing: bytes[offset..<fast.offset]))
+        {
+            self = fast
+            return (id, name, node, network, address, true)
+        }
+        let limit = EventCodec.fieldBytesMax
+        return (
+            try readUTF8(maxBytes: limit, field: "id"), try readUTF8(maxBytes: limit, field: "name"),
+            try readUTF8(maxBytes: limit, field: "node"), try readUTF8(maxBytes: limit, field: "network"),
+            try readUTF8(maxBytes: limit, field: "address"), false
+        )
+    }
+
     mutating func readService() throws(ByteReaderError) -> Service {
         let limit = EventCodec.fieldBytesMax
         return Service(

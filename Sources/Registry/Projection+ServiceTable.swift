@@ -191,15 +191,23 @@ struct ServiceTable<Value: Sendable>: Sendable {
     /// `name` and `id` are the stored keys: pass strings shared with other entries where possible.
     /// With `placing` false the entry is stored but not findable until `placeAll()` (a snapshot
     /// load adds 100,000 entries, then places them in one tight pass whose cache misses overlap).
+    /// `ascii`, when given, is whether name and id are all ASCII (the caller checked already).
     @discardableResult
-    mutating func insert(name: String, id: String, hash: UInt32, _ value: Value, placing: Bool = true) -> Int {
+    mutating func insert(
+        name: String,
+        id: String,
+        hash: UInt32,
+        _ value: Value,
+        placing: Bool = true,
+        ascii known: Bool? = nil
+    ) -> Int {
         if placing {
             if isGrowing { migrate(ServiceTable.migrationStep) }
             if (count + 1) * 4 > slots.count * 3 { grow() }
         } else {
             finishGrowing()
         }
-        let ascii = withBytes(name, id) { ByteReader.isASCII($0) && ByteReader.isASCII($1) }
+        let ascii = known ?? withBytes(name, id) { ByteReader.isASCII($0) && ByteReader.isASCII($1) }
         let entry = Entry(name: name, id: id, value: value, hash: hash, occupied: true, ascii: ascii)
         let index: Int
         if !isGrowing, let reused = free.popLast() {

@@ -71,7 +71,8 @@ public struct Projection: Sendable, Equatable {
     /// it: a snapshot load leaves it so, because the `start` record that follows rebuilds it anyway.
     var leaseIndexStale = false
     /// (name, id) → lapsed service, for revive. Changed only through `setLapsed` and
-    /// `removeLapsed`, which keep `lapsedChanges` and `lapsedAtLowerBound`.
+    /// `removeLapsed`, which keep `lapsedChanges` and `lapsedAtLowerBound` (and by a snapshot load,
+    /// which keeps the bound and starts with no change log).
     var lapsed = ServiceTable<LapsedService>()
     /// No lapsed service lapsed before this: a prune whose horizon is not later has nothing to do.
     var lapsedAtLowerBound = Int64.max
@@ -402,7 +403,8 @@ extension Projection {
         hash: UInt32,
         _ entry: LeaseEntry,
         nameIndex known: Int? = nil,
-        placing: Bool = true
+        placing: Bool = true,
+        ascii: Bool? = nil
     ) -> (index: Int, nameIndex: Int) {
         var entry = entry
         entry.previousInName = -1
@@ -427,7 +429,8 @@ extension Projection {
             id: String(decoding: id, as: UTF8.self),
             hash: hash,
             entry,
-            placing: placing
+            placing: placing,
+            ascii: ascii
         )
         let stored: Int
         if let nameIndex {

@@ -91,6 +91,37 @@ import Testing
         }
     }
 
+    // Proves the one-pass check of ASCII fields reads every payload as reading field by field does:
+    // each sample with any one byte replaced (lengths, UTF-8, flags, varints) gives the same event
+    // or the same error both ways.
+    @Test func oneBytePerturbationsReadAsFieldByField() {
+        var generator = RegistryRandom(seed: 3)
+        for sample in Self.samples {
+            let good = EventCodec.encode(sample)
+            for position in good.indices {
+                for replacement in [0x00, 0x01, 0x7F, 0x80, 0xC3, 0xFF, UInt8(truncatingIfNeeded: generator.next())] {
+                    var payload = good
+                    payload[position] = UInt8(replacement)
+                    #expect(Self.read(payload, fieldByField: false) == Self.read(payload, fieldByField: true))
+                }
+            }
+        }
+    }
+
+    /// The event `payload` holds, or the error it is rejected with, as text.
+    static func read(_ payload: [UInt8], fieldByField: Bool) -> String {
+        payload.withUnsafeBytes { bytes in
+            do {
+                let view =
+                    fieldByField
+                    ? try EventCodec.viewFieldByField(bytes, sequence: 7) : try EventCodec.view(bytes, sequence: 7)
+                return "\(EventCodec.event(view, sequence: 7, time: 0))"
+            } catch {
+                return "\(error)"
+            }
+        }
+    }
+
     // Proves random bytes never crash the decoder (they decode or throw).
     @Test func randomBytesNeverCrash() {
         var generator = RegistryRandom(seed: 1)

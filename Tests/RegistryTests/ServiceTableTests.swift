@@ -224,6 +224,76 @@ import Testing
         }
     }
 
+    // Proves a snapshot load refuses a repeated lapsed service as it does a lease (adjacent, out of
+    // order, or a canonically equivalent spelling), while sorted ASCII keys and keys out of order
+    // load as they were, each findable, with the prune bound at the oldest lapse.
+    @Test(arguments: [
+        (["a/1", "a/2", "b/1"], true), (["a/1", "a/1"], false), (["a/1", "b/1", "a/1"], false),
+        (["caf\u{E9}/1", "cafe\u{301}/1"], false), (["b/1", "a/1"], true), (["b/1", "caf\u{E9}/1", "a/1"], true),
+    ])
+    func snapshotLoadRefusesRepeatedLapsedServices(keys: [String], loads: Bool) throws {
+        var writer = ByteWriter()
+        writer.writeByte(2)
+        writer.writeVarint(UInt64(keys.count))
+        writer.writeSignedVarint(100)
+        writer.writeSignedVarint(45_000_000)
+        writer.writeVarint(0)
+        writer.writeVarint(UInt64(keys.count))
+        for (offset, key) in keys.enumerated() {
+            let parts = key.split(separator: "/").map(String.init)
+            writer.writeService(Service(id: parts[1], name: parts[0], node: "n", network: "tcp", address: "a:1"))
+            writer.writeSignedVarint(1)
+            writer.writeSignedVarint(50 - Int64(offset))
+        }
+        let loaded = try? Projection(snapshotBytes: writer.bytes)
+        #expect((loaded != nil) == loads)
+        if let loaded {
+            #expect(loaded.lapsedEntryCount == keys.count)
+            for (offset, key) in keys.enumerated() {
+                let parts = key.split(separator: "/").map(String.init)
+                #expect(loaded.lapsedEntry(name: parts[0], id: parts[1])?.lapsedAtMicroseconds == 50 - Int64(offset))
+            }
+            #expect(loaded.lapsedAtLowerBound == 50 - Int64(keys.count - 1))
+            #expect(try Projection(snapshotBytes: loaded.snapshotBytes()) == loaded)
+        }
+    }
+
+    // Proves a snapshot load rejects a string that is not UTF-8 in a lease or a lapsed service,
+    // naming the field, though fields are checked for ASCII in one pass per entry.
+    @Test(arguments: [(0, "id"), (1, "node"), (2, "address")])
+    func snapshotLoadRejectsInvalidUTF8(entry: Int, field: String) throws {
+        let marker = "#BAD#"
+        var services = (0..<3).map { Service(id: "c\($0)", name: "t", node: "n", network: "tcp", address: "a:1") }
+        switch field {
+        case "id": services[entry].id = marker
+        case "node": services[entry].node = marker
+        default: services[entry].address = marker
+        }
+        var writer = ByteWriter()
+        writer.writeByte(2)
+        writer.writeVarint(9)
+        writer.writeSignedVarint(100)
+        writer.writeSignedVarint(45_000_000)
+        writer.writeVarint(1)
+        writer.writeService(services[0])
+        for value in [1, 1, 46_000_000] as [Int64] { writer.writeSignedVarint(value) }
+        writer.writeVarint(1)
+        writer.writeVarint(2)
+        for service in services[1...] {
+            writer.writeService(service)
+            writer.writeSignedVarint(1)
+            writer.writeSignedVarint(2)
+        }
+        var bytes = writer.bytes
+        #expect((try? Projection(snapshotBytes: bytes)) != nil)
+        let pattern = Array(marker.utf8)
+        let start = try #require(
+            (0...(bytes.count - pattern.count)).first { Array(bytes[$0..<$0 + pattern.count]) == pattern })
+        bytes[start + 2] = 0xFF
+        let error = #expect(throws: SnapshotDecodingError.self) { try Projection(snapshotBytes: bytes) }
+        #expect(error?.reason == "\(field) is not valid UTF-8")
+    }
+
     // Proves folding payloads in place (`apply(view:)`) and folding decoded events give the same
     // view, through every kind of record: registers, renews that change node and revive, expires
     // ignored and applied, deregisters, starts that change the TTL, stalls; and that the snapshot

@@ -72,8 +72,10 @@ import Testing
         }
     }
 
-    // Proves the pieces begin at snapshots at or after --since and at or before --until, the one
-    // nearest an equal share of the records, and that a range no snapshot splits is not split.
+    // Proves the pieces begin at snapshots at or after --since and at or before --until with equal
+    // work each (records before --since cheaper, counts at --since and --until estimated from the
+    // snapshots' times): at the snapshot after a share's end, or at one before it when cheaper,
+    // tracking from past that end; and that a range no snapshot splits is not split.
     @Test func piecesStartAtSnapshotsInsideTheRange() {
         let snapshots = (1...10).map { SnapshotPoint(sequence: UInt64($0) * 100, timeMicroseconds: Int64($0) * 1_000) }
         let pieces = SessionQuery.pieces(
@@ -86,8 +88,8 @@ import Testing
         )
         #expect(
             pieces == [
-                SessionPiece(snapshot: 300, trackFromSequence: 301, trackFromTime: 3_500, last: 600),
-                SessionPiece(snapshot: 600, trackFromSequence: 601, trackFromTime: nil, last: nil),
+                SessionPiece(snapshot: 300, trackFromSequence: 301, trackFromTime: 3_500, last: 608),
+                SessionPiece(snapshot: 600, trackFromSequence: 609, trackFromTime: nil, last: nil),
             ]
         )
         let three = SessionQuery.pieces(
@@ -99,6 +101,9 @@ import Testing
             threads: 3
         )
         #expect(three?.map(\.snapshot) == [0, 300, 700])
+        #expect(three?.map(\.trackFromSequence) == [1, 356, 701])
+        #expect(SessionQuery.estimatedSequence(at: 4_250, snapshots: snapshots) == 425)
+        #expect(SessionQuery.estimatedSequence(at: 10_000, snapshots: snapshots) == nil)
         #expect(
             SessionQuery.pieces(
                 snapshots: snapshots,
