@@ -125,15 +125,9 @@ extension Projection {
                 lastRenewSequence: version >= 2 ? try reader.readVarint() : 0
             )
             let hash = serviceHash(name, id)
-            if sorted, !Projection.follows(name, id, ascii: ascii, after: previousName, previousID) {
-                sorted = false
-                live.placeAll()
-            }
-            if !sorted {
-                guard live.find(name, id, hash: hash) == nil else {
-                    throw Projection.duplicate("live", name, id, offset: reader.offset)
-                }
-            }
+            try Projection.admit(
+                name, id, hash: hash, ascii: ascii, after: previousName, previousID, sorted: &sorted, into: &live,
+                section: "live", offset: reader.offset)
             let known = previousNameIndex != nil && sameBytes(previousName, name) ? previousNameIndex : nil
             previousNameIndex =
                 insertLive(
@@ -174,15 +168,9 @@ extension Projection {
             let registeredAt = try reader.readSignedVarint()
             let lapsedAt = try reader.readSignedVarint()
             let hash = serviceHash(name, id)
-            if sorted, !Projection.follows(name, id, ascii: ascii, after: previousName, previousID) {
-                sorted = false
-                lapsed.placeAll()
-            }
-            if !sorted {
-                guard lapsed.find(name, id, hash: hash) == nil else {
-                    throw Projection.duplicate("lapsed", name, id, offset: reader.offset)
-                }
-            }
+            try Projection.admit(
+                name, id, hash: hash, ascii: ascii, after: previousName, previousID, sorted: &sorted, into: &lapsed,
+                section: "lapsed", offset: reader.offset)
             // Entries come grouped by name and mostly share one network: those strings are shared.
             if !sameBytes(name, previousName) { nameString = String(decoding: name, as: UTF8.self) }
             if !sameBytes(network, previousNetwork) { networkString = String(decoding: network, as: UTF8.self) }
@@ -214,6 +202,32 @@ extension Projection {
     }
 
     /// The error for a key a snapshot holds twice.
+    /// Admits the next key of a snapshot section into `table`: while keys come ASCII and strictly
+    /// rising none can repeat, so they are stored unplaced (`sorted` stays true); at the first
+    /// that does not, the section so far is placed, `sorted` turns false, and from then on each
+    /// key is looked up first and a repeat is refused.
+    @inline(__always)
+    private static func admit<Value: Sendable>(
+        _ name: UnsafeRawBufferPointer,
+        _ id: UnsafeRawBufferPointer,
+        hash: UInt32,
+        ascii: Bool,
+        after previousName: UnsafeRawBufferPointer,
+        _ previousID: UnsafeRawBufferPointer,
+        sorted: inout Bool,
+        into table: inout ServiceTable<Value>,
+        section: String,
+        offset: Int
+    ) throws(ByteReaderError) {
+        if sorted, !follows(name, id, ascii: ascii, after: previousName, previousID) {
+            sorted = false
+            table.placeAll()
+        }
+        if !sorted, table.find(name, id, hash: hash) != nil {
+            throw duplicate(section, name, id, offset: offset)
+        }
+    }
+
     private static func duplicate(
         _ section: String,
         _ name: UnsafeRawBufferPointer,
