@@ -234,14 +234,7 @@ extension Projection {
         _ move: inout LeaseMove
     ) -> ApplyEffect {
         let hash = serviceHash(record.name, record.id)
-        var replaced = false
-        if let index = live.find(record.name, record.id, hash: hash) {
-            move.before = index
-            move.expiryBefore = live[index].leaseExpiresAtMicroseconds
-            removeLive(index)
-            replaced = true
-        }
-        if let index = lapsed.find(record.name, record.id, hash: hash) { removeLapsed(index) }
+        let replaced = removeService(record, hash: hash, &move).live
         let entry = LeaseEntry(
             node: strings.intern(record.node),
             network: strings.intern(record.network),
@@ -294,19 +287,29 @@ extension Projection {
     }
 
     private mutating func applyDeregister(_ record: EventPayloadView, _ move: inout LeaseMove) -> ApplyEffect {
-        let hash = serviceHash(record.name, record.id)
-        var found = false
+        let removed = removeService(record, hash: serviceHash(record.name, record.id), &move)
+        return .deregistered(found: removed.live || removed.lapsed)
+    }
+
+    /// Removes the record's service from the live map (noting where its lease was in `move`) and
+    /// from the lapsed services: what a Register (before storing the new lease) and a Deregister do.
+    private mutating func removeService(
+        _ record: EventPayloadView,
+        hash: UInt32,
+        _ move: inout LeaseMove
+    ) -> (live: Bool, lapsed: Bool) {
+        var removed = (live: false, lapsed: false)
         if let index = live.find(record.name, record.id, hash: hash) {
             move.before = index
             move.expiryBefore = live[index].leaseExpiresAtMicroseconds
             removeLive(index)
-            found = true
+            removed.live = true
         }
         if let index = lapsed.find(record.name, record.id, hash: hash) {
             removeLapsed(index)
-            found = true
+            removed.lapsed = true
         }
-        return .deregistered(found: found)
+        return removed
     }
 
     private mutating func applyExpire(
