@@ -20,9 +20,15 @@ struct ChunkedArray<Element: Sendable>: Sendable {
     /// Calls `body` with the address of the element at `index` (nothing when out of range).
     @inline(__always)
     func withAddress(of index: Int, _ body: (UnsafeRawPointer) -> Void) {
-        chunks[index >> Self.shift].withUnsafeBufferPointer { chunk in
-            guard let base = chunk.baseAddress, index & (Self.chunkSize - 1) < chunk.count else { return }
-            body(UnsafeRawPointer(base + (index & (Self.chunkSize - 1))))
+        // The chunk is borrowed through the outer buffer: read as `chunks[i]` it was retained and
+        // released per call (the prefetch calls this for every record it folds).
+        chunks.withUnsafeBufferPointer { chunks in
+            let chunkIndex = index >> Self.shift
+            guard chunkIndex >= 0, chunkIndex < chunks.count else { return }
+            chunks[chunkIndex].withUnsafeBufferPointer { chunk in
+                guard let base = chunk.baseAddress, index & (Self.chunkSize - 1) < chunk.count else { return }
+                body(UnsafeRawPointer(base + (index & (Self.chunkSize - 1))))
+            }
         }
     }
 

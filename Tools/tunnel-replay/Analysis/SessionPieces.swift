@@ -309,16 +309,16 @@ private struct PieceFold {
 
     private mutating func foldOldest() throws {
         let position = ring.oldest
-        let sequence = ring.sequences[position]
-        let time = ring.times[position]
+        let record = ring.records[position]
         let range = ring.payloadRange(position)
         // The ring is read while the tracker changes (disjoint parts of the fold, so the payloads
         // are lent in place rather than copied per record).
         try ring.payloads.withUnsafeBytes { payloads in
             try Self.fold(
-                sequence,
-                time,
+                record.sequence,
+                record.time,
                 UnsafeRawBufferPointer(rebasing: payloads[range]),
+                leaseHash: record.hash,
                 into: &tracker,
                 tracking: &tracking,
                 piece: piece,
@@ -334,6 +334,7 @@ private struct PieceFold {
             sequence,
             time,
             payload,
+            leaseHash: nil,
             into: &tracker,
             tracking: &tracking,
             piece: piece,
@@ -347,6 +348,7 @@ private struct PieceFold {
         _ sequence: UInt64,
         _ time: Int64,
         _ payload: UnsafeRawBufferPointer,
+        leaseHash: UInt32?,
         into tracker: inout SessionTracker,
         tracking: inout Bool,
         piece: SessionPiece,
@@ -357,13 +359,13 @@ private struct PieceFold {
         if let nameBytes, view.kind.isServiceEvent, !EventViewFilter.equal(view.name, nameBytes) { return }
         if !tracking {
             guard sequence >= piece.trackFromSequence, time >= piece.trackFromTime ?? .min else {
-                tracker.foldOnly(view, sequence: sequence, time: time)
+                tracker.foldOnly(view, sequence: sequence, time: time, leaseHash: leaseHash)
                 return
             }
             tracker.continueLiveLeases(name: name, partition: nil)
             tracking = true
         }
-        tracker.apply(view, sequence: sequence, time: time)
+        tracker.apply(view, sequence: sequence, time: time, leaseHash: leaseHash)
     }
 }
 

@@ -100,32 +100,50 @@ struct SessionTracker {
             sequence: event.sequence, time: event.timeMicroseconds, lapsedAtMicroseconds: event.lapsedAtMicroseconds)
         var move = Projection.LeaseMove()
         let effect = projection.apply(event, move: &move)
-        return track(effect, move, step) { event.service }
+        return track(effect, move, step, service: EventService(event: event))
     }
 
     /// Folds the record at `sequence` from its payload parsed in place (what `apply(_:)` does with
-    /// the decoded event): strings are built only when a session starts.
+    /// the decoded event): strings are built only when a session starts. `leaseHash`, when given,
+    /// is `Projection.leaseHash(payload:)` of the record (the lookahead computed it).
     @discardableResult
-    mutating func apply(_ view: EventPayloadView, sequence: UInt64, time: Int64) -> Session? {
+    mutating func apply(
+        _ view: EventPayloadView, sequence: UInt64, time: Int64, leaseHash: UInt32? = nil
+    ) -> Session? {
         let step = Step(sequence: sequence, time: time, lapsedAtMicroseconds: view.lapsedAtMicroseconds)
-        let service = {
-            Service(
-                id: Self.string(view.id), name: Self.string(view.name), node: Self.string(view.node),
-                network: Self.string(view.network), address: Self.string(view.address))
-        }
         var move = Projection.LeaseMove()
-        let effect = projection.apply(view, sequence: sequence, time: time, move: &move)
-        return track(effect, move, step, service: service)
+        let effect = projection.apply(view, sequence: sequence, time: time, move: &move, leaseHash: leaseHash)
+        return track(effect, move, step, service: ViewService(view: view))
     }
 
-    private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
-        bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
+    /// The service a record names, built only when a session needs it (a closure capturing the
+    /// parsed record copied it per record).
+    private protocol ServiceSource {
+        func service() -> Service
+    }
+
+    private struct EventService: ServiceSource {
+        let event: RegistryEvent
+        func service() -> Service { event.service }
+    }
+
+    private struct ViewService: ServiceSource {
+        let view: EventPayloadView
+        func service() -> Service {
+            Service(
+                id: string(view.id), name: string(view.name), node: string(view.node),
+                network: string(view.network), address: string(view.address))
+        }
+
+        private func string(_ bytes: UnsafeRawBufferPointer) -> String {
+            bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
+        }
     }
 
     /// What the fold of a record did (`effect`, and where it found and left the lease) to the sessions.
     @inline(__always)
-    private mutating func track(
-        _ effect: ApplyEffect, _ move: Projection.LeaseMove, _ step: Step, service: () -> Service
+    private mutating func track<Source: ServiceSource>(
+        _ effect: ApplyEffect, _ move: Projection.LeaseMove, _ step: Step, service source: borrowing Source
     ) -> Session? {
         // The open session of the lease the fold found, taken from its slot: every lease the fold
         // removes from the live map or moves is reported, so the slot holds no stale session.
@@ -138,14 +156,14 @@ struct SessionTracker {
         case .registered:
             if var state {
                 state.recordActivity(at: step.time)
-                let registered = service()
+                let registered = source.service()
                 sessions[state.index].node = registered.node
                 sessions[state.index].network = registered.network
                 sessions[state.index].address = registered.address
                 if state.index < continuedCount { continuedReregistered[state.index] = true }
                 put(state, at: move.after)
             } else {
-                start(Session(startingAt: step.time, sequence: step.sequence, from: service()), at: move.after)
+                start(Session(startingAt: step.time, sequence: step.sequence, from: source.service()), at: move.after)
             }
         case .renewed:
             guard var state else {
@@ -252,18 +270,15 @@ struct SessionTracker {
     /// session of the record whose id bytes it loads (its slot is loaded by then): reading the
     /// session after the fold was a cache miss of its own.
     mutating func prefetch(_ ring: borrowing LookaheadRing) {
-        ring.prefetch(into: &projection)
-        guard let hash = ring.hash(ahead: ring.held - 1 - 3 * LookaheadRing.depth / 4),
-            let index = projection.likelyLeaseIndex(hash: hash), index < states.count
-        else { return }
+        guard let index = ring.prefetch(into: &projection), index < states.count else { return }
         states.withUnsafeBufferPointer { states in
             if let base = states.baseAddress { Projection.prefetch(base + index) }
         }
     }
 
-    /// Folds a record into the projection only (before tracking starts).
-    mutating func foldOnly(_ view: EventPayloadView, sequence: UInt64, time: Int64) {
-        projection.apply(view, sequence: sequence, time: time)
+    /// Folds a record into the projection only (before tracking starts); `leaseHash` as in `apply`.
+    mutating func foldOnly(_ view: EventPayloadView, sequence: UInt64, time: Int64, leaseHash: UInt32? = nil) {
+        projection.apply(view, sequence: sequence, time: time, leaseHash: leaseHash)
     }
 
     /// Opens a session for every lease live in the projection (see `init(continuing:)`).
