@@ -312,9 +312,11 @@ private struct PieceFold {
         let record = ring.records[position]
         let range = ring.payloadRange(position)
         // The ring is read while the tracker changes (disjoint parts of the fold, so the payloads
-        // are lent in place rather than copied per record).
-        try ring.payloads.withUnsafeBytes { payloads in
-            try Self.fold(
+        // are lent in place rather than copied per record). The closure returns its failure rather
+        // than throw it: thrown through `withUnsafeBytes`, an untyped error optional was destroyed
+        // by generic code for every record.
+        let failure = ring.payloads.withUnsafeBytes { payloads in
+            Self.fold(
                 record.sequence,
                 record.time,
                 UnsafeRawBufferPointer(rebasing: payloads[range]),
@@ -326,11 +328,12 @@ private struct PieceFold {
                 nameBytes: nameBytes
             )
         }
+        if let failure { throw failure }
         ring.dropOldest()
     }
 
     private mutating func fold(_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws {
-        try Self.fold(
+        if let failure = Self.fold(
             sequence,
             time,
             payload,
@@ -340,9 +343,12 @@ private struct PieceFold {
             piece: piece,
             name: name,
             nameBytes: nameBytes
-        )
+        ) {
+            throw failure
+        }
     }
 
+    /// Folds one record; returns why its payload did not decode, if it did not.
     @inline(__always)
     private static func fold(
         _ sequence: UInt64,
@@ -354,18 +360,24 @@ private struct PieceFold {
         piece: SessionPiece,
         name: String?,
         nameBytes: [UInt8]?
-    ) throws {
-        let view = try EventCodec.view(payload, sequence: sequence)
-        if let nameBytes, view.kind.isServiceEvent, !EventViewFilter.equal(view.name, nameBytes) { return }
+    ) -> EventDecodingError? {
+        let view: EventPayloadView
+        do {
+            view = try EventCodec.view(payload, sequence: sequence)
+        } catch {
+            return error
+        }
+        if let nameBytes, view.kind.isServiceEvent, !EventViewFilter.equal(view.name, nameBytes) { return nil }
         if !tracking {
             guard sequence >= piece.trackFromSequence, time >= piece.trackFromTime ?? .min else {
                 tracker.foldOnly(view, sequence: sequence, time: time, leaseHash: leaseHash)
-                return
+                return nil
             }
             tracker.continueLiveLeases(name: name, partition: nil)
             tracking = true
         }
-        tracker.apply(view, sequence: sequence, time: time, leaseHash: leaseHash)
+        tracker.fold(view, sequence: sequence, time: time, leaseHash: leaseHash)
+        return nil
     }
 }
 

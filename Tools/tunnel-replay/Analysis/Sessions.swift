@@ -100,7 +100,7 @@ struct SessionTracker {
             sequence: event.sequence, time: event.timeMicroseconds, lapsedAtMicroseconds: event.lapsedAtMicroseconds)
         var move = Projection.LeaseMove()
         let effect = projection.apply(event, move: &move)
-        return track(effect, move, step, service: EventService(event: event))
+        return track(effect, move, step, service: event).map { sessions[$0] }
     }
 
     /// Folds the record at `sequence` from its payload parsed in place (what `apply(_:)` does with
@@ -110,41 +110,28 @@ struct SessionTracker {
     mutating func apply(
         _ view: EventPayloadView, sequence: UInt64, time: Int64, leaseHash: UInt32? = nil
     ) -> Session? {
+        fold(view, sequence: sequence, time: time, leaseHash: leaseHash).map { sessions[$0] }
+    }
+
+    /// `apply(_:sequence:time:leaseHash:)` returning the index in `sessions` of the session it
+    /// closed rather than a copy (a fold that ignores it destroyed an optional session per record).
+    @inline(__always)
+    @discardableResult
+    mutating func fold(
+        _ view: EventPayloadView, sequence: UInt64, time: Int64, leaseHash: UInt32? = nil
+    ) -> Int? {
         let step = Step(sequence: sequence, time: time, lapsedAtMicroseconds: view.lapsedAtMicroseconds)
         var move = Projection.LeaseMove()
         let effect = projection.apply(view, sequence: sequence, time: time, move: &move, leaseHash: leaseHash)
-        return track(effect, move, step, service: ViewService(view: view))
+        return track(effect, move, step, service: view)
     }
 
-    /// The service a record names, built only when a session needs it (a closure capturing the
-    /// parsed record copied it per record).
-    private protocol ServiceSource {
-        func service() -> Service
-    }
-
-    private struct EventService: ServiceSource {
-        let event: RegistryEvent
-        func service() -> Service { event.service }
-    }
-
-    private struct ViewService: ServiceSource {
-        let view: EventPayloadView
-        func service() -> Service {
-            Service(
-                id: string(view.id), name: string(view.name), node: string(view.node),
-                network: string(view.network), address: string(view.address))
-        }
-
-        private func string(_ bytes: UnsafeRawBufferPointer) -> String {
-            bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
-        }
-    }
-
-    /// What the fold of a record did (`effect`, and where it found and left the lease) to the sessions.
+    /// What the fold of a record did (`effect`, and where it found and left the lease) to the
+    /// sessions; returns the index of the session it closed, if any.
     @inline(__always)
     private mutating func track<Source: ServiceSource>(
         _ effect: ApplyEffect, _ move: Projection.LeaseMove, _ step: Step, service source: borrowing Source
-    ) -> Session? {
+    ) -> Int? {
         // The open session of the lease the fold found, taken from its slot: every lease the fold
         // removes from the live map or moves is reported, so the slot holds no stale session.
         var state: OpenSession?
@@ -210,11 +197,12 @@ struct SessionTracker {
         states[liveIndex] = state
     }
 
-    private mutating func close(_ state: OpenSession, at time: Int64, reason: SessionEnd) -> Session {
+    /// Closes the session `state` holds; returns its index in `sessions`.
+    private mutating func close(_ state: OpenSession, at time: Int64, reason: SessionEnd) -> Int {
         Self.store(state, in: &sessions)
         sessions[state.index].endMicroseconds = time
         sessions[state.index].end = reason
-        return sessions[state.index]
+        return state.index
     }
 
     /// Writes an open session's counts into its row.
@@ -310,6 +298,28 @@ struct SessionTracker {
         var tracker = SessionTracker()
         for event in events { tracker.apply(event) }
         return tracker.allSessions()
+    }
+}
+
+/// The service a record names, built only when a session needs it (the fold passes the record
+/// itself: a closure or wrapper capturing the parsed record copied it per record).
+private protocol ServiceSource {
+    func service() -> Service
+}
+
+extension RegistryEvent: ServiceSource {
+    fileprivate func service() -> Service { service }
+}
+
+extension EventPayloadView: ServiceSource {
+    fileprivate func service() -> Service {
+        Service(
+            id: Self.string(id), name: Self.string(name), node: Self.string(node),
+            network: Self.string(network), address: Self.string(address))
+    }
+
+    private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -31,11 +31,10 @@ struct SessionsCommand: ParsableCommand {
             sessions = try SessionQuery.sessions(
                 source: common.source(), name: service.name, node: service.node, since: nil, until: until)
         }
-        let writer = common.writer(columns: Self.columns)
-        for session in sessions { writer.write(Self.cells(session)) }
-        writer.finish()
+        try SessionRows.write(sessions, format: common.format, to: OutputSink(), threads: ScanThreads.count)
     }
 
+    /// A session's row as cells (what `SessionRows` renders straight to bytes).
     static func cells(_ session: Session) -> [Cell] {
         [
             .text(session.id), .text(session.name), .text(session.node), .text(session.network),
