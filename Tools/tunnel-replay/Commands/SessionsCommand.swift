@@ -58,10 +58,11 @@ enum SessionQuery {
         until: Int64?
     ) throws(ReplayError) -> [Session] {
         let scan = try EventScan(source: source)
-        if let sessions = try inPieces(scan, seekingTo: since, name: name, until: until) {
-            return sessions.filter { session in
-                (node == nil || session.node == node) && session.overlaps(since: since, until: until)
-            }
+        if let sessions = try inPieces(
+            scan, seekingTo: since, name: name, until: until,
+            keeping: { session in (node == nil || session.node == node) && session.overlaps(since: since, until: until) }
+        ) {
+            return sessions
         }
         var projection = scan.newestSnapshot(atOrBefore: since)
         if let sessions = try partitioned(
@@ -100,10 +101,14 @@ enum SessionQuery {
         observe: ((RegistryEvent) -> Void)? = nil
     ) throws(ReplayError) -> [Session] {
         let scan = try EventScan(source: source)
-        if observe == nil, let sessions = try inPieces(scan, seekingTo: nil, name: name, until: until) {
-            return sessions.filter { session in
-                (node == nil || session.node == node) && session.overlaps(since: since, until: until)
-            }
+        if observe == nil,
+            let sessions = try inPieces(
+                scan, seekingTo: nil, name: name, until: until,
+                keeping: { session in
+                    (node == nil || session.node == node) && session.overlaps(since: since, until: until)
+                })
+        {
+            return sessions
         }
         if observe == nil,
             let sessions = try partitioned(
