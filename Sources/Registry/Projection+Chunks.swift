@@ -9,6 +9,8 @@ struct ChunkedArray<Element: Sendable>: Sendable {
     private var chunks: [[Element]] = []
     /// Elements stored.
     private(set) var count = 0
+    /// `arrayElementsOffset`, read once here rather than on every `withAddress`.
+    private let elementsOffset = MemoryLayout<Element>.alignment <= 8 ? arrayElementsOffset : nil
 
     init() {}
 
@@ -26,7 +28,7 @@ struct ChunkedArray<Element: Sendable>: Sendable {
         let chunkIndex = index >> Self.shift
         let offset = index & (Self.chunkSize - 1)
         guard chunkIndex >= 0, chunkIndex < chunks.count else { return }
-        guard let elementsOffset = arrayElementsOffset, MemoryLayout<Element>.alignment <= 8 else {
+        guard let elementsOffset else {
             chunks[chunkIndex].withUnsafeBufferPointer { chunk in
                 guard let base = chunk.baseAddress, offset < chunk.count else { return }
                 body(UnsafeRawPointer(base + offset))
