@@ -196,10 +196,10 @@ struct ServiceTable<Value: Sendable>: Sendable {
     /// `ascii`, when given, is whether name and id are all ASCII (the caller checked already).
     @discardableResult
     mutating func insert(
-        name: String,
-        id: String,
+        name: consuming String,
+        id: consuming String,
         hash: UInt32,
-        _ value: Value,
+        _ value: consuming Value,
         placing: Bool = true,
         ascii known: Bool? = nil
     ) -> Int {
