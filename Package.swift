@@ -242,6 +242,7 @@ let package = Package(
             dependencies: [
                 "PluginServer",
                 "Registry",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

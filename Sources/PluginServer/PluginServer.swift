@@ -7,6 +7,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
@@ -111,7 +112,8 @@ public struct PluginServer: Sendable {
         let transport = HTTP2ServerTransport.Posix(
             address: try Self.grpcSocketAddress(address),
             transportSecurity: security,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = bodyBytesMax }
+            config: .defaults { $0.rpc.maxRequestPayloadSize = bodyBytesMax },
+            eventLoopGroup: .singletonMultiThreadedEventLoopGroup
         )
         let interceptors: [any ServerInterceptor] = configuration.token.map { [TokenInterceptor(token: TokenCheck(token: $0))] } ?? []
         let server = GRPCServer(
@@ -176,7 +178,11 @@ struct GRPCListener: Service {
         let listenFailure = Mutex<(any Error)?>(nil)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await server.serve() }
+                group.addTask {
+                    // The RPC tasks inherit the preference: they run on the loops their streams use.
+                    let loops = EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup)
+                    try await withTaskExecutorPreference(loops) { try await server.serve() }
+                }
                 let address: GRPCNIOTransportCore.SocketAddress
                 do {
                     address = try await server.transport.listeningAddress

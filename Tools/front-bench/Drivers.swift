@@ -23,6 +23,8 @@ struct Drivers {
     let wrk: String
     let h2load: String
     let connections: Int
+    let grpcConnections: Int
+    let grpcStreams: Int
     let directory: String
 
     /// A wrk script sending `method` with `body` on every request.
@@ -69,7 +71,7 @@ struct Drivers {
         let output = try runTool(
             h2load,
             [
-                "-c", "\(connections)", "-t", "2", "-D", "\(seconds)", "-d", body,
+                "-c", "\(grpcConnections)", "-m", "\(grpcStreams)", "-t", "\(min(2, grpcConnections))", "-D", "\(seconds)", "-d", body,
                 "-H", "content-type: application/grpc", "-H", "te: trailers", url,
             ]
         )

@@ -27,6 +27,12 @@ struct FrontBench: ParsableCommand {
     @Option(help: "Connections per run (wrk -c, h2load -c).")
     var connections = 64
 
+    @Option(help: "gRPC connections per run (h2load -c); default: --connections.")
+    var grpcConnections: Int?
+
+    @Option(help: "Concurrent gRPC calls per connection (h2load -m). GOST multiplexes every call of one node on one connection.")
+    var grpcStreams = 1
+
     @Option(help: "Services registered before the runs (one of them is renewed).")
     var services = 1_000
 
@@ -45,6 +51,9 @@ struct FrontBench: ParsableCommand {
     func validate() throws {
         guard duration >= 1, rounds >= 1, (1...1024).contains(connections), (1...100_000).contains(services) else {
             throw ValidationError("--duration and --rounds must be ≥ 1, --connections 1...1024, --services 1...100000")
+        }
+        guard (1...1024).contains(grpcConnections ?? connections), (1...256).contains(grpcStreams) else {
+            throw ValidationError("--grpc-connections must be 1...1024 and --grpc-streams 1...256")
         }
         guard ["all", "http", "grpc"].contains(only) else { throw ValidationError("--only must be all, http or grpc") }
     }
@@ -76,7 +85,8 @@ struct FrontBench: ParsableCommand {
         let workload = Workload(count: services)
         try workload.registerAll(at: registry.address)
         if let other { try workload.registerAll(at: other.address) }
-        let drivers = Drivers(wrk: "/usr/bin/wrk", h2load: "/usr/bin/h2load", connections: connections, directory: scratch)
+        let drivers = Drivers(wrk: "/usr/bin/wrk", h2load: "/usr/bin/h2load", connections: connections,
+            grpcConnections: grpcConnections ?? connections, grpcStreams: grpcStreams, directory: scratch)
         let healthz = try drivers.wrkScript(name: "healthz", method: "GET", body: nil)
         let renew = try drivers.wrkScript(name: "renew", method: "PUT", body: workload.renewJSON)
         let grpcBody = try drivers.grpcBody(name: "renew", message: workload.renewProtobuf)
@@ -86,7 +96,10 @@ struct FrontBench: ParsableCommand {
 
         let runHTTP = only != "grpc"
         let runGRPC = only != "http"
-        print("front-bench: \(rounds) rounds × \(duration) s, \(connections) connections, \(services) services registered, --fsync \(fsync)")
+        print(
+            "front-bench: \(rounds) rounds × \(duration) s, \(connections) connections, "
+                + "gRPC \(grpcConnections ?? connections) connections × \(grpcStreams) streams, "
+                + "\(services) services registered, --fsync \(fsync)")
         print("load average before: \(loadBefore)")
         // Warm-up: a short run against each server, not counted.
         if runHTTP {

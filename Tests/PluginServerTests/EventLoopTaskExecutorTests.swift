@@ -1,0 +1,40 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import PluginServer
+
+/// The executor the gRPC front's RPC tasks prefer: they must run on the group's loops and keep
+/// to the loop they are on.
+@Suite struct EventLoopTaskExecutorTests {
+    // Proves a task preferring the executor runs on one of the group's loops, stays on that loop
+    // across a yield, and is back on one of the loops after another thread resumes it.
+    @Test func runsOnTheGroupsLoopsAndKeepsItsLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let executor = EventLoopTaskExecutor(group: group)
+        let groupLoops = Set(group.makeIterator().map { ObjectIdentifier($0) })
+        let seen = await withTaskExecutorPreference(executor) { () async -> [ObjectIdentifier?] in
+            var loops = [Self.currentLoop()]
+            for _ in 0..<10 {
+                await Task.yield()
+                loops.append(Self.currentLoop())
+            }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                Thread { continuation.resume() }.start()
+            }
+            loops.append(Self.currentLoop())
+            return loops
+        }
+        try await group.shutdownGracefully()
+        let first = try #require(seen[0])
+        #expect(groupLoops.contains(first))
+        #expect(seen[1...10].allSatisfy { $0 == first }, "a yield moved the task off its loop: \(seen)")
+        let resumed = try #require(seen[11])
+        #expect(groupLoops.contains(resumed))
+    }
+
+    private static func currentLoop() -> ObjectIdentifier? {
+        MultiThreadedEventLoopGroup.currentEventLoop.map { ObjectIdentifier($0) }
+    }
+}
