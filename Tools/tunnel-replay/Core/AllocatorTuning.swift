@@ -20,11 +20,11 @@ enum AllocatorTuning {
     /// gives transparent huge pages only to memory that asks for them (THP mode "madvise"): the
     /// heap then grows in 2 MB pages, and a scan that touches a few hundred megabytes of fresh
     /// memory takes half the page faults (`sessions` over one hour of the 50,000,000-event bench
-    /// log: 60,500 → 29,700 faults, 0.17 → 0.11 s of system time; README "Performance"). A tunable
-    /// is read only when a process starts, hence the restart: an exec of the same binary with the
-    /// same arguments, before anything is read or written. Skipped when the tunable is set already,
-    /// under valgrind (which would not follow the exec), or with `TUNNEL_REPLAY_HUGE_PAGES=0`; when
-    /// the exec fails, the process carries on as it is.
+    /// log: 60,500 → 29,700 faults, 0.17 → 0.11 s of system time; README "Auditing with
+    /// `tunnel-replay`"). A tunable is read only when a process starts, hence the restart: an exec
+    /// of the same binary with the same arguments, before anything is read or written. Skipped
+    /// when the tunable is set already, under valgrind (which would not follow the exec), or with
+    /// `TUNNEL_REPLAY_HUGE_PAGES=0`; when the exec fails, the process carries on as it is.
     static func restartWithHugePages() {
         #if os(Linux)
         if let value = getenv(hugePagesVariable), String(cString: value) == "0" { return }
