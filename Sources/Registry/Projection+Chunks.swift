@@ -9,6 +9,8 @@ struct ChunkedArray<Element: Sendable>: Sendable {
     private var chunks: [[Element]] = []
     /// Elements stored.
     private(set) var count = 0
+    /// `arrayElementsOffset`, read once here rather than on every `withAddress`.
+    private let elementsOffset = MemoryLayout<Element>.alignment <= 8 ? arrayElementsOffset : nil
 
     init() {}
 
@@ -17,12 +19,27 @@ struct ChunkedArray<Element: Sendable>: Sendable {
         @inline(__always) _modify { yield &chunks[index >> Self.shift][index & (Self.chunkSize - 1)] }
     }
 
-    /// Calls `body` with the address of the element at `index` (nothing when out of range).
+    /// Calls `body` with the address of the element at `index` (nothing when out of range), for
+    /// prefetching. The chunk is read through its storage object's layout when that layout is the
+    /// one `arrayElementsOffset` checked: borrowed as an array, it was retained and released per
+    /// call, and the fold's prefetch calls this twice for every record.
     @inline(__always)
     func withAddress(of index: Int, _ body: (UnsafeRawPointer) -> Void) {
-        chunks[index >> Self.shift].withUnsafeBufferPointer { chunk in
-            guard let base = chunk.baseAddress, index & (Self.chunkSize - 1) < chunk.count else { return }
-            body(UnsafeRawPointer(base + (index & (Self.chunkSize - 1))))
+        let chunkIndex = index >> Self.shift
+        let offset = index & (Self.chunkSize - 1)
+        guard chunkIndex >= 0, chunkIndex < chunks.count else { return }
+        guard let elementsOffset else {
+            chunks[chunkIndex].withUnsafeBufferPointer { chunk in
+                guard let base = chunk.baseAddress, offset < chunk.count else { return }
+                body(UnsafeRawPointer(base + offset))
+            }
+            return
+        }
+        chunks.withUnsafeBufferPointer { chunks in
+            guard let outer = chunks.baseAddress else { return }
+            let storage = UnsafeRawPointer(outer + chunkIndex).load(as: UnsafeRawPointer.self)
+            guard offset < storage.load(fromByteOffset: arrayCountOffset, as: Int.self) else { return }
+            body(storage + elementsOffset + offset * MemoryLayout<Element>.stride)
         }
     }
 
@@ -46,3 +63,26 @@ struct ChunkedArray<Element: Sendable>: Sendable {
         chunks = [chunk]
     }
 }
+
+/// Where an array's count is kept in its storage object (after the object header).
+private let arrayCountOffset = 16
+
+/// How far an array's elements (of alignment up to 8) are from the start of its storage object,
+/// checked once on a probe array: an array is one reference to that object, which keeps the count
+/// at `arrayCountOffset` and the elements from 32 bytes on. Nil when this runtime lays arrays out
+/// otherwise (`ChunkedArray.withAddress` then borrows the chunk as an array).
+private let arrayElementsOffset: Int? = {
+    let probe: [Int] = [7, 8, 9]
+    guard MemoryLayout<[Int]>.size == MemoryLayout<UnsafeRawPointer>.size else { return nil }
+    return withUnsafeBytes(of: probe) { array in
+        let storage = array.load(as: UnsafeRawPointer.self)
+        return probe.withUnsafeBufferPointer { elements -> Int? in
+            guard let first = elements.baseAddress else { return nil }
+            let offset = UnsafeRawPointer(first) - storage
+            guard offset == 32, storage.load(fromByteOffset: arrayCountOffset, as: Int.self) == probe.count else {
+                return nil
+            }
+            return offset
+        }
+    }
+}()

@@ -175,20 +175,21 @@ extension Projection {
             if !sameBytes(name, previousName) { nameString = String(decoding: name, as: UTF8.self) }
             if !sameBytes(network, previousNetwork) { networkString = String(decoding: network, as: UTF8.self) }
             previousNetwork = network
-            let service = Service(
-                id: String(decoding: id, as: UTF8.self),
-                name: nameString,
-                node: String(decoding: node, as: UTF8.self),
-                network: networkString,
-                address: String(decoding: address, as: UTF8.self)
-            )
+            let idString = String(decoding: id, as: UTF8.self)
             lapsedAtLowerBound = min(lapsedAtLowerBound, lapsedAt)
+            // Built in the call, so the table takes the service without a copy of it.
             lapsed.insert(
-                name: service.name,
-                id: service.id,
+                name: nameString,
+                id: idString,
                 hash: hash,
                 LapsedService(
-                    service: service,
+                    service: Service(
+                        id: idString,
+                        name: nameString,
+                        node: String(decoding: node, as: UTF8.self),
+                        network: networkString,
+                        address: String(decoding: address, as: UTF8.self)
+                    ),
                     registeredAtMicroseconds: registeredAt,
                     lapsedAtMicroseconds: lapsedAt
                 ),

@@ -31,18 +31,15 @@ extension Projection {
             UnsafeRawBufferPointer(rebasing: payload[3..<(3 + idLength)]))
     }
 
-    /// Starts loading the `stage` part of the live lease with `hash` (`leaseHash`); only a hint:
-    /// the fold is the same whether and whenever it is called. Changes nothing; `mutating` so a
-    /// fold lends the projection in place (called by value, it copied the projection per record).
-    public mutating func prefetchLease(hash: UInt32, _ stage: LeasePrefetchStage) {
-        live.prefetch(hash: hash, stage)
-    }
-
-    /// The live entry index a lookup of `hash` likely ends at (`ServiceTable.likelyIndex`), for a
-    /// caller that prefetches its own state kept per lease entry (`LeaseMove`); reads the slot,
-    /// so best after the `.slot` stage. `mutating` for the reason `prefetchLease` is.
-    package mutating func likelyLeaseIndex(hash: UInt32) -> Int? {
-        live.likelyIndex(hash: hash)
+    /// Starts loading the live leases of three records at their three stages at once: the slot of
+    /// the lease with hash `slot` (`leaseHash`), the entry of `entry`'s, the id bytes of `key`'s
+    /// (`LeasePrefetchStage`). Returns the live entry index the lookup of `key` likely ends at, for
+    /// a caller that prefetches its own state kept per lease entry (`LeaseMove`). Only a hint: the
+    /// fold is the same whether and whenever it is called. Changes nothing; `mutating` so a fold
+    /// lends the projection in place (called by value, it copied the projection per record).
+    @discardableResult
+    public mutating func prefetchLeases(slot: UInt32?, entry: UInt32?, key: UInt32?) -> Int? {
+        live.prefetch(slot: slot, entry: entry, key: key)
     }
 
     /// Starts loading `address` (a hint; for callers without the prefetch shim).

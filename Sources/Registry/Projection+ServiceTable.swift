@@ -119,46 +119,48 @@ struct ServiceTable<Value: Sendable>: Sendable {
         }
     }
 
-    /// Starts loading what a lookup of the key with `hash` reads at `stage`: its slot; the entry
-    /// the slot names (reading the slot); that entry's id bytes (reading the entry). The first
-    /// slot with the hash is taken (a collision loads an entry in vain); old slots are not read.
+    /// Starts loading, for three keys at once, what a lookup of each reads at one stage: the slot
+    /// of `slot`; the entry the slot of `entry` names (reading that slot); the id bytes of the
+    /// entry the slot of `key` names (reading the slot and the entry). The first slot with the hash
+    /// is taken (a collision loads an entry in vain); old slots are not read. Returns the entry
+    /// index the lookup of `key` likely ends at, for a caller that prefetches its own state kept
+    /// per entry. One pass over the slots and entries, without reference counting: the fold calls
+    /// it for every record.
     @inline(__always)
-    func prefetch(hash: UInt32, _ stage: LeasePrefetchStage) {
+    func prefetch(slot: UInt32?, entry: UInt32?, key: UInt32?) -> Int? {
         slots.withUnsafeBufferPointer { slots in
-            guard !slots.isEmpty, let base = slots.baseAddress else { return }
+            guard !slots.isEmpty, let base = slots.baseAddress else { return nil }
             let mask = slots.count - 1
-            var position = Int(hash) & mask
-            guard stage != .slot else { return tunnel_registry_prefetch(base + position) }
-            while slots[position] != 0, UInt32(truncatingIfNeeded: slots[position] >> 32) != hash {
-                position = (position + 1) & mask
-            }
-            let index = Int(UInt32(truncatingIfNeeded: slots[position])) - 1
-            guard index >= 0, index < entries.count else { return }
-            entries.withAddress(of: index) { entry in
-                if stage == .entry {
+            if let slot { tunnel_registry_prefetch(base + (Int(slot) & mask)) }
+            if let entry, let index = Self.likelyIndex(slots, mask: mask, hash: entry, below: entries.count) {
+                entries.withAddress(of: index) { entry in
                     tunnel_registry_prefetch(entry)
                     tunnel_registry_prefetch(entry + MemoryLayout<Entry>.size - 1)
-                } else if let bytes = Self.heapUTF8(ofStringAt: entry + MemoryLayout<String>.stride) {
+                }
+            }
+            guard let key, let index = Self.likelyIndex(slots, mask: mask, hash: key, below: entries.count) else {
+                return nil
+            }
+            entries.withAddress(of: index) { entry in
+                if let bytes = Self.heapUTF8(ofStringAt: entry + MemoryLayout<String>.stride) {
                     tunnel_registry_prefetch(bytes)
                 }
             }
+            return index
         }
     }
 
-    /// The entry index the first slot with `hash` names (not checked against a key; old slots are
-    /// not read): where a lookup of that hash likely ends, for prefetching state kept per entry.
+    /// The entry index the first slot with `hash` names, if below `count`.
     @inline(__always)
-    func likelyIndex(hash: UInt32) -> Int? {
-        slots.withUnsafeBufferPointer { slots in
-            guard !slots.isEmpty else { return nil }
-            let mask = slots.count - 1
-            var position = Int(hash) & mask
-            while slots[position] != 0, UInt32(truncatingIfNeeded: slots[position] >> 32) != hash {
-                position = (position + 1) & mask
-            }
-            let index = Int(UInt32(truncatingIfNeeded: slots[position])) - 1
-            return index >= 0 && index < entries.count ? index : nil
+    private static func likelyIndex(
+        _ slots: UnsafeBufferPointer<UInt64>, mask: Int, hash: UInt32, below count: Int
+    ) -> Int? {
+        var position = Int(hash) & mask
+        while slots[position] != 0, UInt32(truncatingIfNeeded: slots[position] >> 32) != hash {
+            position = (position + 1) & mask
         }
+        let index = Int(UInt32(truncatingIfNeeded: slots[position])) - 1
+        return index >= 0 && index < count ? index : nil
     }
 
     /// Where the UTF-8 bytes of the `String` stored at `address` likely are, read from its bits
@@ -194,10 +196,10 @@ struct ServiceTable<Value: Sendable>: Sendable {
     /// `ascii`, when given, is whether name and id are all ASCII (the caller checked already).
     @discardableResult
     mutating func insert(
-        name: String,
-        id: String,
+        name: consuming String,
+        id: consuming String,
         hash: UInt32,
-        _ value: Value,
+        _ value: consuming Value,
         placing: Bool = true,
         ascii known: Bool? = nil
     ) -> Int {

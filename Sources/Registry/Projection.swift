@@ -133,10 +133,17 @@ public struct Projection: Sendable, Equatable {
     /// Folds the record at `sequence`, committed at `time`, from its payload parsed in place
     /// (`EventCodec.view`): the same fold as `apply(_:)` on the decoded event, without building its
     /// strings. Records must come in rising sequence order.
+    /// `leaseHash`, when given, is `Projection.leaseHash(payload:)` of the record's payload (a
+    /// fold that prefetched by it passes it on rather than hash the record's key twice).
     @discardableResult
-    public mutating func apply(_ record: EventPayloadView, sequence: UInt64, time: Int64) -> ApplyEffect {
+    public mutating func apply(
+        _ record: EventPayloadView,
+        sequence: UInt64,
+        time: Int64,
+        leaseHash: UInt32? = nil
+    ) -> ApplyEffect {
         var move = LeaseMove()
-        return apply(record, sequence: sequence, time: time, move: &move)
+        return apply(record, sequence: sequence, time: time, move: &move, leaseHash: leaseHash)
     }
 
     /// Where a fold found the record's lease in the live map and where it left it (entry indices,
@@ -152,13 +159,14 @@ public struct Projection: Sendable, Equatable {
         package init() {}
     }
 
-    /// `apply(_:sequence:time:)` that also reports what it did to the record's lease in `move`.
+    /// `apply(_:sequence:time:leaseHash:)` that also reports what it did to the record's lease in `move`.
     @discardableResult
     package mutating func apply(
         _ record: EventPayloadView,
         sequence: UInt64,
         time: Int64,
-        move: inout LeaseMove
+        move: inout LeaseMove,
+        leaseHash: UInt32? = nil
     ) -> ApplyEffect {
         precondition(
             sequence > lastSequence,
@@ -168,10 +176,16 @@ public struct Projection: Sendable, Equatable {
         lastTimeMicroseconds = time
         let effect: ApplyEffect
         switch record.kind {
-        case .register: effect = applyRegister(record, sequence: sequence, time: time, &move)
-        case .renew: effect = applyRenew(record, sequence: sequence, time: time, &move)
-        case .deregister: effect = applyDeregister(record, &move)
-        case .expire: effect = applyExpire(record, time: time, &move)
+        case .register:
+            effect = applyRegister(
+                record, sequence: sequence, time: time, hash: leaseHash ?? serviceHash(record.name, record.id), &move)
+        case .renew:
+            effect = applyRenew(
+                record, sequence: sequence, time: time, hash: leaseHash ?? serviceHash(record.name, record.id), &move)
+        case .deregister:
+            effect = applyDeregister(record, hash: leaseHash ?? serviceHash(record.name, record.id), &move)
+        case .expire:
+            effect = applyExpire(record, time: time, hash: leaseHash ?? serviceHash(record.name, record.id), &move)
         case .start: effect = applyStart(record, time: time)
         case .stall: effect = applyStall(record, time: time)
         }
@@ -231,9 +245,9 @@ extension Projection {
         _ record: EventPayloadView,
         sequence: UInt64,
         time: Int64,
+        hash: UInt32,
         _ move: inout LeaseMove
     ) -> ApplyEffect {
-        let hash = serviceHash(record.name, record.id)
         let replaced = removeService(record, hash: hash, &move).live
         let entry = LeaseEntry(
             node: strings.intern(record.node),
@@ -252,9 +266,9 @@ extension Projection {
         _ record: EventPayloadView,
         sequence: UInt64,
         time: Int64,
+        hash: UInt32,
         _ move: inout LeaseMove
     ) -> ApplyEffect {
-        let hash = serviceHash(record.name, record.id)
         // Renews are most of the log: one hash, the lease extended in place, no string built.
         if let index = live.find(record.name, record.id, hash: hash) {
             move.before = index
@@ -286,8 +300,12 @@ extension Projection {
         return .revived
     }
 
-    private mutating func applyDeregister(_ record: EventPayloadView, _ move: inout LeaseMove) -> ApplyEffect {
-        let removed = removeService(record, hash: serviceHash(record.name, record.id), &move)
+    private mutating func applyDeregister(
+        _ record: EventPayloadView,
+        hash: UInt32,
+        _ move: inout LeaseMove
+    ) -> ApplyEffect {
+        let removed = removeService(record, hash: hash, &move)
         return .deregistered(found: removed.live || removed.lapsed)
     }
 
@@ -315,11 +333,12 @@ extension Projection {
     private mutating func applyExpire(
         _ record: EventPayloadView,
         time: Int64,
+        hash: UInt32,
         _ move: inout LeaseMove
     )
         -> ApplyEffect
     {
-        guard let index = live.find(record.name, record.id) else { return .expireIgnored }
+        guard let index = live.find(record.name, record.id, hash: hash) else { return .expireIgnored }
         move.before = index
         move.after = index
         move.expiryBefore = live[index].leaseExpiresAtMicroseconds

@@ -383,3 +383,22 @@ import Testing
         }
     }
 }
+
+/// `ChunkedArray.withAddress` finds the element it names, in every chunk, as the table's prefetch reads it.
+@Suite struct ChunkedArrayAddressTests {
+    // Proves the address given for each index holds that element, across chunks and in a first
+    // chunk that grew, and that an index past the end gives none.
+    @Test func addressesHoldTheirElements() {
+        var array = ChunkedArray<Int>()
+        let count = ChunkedArray<Int>.chunkSize * 2 + 5
+        for value in 0..<count { array.append(value * 3 + 1) }
+        for index in [0, 1, ChunkedArray<Int>.chunkSize - 1, ChunkedArray<Int>.chunkSize, count - 1] {
+            var found: Int?
+            array.withAddress(of: index) { found = $0.load(as: Int.self) }
+            #expect(found == index * 3 + 1)
+        }
+        var past = false
+        array.withAddress(of: count) { _ in past = true }
+        #expect(!past)
+    }
+}

@@ -83,3 +83,43 @@ import Testing
         #expect(cut.withUnsafeBytes { SessionQuery.peekName($0) } == nil)
     }
 }
+
+/// The startup of a `sessions` window: its snapshot headers and the huge-page restart.
+@Suite struct SessionWindowStartTests {
+    // Proves the bisected snapshot list for a window is the full list's stretch from the last
+    // snapshot at or before `since` through the first after `until` (to the end without `until`),
+    // for windows before, across, between and after the snapshots.
+    @Test func bisectedSnapshotsAreTheWindowsStretch() throws {
+        let scan = try EventScan(source: .directory(DataDirectory(path: ParallelFoldTests.generated)))
+        let all = scan.snapshotPoints()
+        #expect(all.count == 3)
+        let times = all.map(\.timeMicroseconds)
+        let probes = [times[0] - 1, times[0], times[0] + 1, times[1], times[2] - 1, times[2], times[2] + 1]
+        for since in probes {
+            for until in [nil, since, since + 1, times[1], times[2] + 10] as [Int64?] {
+                let first = all.lastIndex { $0.timeMicroseconds <= since } ?? 0
+                var expected = Array(all[first...])
+                if let until, let after = expected.firstIndex(where: { $0.timeMicroseconds > until }) {
+                    expected = Array(expected[...after])
+                }
+                #expect(scan.snapshotPoints(since: since, until: until) == expected, "since \(since) until \(String(describing: until))")
+            }
+        }
+    }
+
+    // Proves the restart with the huge-page tunable prints the same sessions as a run without it,
+    // and that the sysfs mode is read from its brackets.
+    @Test func hugePageRestartPrintsTheSame() throws {
+        let arguments = [
+            "sessions", "--since", "2026-11-26T03:05:00Z", "--until", "2026-11-26T03:10:00Z", "--format", "csv",
+            "--data-dir", ParallelFoldTests.generated,
+        ]
+        let restarted = try ToolRunner.run(arguments)
+        let plain = try ToolRunner.run(arguments, environment: [AllocatorTuning.hugePagesVariable: "0"])
+        #expect(restarted.status == 0 && plain.status == 0, "\(restarted.stderr) \(plain.stderr)")
+        #expect(restarted.stdout == plain.stdout)
+        #expect(AllocatorTuning.selectedMode("always [madvise] never\n") == "madvise")
+        #expect(AllocatorTuning.selectedMode("[always] madvise never") == "always")
+        #expect(AllocatorTuning.selectedMode("garbage") == nil)
+    }
+}

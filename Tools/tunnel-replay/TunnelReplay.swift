@@ -31,6 +31,7 @@ struct TunnelReplay: ParsableCommand {
 
     /// Parses and runs a command, mapping failures to the documented exit codes.
     static func main() {
+        AllocatorTuning.restartWithHugePages()
         AllocatorTuning.apply()
         let code = run(arguments: Array(CommandLine.arguments.dropFirst()))
         Glibc.exit(code)

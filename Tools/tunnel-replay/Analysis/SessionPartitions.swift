@@ -107,7 +107,7 @@ extension SessionQuery {
                     }
                     tracker = SessionTracker(continuing: projection, at: since, name: name, partition: partition)
                 }
-                tracker?.apply(view, sequence: sequence, time: time)
+                tracker?.fold(view, sequence: sequence, time: time)
                 return true
             }
             if reachedUntil { break }

@@ -1,3 +1,4 @@
+import EventLog
 import FileStore
 import Registry
 
@@ -134,18 +135,21 @@ extension SessionQuery {
     /// folded on `ScanThreads.count` threads at once and stitched (`stitch`). With `since`, the
     /// fold starts from the newest snapshot at or before it, the records before it only move the
     /// projection and the leases live at `since` continue as sessions; without, it starts from the
-    /// first record. Nil when reading the shared log, with one thread, or when no snapshot splits
-    /// the range (the caller then partitions by name).
+    /// first record. Only the sessions `keeping` accepts are returned. Nil when reading the shared
+    /// log, with one thread, or when no snapshot splits the range (the caller then partitions by name).
     static func inPieces(
         _ scan: EventScan,
         seekingTo since: Int64?,
         name: String?,
-        until: Int64?
+        until: Int64?,
+        keeping: (Session) -> Bool
     ) throws(ReplayError) -> [Session]? {
         guard scan.reader != nil else { return nil }
-        let snapshots = scan.snapshotPoints()
+        let snapshots = since.map { scan.snapshotPoints(since: $0, until: until) } ?? scan.snapshotPoints()
         let start = since.flatMap { since in snapshots.last { $0.timeMicroseconds <= since }?.sequence } ?? 0
-        let lastSequence = scan.lastSequence()
+        // Listed once for every piece: listing scans the newest segment's commits.
+        let segments = try scan.segments()
+        let lastSequence = EventScan.lastSequence(of: segments)
         guard
             let pieces = Self.pieces(
                 snapshots: snapshots,
@@ -157,10 +161,12 @@ extension SessionQuery {
             )
         else { return nil }
         var results: [SessionPieceResult] = []
+        results.reserveCapacity(pieces.count)
         try scan.runParallel(count: pieces.count) { index in
             try Self.fold(
                 pieces[index],
                 scan: scan,
+                segments: segments,
                 name: name,
                 until: until,
                 progressTotal: index == 0 ? (pieces[0].last ?? lastSequence) - pieces[0].snapshot : nil
@@ -168,13 +174,14 @@ extension SessionQuery {
         } consume: {
             results.append($0)
         }
-        return stitch(results)
+        return stitch(consume results, keeping: keeping)
     }
 
     /// One piece's fold over the jobs' records in its range, in order.
     private static func fold(
         _ piece: SessionPiece,
         scan: EventScan,
+        segments: [SegmentInfo],
         name: String?,
         until: Int64?,
         progressTotal: UInt64?
@@ -186,7 +193,8 @@ extension SessionQuery {
         defer { progress?.finish() }
         var records = 0
         let last = piece.last ?? .max
-        for job in try scan.jobs(fromSequence: first, until: until) where job.firstSequence <= last {
+        let jobs = scan.jobs(of: segments, fromSequence: first, through: last, until: until)
+        for job in jobs where job.firstSequence <= last {
             let clipped = LogJob(
                 firstSequence: max(job.firstSequence, first),
                 lastSequence: piece.last.map { min(job.lastSequence ?? .max, $0) } ?? job.lastSequence
@@ -215,37 +223,52 @@ extension SessionQuery {
     /// (unless the piece registered it again) and takes the piece's end, renews and longest gap.
     /// The lease's last activity before the piece is its last renew, which the continued session
     /// counts its first gap from. Both sides come sorted by key and the rows by start, so the
-    /// stitch pairs and merges in one pass each.
-    static func stitch(_ results: [SessionPieceResult]) -> [Session] {
-        guard let first = results.first else { return [] }
-        var all = first.sessions
-        var order = first.ordered
-        var open = first.openByKey
-        for result in results.dropFirst() {
-            var placed = [Int](repeating: -1, count: result.sessions.count)
+    /// stitch pairs and merges in one pass each. Only the sessions `keeping` accepts are returned.
+    ///
+    /// The results are consumed: sessions are moved (swapped) out of them rather than copied, so
+    /// no string is retained or released per session (copies were most of the stitch's time).
+    static func stitch(
+        _ results: consuming [SessionPieceResult],
+        keeping: (Session) -> Bool = { _ in true }
+    ) -> [Session] {
+        guard !results.isEmpty else { return [] }
+        var all: [Session] = []
+        swap(&all, &results[0].sessions)
+        var order = results[0].ordered
+        var open = results[0].openByKey
+        for piece in results.indices.dropFirst() {
+            var sessions: [Session] = []
+            swap(&sessions, &results[piece].sessions)
+            let result = results[piece]
+            var placed = [Int](repeating: -1, count: sessions.count)
             var cursor = 0
             for index in result.continuedByKey {
-                let key = SessionKey(result.sessions[index])
+                let key = SessionKey(sessions[index])
                 while cursor < open.count, SessionKey(all[open[cursor]]) < key { cursor += 1 }
                 guard cursor < open.count, SessionKey(all[open[cursor]]) == key else { continue }
                 placed[index] = open[cursor]
-                all[open[cursor]].continue(
-                    with: result.sessions[index],
-                    reregistered: result.continuedReregistered[index]
-                )
+                all[open[cursor]].continue(with: sessions[index], reregistered: result.continuedReregistered[index])
                 cursor += 1
             }
             var own: [Int] = []
-            own.reserveCapacity(result.sessions.count)
+            own.reserveCapacity(sessions.count)
+            all.reserveCapacity(all.count + sessions.count)
             for index in result.ordered where placed[index] < 0 {
                 placed[index] = all.count
                 own.append(all.count)
-                all.append(result.sessions[index])
+                all.append(Session.placeholder)
+                swap(&all[all.count - 1], &sessions[index])
             }
             order = merge(order, own, of: all)
             open = result.openByKey.map { placed[$0] }
         }
-        return order.map { all[$0] }
+        var stitched: [Session] = []
+        stitched.reserveCapacity(order.count)
+        for index in order where keeping(all[index]) {
+            stitched.append(Session.placeholder)
+            swap(&stitched[stitched.count - 1], &all[index])
+        }
+        return stitched
     }
 
     /// Two lists of indices of `sessions`, each in `Session.ordered` order, as one.
@@ -309,16 +332,18 @@ private struct PieceFold {
 
     private mutating func foldOldest() throws {
         let position = ring.oldest
-        let sequence = ring.sequences[position]
-        let time = ring.times[position]
+        let record = ring.records[position]
         let range = ring.payloadRange(position)
         // The ring is read while the tracker changes (disjoint parts of the fold, so the payloads
-        // are lent in place rather than copied per record).
-        try ring.payloads.withUnsafeBytes { payloads in
-            try Self.fold(
-                sequence,
-                time,
+        // are lent in place rather than copied per record). The closure returns its failure rather
+        // than throw it: thrown through `withUnsafeBytes`, an untyped error optional was destroyed
+        // by generic code for every record.
+        let failure = ring.payloads.withUnsafeBytes { payloads in
+            Self.fold(
+                record.sequence,
+                record.time,
                 UnsafeRawBufferPointer(rebasing: payloads[range]),
+                leaseHash: record.hash,
                 into: &tracker,
                 tracking: &tracking,
                 piece: piece,
@@ -326,44 +351,56 @@ private struct PieceFold {
                 nameBytes: nameBytes
             )
         }
+        if let failure { throw failure }
         ring.dropOldest()
     }
 
     private mutating func fold(_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws {
-        try Self.fold(
+        if let failure = Self.fold(
             sequence,
             time,
             payload,
+            leaseHash: nil,
             into: &tracker,
             tracking: &tracking,
             piece: piece,
             name: name,
             nameBytes: nameBytes
-        )
+        ) {
+            throw failure
+        }
     }
 
+    /// Folds one record; returns why its payload did not decode, if it did not.
     @inline(__always)
     private static func fold(
         _ sequence: UInt64,
         _ time: Int64,
         _ payload: UnsafeRawBufferPointer,
+        leaseHash: UInt32?,
         into tracker: inout SessionTracker,
         tracking: inout Bool,
         piece: SessionPiece,
         name: String?,
         nameBytes: [UInt8]?
-    ) throws {
-        let view = try EventCodec.view(payload, sequence: sequence)
-        if let nameBytes, view.kind.isServiceEvent, !EventViewFilter.equal(view.name, nameBytes) { return }
+    ) -> EventDecodingError? {
+        let view: EventPayloadView
+        do {
+            view = try EventCodec.view(payload, sequence: sequence)
+        } catch {
+            return error
+        }
+        if let nameBytes, view.kind.isServiceEvent, !EventViewFilter.equal(view.name, nameBytes) { return nil }
         if !tracking {
             guard sequence >= piece.trackFromSequence, time >= piece.trackFromTime ?? .min else {
-                tracker.foldOnly(view, sequence: sequence, time: time)
-                return
+                tracker.foldOnly(view, sequence: sequence, time: time, leaseHash: leaseHash)
+                return nil
             }
             tracker.continueLiveLeases(name: name, partition: nil)
             tracking = true
         }
-        tracker.apply(view, sequence: sequence, time: time)
+        tracker.fold(view, sequence: sequence, time: time, leaseHash: leaseHash)
+        return nil
     }
 }
 
@@ -389,6 +426,11 @@ struct SessionKey: Comparable {
 }
 
 extension Session {
+    /// A session with no heap storage, swapped in where a session is moved out of an array.
+    static let placeholder = Session(
+        id: "", name: "", node: "", network: "", address: "", startMicroseconds: 0, endMicroseconds: nil,
+        end: .live, renews: 0, maxGapMicroseconds: 0, startSequence: 0, lastActivityMicroseconds: 0)
+
     /// This open session as a later piece `next` continued it.
     mutating func `continue`(with next: Session, reregistered: Bool) {
         if reregistered {
@@ -414,10 +456,35 @@ extension EventScan {
     /// The data directory's snapshots, oldest first, from their headers (unreadable ones left out).
     func snapshotPoints() -> [SnapshotPoint] {
         guard let snapshots = reader?.snapshots else { return [] }
-        return ((try? snapshots.sequences()) ?? []).compactMap { sequence in
-            (try? snapshots.info(sequence: sequence)).map {
-                SnapshotPoint(sequence: $0.sequence, timeMicroseconds: $0.lastTimeMicroseconds)
-            }
+        return ((try? snapshots.sequences()) ?? []).compactMap { snapshotPoint(snapshots, $0) }
+    }
+
+    /// The snapshots `SessionQuery.pieces` reads for a range from `since` to `until`: the last
+    /// taken at or before `since` through the first taken after `until` (all after `since` when
+    /// `until` is nil). Found by bisecting the sequences on their headers' times, so a year of
+    /// snapshots costs a few header reads, not one each; all of them when a header read on the way
+    /// fails.
+    func snapshotPoints(since: Int64, until: Int64?) -> [SnapshotPoint] {
+        guard let snapshots = reader?.snapshots, let sequences = try? snapshots.sequences() else { return [] }
+        var low = 0
+        var high = sequences.count
+        while low < high {
+            let middle = (low + high) / 2
+            guard let point = snapshotPoint(snapshots, sequences[middle]) else { return snapshotPoints() }
+            if point.timeMicroseconds <= since { low = middle + 1 } else { high = middle }
+        }
+        var points: [SnapshotPoint] = []
+        for sequence in sequences[max(0, low - 1)...] {
+            guard let point = snapshotPoint(snapshots, sequence) else { continue }
+            points.append(point)
+            if let until, point.timeMicroseconds > until { break }
+        }
+        return points
+    }
+
+    private func snapshotPoint(_ snapshots: SnapshotStore, _ sequence: UInt64) -> SnapshotPoint? {
+        (try? snapshots.info(sequence: sequence)).map {
+            SnapshotPoint(sequence: $0.sequence, timeMicroseconds: $0.lastTimeMicroseconds)
         }
     }
 

@@ -100,33 +100,38 @@ struct SessionTracker {
             sequence: event.sequence, time: event.timeMicroseconds, lapsedAtMicroseconds: event.lapsedAtMicroseconds)
         var move = Projection.LeaseMove()
         let effect = projection.apply(event, move: &move)
-        return track(effect, move, step) { event.service }
+        return track(effect, move, step, service: event).map { sessions[$0] }
     }
 
     /// Folds the record at `sequence` from its payload parsed in place (what `apply(_:)` does with
-    /// the decoded event): strings are built only when a session starts.
+    /// the decoded event): strings are built only when a session starts. `leaseHash`, when given,
+    /// is `Projection.leaseHash(payload:)` of the record (the lookahead computed it).
     @discardableResult
-    mutating func apply(_ view: EventPayloadView, sequence: UInt64, time: Int64) -> Session? {
-        let step = Step(sequence: sequence, time: time, lapsedAtMicroseconds: view.lapsedAtMicroseconds)
-        let service = {
-            Service(
-                id: Self.string(view.id), name: Self.string(view.name), node: Self.string(view.node),
-                network: Self.string(view.network), address: Self.string(view.address))
-        }
-        var move = Projection.LeaseMove()
-        let effect = projection.apply(view, sequence: sequence, time: time, move: &move)
-        return track(effect, move, step, service: service)
-    }
-
-    private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
-        bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// What the fold of a record did (`effect`, and where it found and left the lease) to the sessions.
-    @inline(__always)
-    private mutating func track(
-        _ effect: ApplyEffect, _ move: Projection.LeaseMove, _ step: Step, service: () -> Service
+    mutating func apply(
+        _ view: EventPayloadView, sequence: UInt64, time: Int64, leaseHash: UInt32? = nil
     ) -> Session? {
+        fold(view, sequence: sequence, time: time, leaseHash: leaseHash).map { sessions[$0] }
+    }
+
+    /// `apply(_:sequence:time:leaseHash:)` returning the index in `sessions` of the session it
+    /// closed rather than a copy (a fold that ignores it destroyed an optional session per record).
+    @inline(__always)
+    @discardableResult
+    mutating func fold(
+        _ view: EventPayloadView, sequence: UInt64, time: Int64, leaseHash: UInt32? = nil
+    ) -> Int? {
+        let step = Step(sequence: sequence, time: time, lapsedAtMicroseconds: view.lapsedAtMicroseconds)
+        var move = Projection.LeaseMove()
+        let effect = projection.apply(view, sequence: sequence, time: time, move: &move, leaseHash: leaseHash)
+        return track(effect, move, step, service: view)
+    }
+
+    /// What the fold of a record did (`effect`, and where it found and left the lease) to the
+    /// sessions; returns the index of the session it closed, if any.
+    @inline(__always)
+    private mutating func track<Source: ServiceSource>(
+        _ effect: ApplyEffect, _ move: Projection.LeaseMove, _ step: Step, service source: borrowing Source
+    ) -> Int? {
         // The open session of the lease the fold found, taken from its slot: every lease the fold
         // removes from the live map or moves is reported, so the slot holds no stale session.
         var state: OpenSession?
@@ -138,14 +143,14 @@ struct SessionTracker {
         case .registered:
             if var state {
                 state.recordActivity(at: step.time)
-                let registered = service()
+                let registered = source.service()
                 sessions[state.index].node = registered.node
                 sessions[state.index].network = registered.network
                 sessions[state.index].address = registered.address
                 if state.index < continuedCount { continuedReregistered[state.index] = true }
                 put(state, at: move.after)
             } else {
-                start(Session(startingAt: step.time, sequence: step.sequence, from: service()), at: move.after)
+                start(Session(startingAt: step.time, sequence: step.sequence, from: source.service()), at: move.after)
             }
         case .renewed:
             guard var state else {
@@ -192,11 +197,12 @@ struct SessionTracker {
         states[liveIndex] = state
     }
 
-    private mutating func close(_ state: OpenSession, at time: Int64, reason: SessionEnd) -> Session {
+    /// Closes the session `state` holds; returns its index in `sessions`.
+    private mutating func close(_ state: OpenSession, at time: Int64, reason: SessionEnd) -> Int {
         Self.store(state, in: &sessions)
         sessions[state.index].endMicroseconds = time
         sessions[state.index].end = reason
-        return sessions[state.index]
+        return state.index
     }
 
     /// Writes an open session's counts into its row.
@@ -252,18 +258,15 @@ struct SessionTracker {
     /// session of the record whose id bytes it loads (its slot is loaded by then): reading the
     /// session after the fold was a cache miss of its own.
     mutating func prefetch(_ ring: borrowing LookaheadRing) {
-        ring.prefetch(into: &projection)
-        guard let hash = ring.hash(ahead: ring.held - 1 - 3 * LookaheadRing.depth / 4),
-            let index = projection.likelyLeaseIndex(hash: hash), index < states.count
-        else { return }
+        guard let index = ring.prefetch(into: &projection), index < states.count else { return }
         states.withUnsafeBufferPointer { states in
             if let base = states.baseAddress { Projection.prefetch(base + index) }
         }
     }
 
-    /// Folds a record into the projection only (before tracking starts).
-    mutating func foldOnly(_ view: EventPayloadView, sequence: UInt64, time: Int64) {
-        projection.apply(view, sequence: sequence, time: time)
+    /// Folds a record into the projection only (before tracking starts); `leaseHash` as in `apply`.
+    mutating func foldOnly(_ view: EventPayloadView, sequence: UInt64, time: Int64, leaseHash: UInt32? = nil) {
+        projection.apply(view, sequence: sequence, time: time, leaseHash: leaseHash)
     }
 
     /// Opens a session for every lease live in the projection (see `init(continuing:)`).
@@ -295,6 +298,28 @@ struct SessionTracker {
         var tracker = SessionTracker()
         for event in events { tracker.apply(event) }
         return tracker.allSessions()
+    }
+}
+
+/// The service a record names, built only when a session needs it (the fold passes the record
+/// itself: a closure or wrapper capturing the parsed record copied it per record).
+private protocol ServiceSource {
+    func service() -> Service
+}
+
+extension RegistryEvent: ServiceSource {
+    fileprivate func service() -> Service { service }
+}
+
+extension EventPayloadView: ServiceSource {
+    fileprivate func service() -> Service {
+        Service(
+            id: Self.string(id), name: Self.string(name), node: Self.string(node),
+            network: Self.string(network), address: Self.string(address))
+    }
+
+    private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -75,21 +75,23 @@ struct StretchFold {
 
     private mutating func foldOldest() {
         let position = ring.oldest
-        let sequence = ring.sequences[position]
-        let time = ring.times[position]
+        let record = ring.records[position]
         let range = ring.payloadRange(position)
         ring.payloads.withUnsafeBytes { payloads in
-            fold(sequence, time, UnsafeRawBufferPointer(rebasing: payloads[range]))
+            fold(record.sequence, record.time, UnsafeRawBufferPointer(rebasing: payloads[range]), leaseHash: record.hash)
         }
         ring.dropOldest()
     }
 
     /// Folds one record, in log order, and compares the snapshot taken after it, if any.
-    private mutating func fold(_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) {
+    /// `leaseHash` is the ring's `Projection.leaseHash` of the payload (nil: the fold hashes).
+    private mutating func fold(
+        _ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer, leaseHash: UInt32? = nil
+    ) {
         let counted = count(sequence)
         do {
             let view = try EventCodec.view(payload, sequence: sequence)
-            projection.apply(view, sequence: sequence, time: time)
+            projection.apply(view, sequence: sequence, time: time, leaseHash: leaseHash)
         } catch {
             if counted {
                 outcome.problems.append(

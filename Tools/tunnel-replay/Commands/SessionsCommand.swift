@@ -31,11 +31,10 @@ struct SessionsCommand: ParsableCommand {
             sessions = try SessionQuery.sessions(
                 source: common.source(), name: service.name, node: service.node, since: nil, until: until)
         }
-        let writer = common.writer(columns: Self.columns)
-        for session in sessions { writer.write(Self.cells(session)) }
-        writer.finish()
+        try SessionRows.write(sessions, format: common.format, to: OutputSink(), threads: ScanThreads.count)
     }
 
+    /// A session's row as cells (what `SessionRows` renders straight to bytes).
     static func cells(_ session: Session) -> [Cell] {
         [
             .text(session.id), .text(session.name), .text(session.node), .text(session.network),
@@ -59,10 +58,11 @@ enum SessionQuery {
         until: Int64?
     ) throws(ReplayError) -> [Session] {
         let scan = try EventScan(source: source)
-        if let sessions = try inPieces(scan, seekingTo: since, name: name, until: until) {
-            return sessions.filter { session in
-                (node == nil || session.node == node) && session.overlaps(since: since, until: until)
-            }
+        if let sessions = try inPieces(
+            scan, seekingTo: since, name: name, until: until,
+            keeping: { session in (node == nil || session.node == node) && session.overlaps(since: since, until: until) }
+        ) {
+            return sessions
         }
         var projection = scan.newestSnapshot(atOrBefore: since)
         if let sessions = try partitioned(
@@ -101,10 +101,14 @@ enum SessionQuery {
         observe: ((RegistryEvent) -> Void)? = nil
     ) throws(ReplayError) -> [Session] {
         let scan = try EventScan(source: source)
-        if observe == nil, let sessions = try inPieces(scan, seekingTo: nil, name: name, until: until) {
-            return sessions.filter { session in
-                (node == nil || session.node == node) && session.overlaps(since: since, until: until)
-            }
+        if observe == nil,
+            let sessions = try inPieces(
+                scan, seekingTo: nil, name: name, until: until,
+                keeping: { session in
+                    (node == nil || session.node == node) && session.overlaps(since: since, until: until)
+                })
+        {
+            return sessions
         }
         if observe == nil,
             let sessions = try partitioned(

@@ -186,7 +186,12 @@ struct EventScan: Sendable {
     /// The last sequence in the log according to the segment headers (0 when empty).
     func lastSequence() -> UInt64 {
         guard let reader else { return (try? postgres?.head().sequence) ?? 0 }
-        return ((try? reader.log.segments()) ?? []).last(where: { $0.lastSequence > 0 })?.lastSequence ?? 0
+        return Self.lastSequence(of: (try? reader.log.segments()) ?? [])
+    }
+
+    /// The last sequence segments listed already hold (0 when none holds a record).
+    static func lastSequence(of segments: [SegmentInfo]) -> UInt64 {
+        segments.last(where: { $0.lastSequence > 0 })?.lastSequence ?? 0
     }
 
     /// Records in the log according to the segment headers (0 when unknown).

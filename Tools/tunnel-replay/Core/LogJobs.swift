@@ -20,8 +20,22 @@ extension EventScan {
         -> [LogJob]
     {
         if postgres != nil { return try postgresJobs(fromSequence: sequence, since: since) }
+        return jobs(of: try segments(), fromSequence: sequence, since: since, until: until)
+    }
+
+    /// `jobs(fromSequence:since:until:)` over segments listed already (`segments()`; listing
+    /// scans the newest segment's commits, so threads reading one log list once), none starting
+    /// after `lastSequence`. A data directory's only.
+    func jobs(
+        of segments: [SegmentInfo],
+        fromSequence sequence: UInt64,
+        through lastSequence: UInt64 = .max,
+        since: Int64? = nil,
+        until: Int64? = nil
+    ) -> [LogJob] {
         var jobs: [LogJob] = []
-        for segment in try segments() {
+        for segment in segments {
+            if segment.firstSequence > lastSequence { break }
             let holdsRecords = segment.lastSequence >= segment.firstSequence && segment.lastSequence > 0
             if segment.isSealed && holdsRecords {
                 if segment.lastSequence < sequence { continue }
