@@ -21,8 +21,8 @@ public enum ApplyEffect: Sendable, Equatable {
     case revived
     /// Renew of a service never seen, deregistered, or lapsed beyond the revive window.
     case notFound
-    /// Deregister: `found` is false for an unknown service (idempotent).
-    case deregistered(found: Bool)
+    /// Deregister, of a known service or not (idempotent: an unknown one is no error).
+    case deregistered
     /// Expire: the lease lapsed and the service moved to the lapsed set.
     case expired
     /// Expire that no longer applies (renewed or deregistered since the sweeper saw it).
@@ -248,7 +248,7 @@ extension Projection {
         hash: UInt32,
         _ move: inout LeaseMove
     ) -> ApplyEffect {
-        let replaced = removeService(record, hash: hash, &move).live
+        let replaced = removeService(record, hash: hash, &move)
         let entry = LeaseEntry(
             node: strings.intern(record.node),
             network: strings.intern(record.network),
@@ -305,29 +305,30 @@ extension Projection {
         hash: UInt32,
         _ move: inout LeaseMove
     ) -> ApplyEffect {
-        let removed = removeService(record, hash: hash, &move)
-        return .deregistered(found: removed.live || removed.lapsed)
+        removeService(record, hash: hash, &move)
+        return .deregistered
     }
 
     /// Removes the record's service from the live map (noting where its lease was in `move`) and
     /// from the lapsed services: what a Register (before storing the new lease) and a Deregister do.
+    /// Returns whether the service was live.
+    @discardableResult
     private mutating func removeService(
         _ record: EventPayloadView,
         hash: UInt32,
         _ move: inout LeaseMove
-    ) -> (live: Bool, lapsed: Bool) {
-        var removed = (live: false, lapsed: false)
+    ) -> Bool {
+        var wasLive = false
         if let index = live.find(record.name, record.id, hash: hash) {
             move.before = index
             move.expiryBefore = live[index].leaseExpiresAtMicroseconds
             removeLive(index)
-            removed.live = true
+            wasLive = true
         }
         if let index = lapsed.find(record.name, record.id, hash: hash) {
             removeLapsed(index)
-            removed.lapsed = true
         }
-        return removed
+        return wasLive
     }
 
     private mutating func applyExpire(

@@ -76,8 +76,8 @@ import Testing
     @Test func deregisterRemoves() {
         var projection = Projection()
         projection.apply(event(1, at: 0, .register, id: "a", network: "tcp", address: "1.2.3.4:80"))
-        #expect(projection.apply(event(2, at: 1, .deregister, id: "a")) == .deregistered(found: true))
-        #expect(projection.apply(event(3, at: 1, .deregister, id: "zz")) == .deregistered(found: false))
+        #expect(projection.apply(event(2, at: 1, .deregister, id: "a")) == .deregistered)
+        #expect(projection.apply(event(3, at: 1, .deregister, id: "zz")) == .deregistered)
         projection.apply(event(4, at: 2, .register, id: "b", network: "tcp", address: "1.2.3.4:80"))
         projection.apply(event(5, at: 100, .expire, id: "b", lapsedAt: micros(47)))
         projection.apply(event(6, at: 101, .deregister, id: "b"))

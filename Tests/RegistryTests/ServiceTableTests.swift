@@ -188,7 +188,7 @@ import Testing
             projection.apply(
                 RegistryEvent(sequence: 3, timeMicroseconds: 3, kind: .deregister, service: key, peer: "")
             )
-                == .deregistered(found: true)
+                == .deregistered
         )
     }
 
