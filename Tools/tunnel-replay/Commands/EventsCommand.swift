@@ -136,7 +136,7 @@ extension RowWriter {
             write(EventRow.cells(event, instance: columns.count > EventRow.columns.count))
             return
         }
-        var row = ScratchCursor(scratch)
+        var row = RowCursor(scratch)
         row.put(UInt8(ascii: "{"))
         row.put(jsonKeys[0])
         row.putUnsigned(event.sequence)
@@ -165,7 +165,7 @@ extension RowWriter {
     /// Cluster mode only: which registry instance logged the event (absent when standalone).
     private static let instanceKey = Array(#","instance":"#.utf8)
 
-    private func putField(_ column: Int, _ value: String, _ row: inout ScratchCursor) {
+    private func putField(_ column: Int, _ value: String, _ row: inout RowCursor) {
         row.put(UInt8(ascii: ","))
         row.put(jsonKeys[column])
         row.putJSONString(value)

@@ -92,17 +92,8 @@ final class EventJSONEncoder {
     }
 
     private func putUnsigned(_ value: UInt64) {
-        var digits = 1
-        var rest = value / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        rest = value
-        for index in stride(from: count + digits - 1, through: count, by: -1) {
-            base[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
-        }
+        let digits = RowCursor.decimalDigits(value)
+        RowCursor.writeDecimal(value, digits: digits, at: base + count)
         count += digits
     }
 

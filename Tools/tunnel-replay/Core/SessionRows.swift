@@ -108,14 +108,14 @@ struct SessionRows: Sendable {
             + session.network.utf8.count + session.address.utf8.count
         let bound = strings * 6 + paddingMax + 512
         guard bound > scratch.count else {
-            var row = RowCursor(base: scratch.baseAddress!)
+            var row = RowCursor(base: scratch.baseAddress!, capacity: scratch.count)
             write(session, to: &row, days: &days)
             out.append(contentsOf: UnsafeBufferPointer(start: scratch.baseAddress, count: row.count))
             return
         }
         let room = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bound)
         defer { room.deallocate() }
-        var row = RowCursor(base: room.baseAddress!)
+        var row = RowCursor(base: room.baseAddress!, capacity: room.count)
         write(session, to: &row, days: &days)
         out.append(contentsOf: UnsafeBufferPointer(start: room.baseAddress, count: row.count))
     }
@@ -193,167 +193,4 @@ struct SessionRows: Sendable {
 struct DayCache {
     var day = Int64.min
     var prefix: (UInt64, UInt32) = (0, 0)
-}
-
-/// A write position in room `SessionRows` sized for a whole row.
-struct RowCursor {
-    let base: UnsafeMutablePointer<UInt8>
-    private(set) var count = 0
-
-    init(base: UnsafeMutablePointer<UInt8>) {
-        self.base = base
-    }
-
-    @inline(__always)
-    mutating func put(_ byte: UInt8) {
-        base[count] = byte
-        count += 1
-    }
-
-    @inline(__always)
-    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let source = bytes.baseAddress else { return }
-        (base + count).update(from: source, count: bytes.count)
-        count += bytes.count
-    }
-
-    mutating func put(_ bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { put($0) }
-    }
-
-    mutating func putSpaces(_ spaces: Int) {
-        (base + count).update(repeating: UInt8(ascii: " "), count: spaces)
-        count += spaces
-    }
-
-    /// A text or csv cell (`CellBytes.appendPlain`), quoted for csv when it holds a comma, quote or
-    /// line break, its quotes doubled (`RowWriter`'s rule); returns its display width, counting
-    /// UTF-8 lead bytes only (`RowWriter`'s measure).
-    mutating func putPlain(_ value: String, csv: Bool) -> Int {
-        var text = value
-        return text.withUTF8 { bytes in
-            var width = 0
-            var quote = false
-            for byte in bytes {
-                if byte & 0xC0 != 0x80 { width += 1 }
-                if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\n")
-                    || byte == UInt8(ascii: "\r")
-                {
-                    quote = true
-                }
-            }
-            guard csv, quote else {
-                put(bytes)
-                return width
-            }
-            put(UInt8(ascii: "\""))
-            for byte in bytes {
-                if byte == UInt8(ascii: "\"") { put(byte) }
-                put(byte)
-            }
-            put(UInt8(ascii: "\""))
-            return width
-        }
-    }
-
-    /// A JSON string (`CellBytes.appendJSONString`), copied whole unless it needs escapes.
-    mutating func putJSONString(_ value: String) {
-        var text = value
-        text.withUTF8 { bytes in
-            if bytes.contains(where: {
-                $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F
-            }) {
-                var escaped: [UInt8] = []
-                CellBytes.appendJSONString(value, to: &escaped)
-                put(escaped)
-            } else {
-                put(UInt8(ascii: "\""))
-                put(bytes)
-                put(UInt8(ascii: "\""))
-            }
-        }
-    }
-
-    /// `CellBytes.appendInteger`.
-    mutating func putInteger(_ value: Int64) {
-        if value < 0 {
-            put(UInt8(ascii: "-"))
-            putUnsigned(UInt64(-(value + 1)) + 1)
-        } else {
-            putUnsigned(UInt64(value))
-        }
-    }
-
-    mutating func putUnsigned(_ value: UInt64) {
-        var digits = 1
-        var rest = value / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        rest = value
-        for index in stride(from: digits - 1, through: 0, by: -1) {
-            base[count + index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
-        }
-        count += digits
-    }
-
-    /// `CellBytes.appendSeconds`: seconds with up to six decimals, trailing zeros trimmed.
-    mutating func putSeconds(_ microseconds: Int64) {
-        if microseconds < 0 { put(UInt8(ascii: "-")) }
-        let magnitude = microseconds.magnitude
-        putUnsigned(magnitude / 1_000_000)
-        var fraction = magnitude % 1_000_000
-        guard fraction > 0 else { return }
-        var digits = 6
-        while fraction % 10 == 0 {
-            fraction /= 10
-            digits -= 1
-        }
-        put(UInt8(ascii: "."))
-        for index in stride(from: digits - 1, through: 0, by: -1) {
-            base[count + index] = UInt8(ascii: "0") + UInt8(fraction % 10)
-            fraction /= 10
-        }
-        count += digits
-    }
-
-    /// `Timestamp.appendFormatted` (27 bytes), the date part from `days` when the day repeats.
-    mutating func putTime(_ microseconds: Int64, days: inout DayCache) {
-        let day = Timestamp.floorDivide(microseconds, Timestamp.microsecondsPerDay)
-        if day != days.day {
-            Timestamp.withFormatted(microseconds) { text in
-                let raw = UnsafeRawPointer(text.baseAddress!)
-                days.prefix = (
-                    raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
-                )
-            }
-            days.day = day
-        }
-        withUnsafeBytes(of: days.prefix) { prefix in
-            (base + count).update(from: prefix.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 11)
-        }
-        count += 11
-        let inDay = microseconds - day * Timestamp.microsecondsPerDay
-        let seconds = inDay / Timestamp.microsecondsPerSecond
-        putDigits(seconds / 3600, 2)
-        put(UInt8(ascii: ":"))
-        putDigits((seconds / 60) % 60, 2)
-        put(UInt8(ascii: ":"))
-        putDigits(seconds % 60, 2)
-        put(UInt8(ascii: "."))
-        putDigits(inDay % Timestamp.microsecondsPerSecond, 6)
-        put(UInt8(ascii: "Z"))
-    }
-
-    /// The last `digits` decimal digits of `value` (`Timestamp`'s fixed-width fields).
-    private mutating func putDigits(_ value: Int64, _ digits: Int) {
-        var rest = value
-        for index in stride(from: digits - 1, through: 0, by: -1) {
-            base[count + index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
-        }
-        count += digits
-    }
 }
