@@ -56,11 +56,11 @@ import Testing
     // Proves seconds keep microsecond precision and trim trailing zeros.
     @Test func secondsFormatting() {
         var bytes: [UInt8] = []
-        for value: Int64 in [0, 15_000_000, 1, 2_500_000, -500_000] {
+        for value: Int64 in [0, 15_000_000, 1, 2_500_000, -500_000, .min] {
             CellBytes.appendSeconds(value, to: &bytes)
             bytes.append(UInt8(ascii: " "))
         }
-        #expect(String(decoding: bytes, as: UTF8.self) == "0 15 0.000001 2.5 -0.5 ")
+        #expect(String(decoding: bytes, as: UTF8.self) == "0 15 0.000001 2.5 -0.5 -9223372036854.775808 ")
     }
 
     // Proves the json fast path for events prints exactly what the generic cell path prints, escapes included.

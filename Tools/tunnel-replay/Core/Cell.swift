@@ -144,25 +144,14 @@ enum CellBytes {
         }
     }
 
-    /// Seconds with up to six decimals, trailing zeros trimmed: `15`, `15.25`, `-0.5`.
+    /// Seconds with up to six decimals, trailing zeros trimmed: `15`, `15.25`, `-0.5`
+    /// (`RowCursor.putSeconds`, the one encoding of it).
     static func appendSeconds(_ microseconds: Int64, to bytes: inout [UInt8]) {
-        if microseconds < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = microseconds.magnitude
-        appendUnsigned(magnitude / 1_000_000, to: &bytes)
-        var fraction = magnitude % 1_000_000
-        guard fraction > 0 else { return }
-        var digits = 6
-        while fraction % 10 == 0 {
-            fraction /= 10
-            digits -= 1
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { room in
+            var cursor = RowCursor(base: room.baseAddress!, capacity: room.count)
+            cursor.putSeconds(microseconds)
+            bytes.append(contentsOf: cursor.bytes)
         }
-        bytes.append(UInt8(ascii: "."))
-        var text: [UInt8] = []
-        for _ in 0..<digits {
-            text.append(UInt8(ascii: "0") + UInt8(fraction % 10))
-            fraction /= 10
-        }
-        bytes.append(contentsOf: text.reversed())
     }
 
     /// Two decimals, rounded half away from zero.

@@ -134,7 +134,7 @@ struct RowCursor {
         }
     }
 
-    /// `CellBytes.appendSeconds`: seconds with up to six decimals, trailing zeros trimmed.
+    /// Seconds with up to six decimals, trailing zeros trimmed: `15`, `15.25`, `-0.5`.
     mutating func putSeconds(_ microseconds: Int64) {
         if microseconds < 0 { put(UInt8(ascii: "-")) }
         let magnitude = microseconds.magnitude
