@@ -34,6 +34,28 @@ import Testing
         #expect(groupLoops.contains(resumed))
     }
 
+    // Proves a task preferring a pinned executor runs on that loop, and is back on it after a
+    // yield and after another thread resumes it.
+    @Test func pinnedRunsOnItsLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let loops = Array(group.makeIterator())
+        for loop in loops {
+            let executor = EventLoopTaskExecutor(pinnedTo: loop)
+            let seen = await withTaskExecutorPreference(executor) { () async -> [ObjectIdentifier?] in
+                var seen = [Self.currentLoop()]
+                await Task.yield()
+                seen.append(Self.currentLoop())
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    Thread { continuation.resume() }.start()
+                }
+                seen.append(Self.currentLoop())
+                return seen
+            }
+            #expect(seen == Array(repeating: ObjectIdentifier(loop), count: 3), "pinned to \(loop), ran on \(seen)")
+        }
+        try await group.shutdownGracefully()
+    }
+
     private static func currentLoop() -> ObjectIdentifier? {
         MultiThreadedEventLoopGroup.currentEventLoop.map { ObjectIdentifier($0) }
     }

@@ -1,22 +1,40 @@
 import NIOCore
 import NIOPosix
 
-/// Runs Swift concurrency jobs on the threads of a NIO event loop group. A job enqueued on one
-/// of the group's loops stays on that loop; one enqueued from any other thread (the log's
-/// writer resuming an appender, say) goes to the group's next loop. The gRPC front prefers it
-/// for its RPC tasks: grpc-swift hops between a stream's channel and the RPC's task several
-/// times per call, and with this preference each hop is a job on the stream's own loop instead
-/// of a wake-up of a thread of the global pool (docs/ARCHITECTURE.md, "The fronts").
+/// Runs Swift concurrency jobs on NIO event loop threads, for the gRPC front (docs/ARCHITECTURE.md,
+/// "The fronts"). grpc-swift hops between a call's HTTP/2 stream channel and the call's task
+/// several times per call; with this executor preferred, each hop is a job on a loop instead of a
+/// wake-up of a thread of the global pool.
+///
+/// Two kinds: over a group, a job enqueued on one of its loops stays on that loop and one enqueued
+/// from any other thread goes to the group's next loop (the server's own tasks); pinned, every job
+/// runs on one loop (a call's handler, pinned to its stream's loop, so that the log's writer thread
+/// resuming it wakes that loop and the reply is written without another hop).
 final class EventLoopTaskExecutor: TaskExecutor {
-    let group: MultiThreadedEventLoopGroup
+    private enum Target {
+        case group(MultiThreadedEventLoopGroup)
+        case loop(any EventLoop)
+    }
 
+    private let target: Target
+
+    /// Keeps each job on the group loop it was enqueued from.
     init(group: MultiThreadedEventLoopGroup) {
-        self.group = group
+        target = .group(group)
+    }
+
+    /// Runs every job on `loop`, wherever it was enqueued from.
+    init(pinnedTo loop: any EventLoop) {
+        target = .loop(loop)
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? group.next()
+        let loop: any EventLoop
+        switch target {
+        case .loop(let pinned): loop = pinned
+        case .group(let group): loop = MultiThreadedEventLoopGroup.currentEventLoop ?? group.next()
+        }
         loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

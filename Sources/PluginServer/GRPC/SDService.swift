@@ -1,6 +1,7 @@
 import CoreMetrics
 import GRPCCore
 import Logging
+import NIOPosix
 import Registry
 import SwiftProtobuf
 
@@ -51,10 +52,15 @@ struct SDService: Proto_SD.SimpleServiceProtocol {
         }
     }
 
-    /// Runs a call, turning `RequestFailure` into the RPC status GOST sees.
+    /// Runs a call, turning `RequestFailure` into the RPC status GOST sees. The call is pinned to
+    /// the loop it starts on (its stream's, `EventLoopTaskExecutor`): the log's writer resumes it
+    /// there, and the reply is written from there.
     private func run<T>(_ body: () async throws(RequestFailure) -> T) async throws(RPCError) -> T {
         do {
-            return try await body()
+            guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return try await body() }
+            return try await withTaskExecutorPreference(EventLoopTaskExecutor(pinnedTo: loop)) { () async throws(RequestFailure) -> T in
+                try await body()
+            }
         } catch {
             switch error {
             case .invalid(let message):
