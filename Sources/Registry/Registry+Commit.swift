@@ -98,7 +98,10 @@ extension Registry {
                 "the event log is being reopened after a write failure (\(reason)); Get still answers; retry shortly")
         case .unavailable(let reason, let lastAttempt):
             if configuration.clock() - lastAttempt >= configuration.recoveryIntervalMicroseconds {
-                await attemptRecovery()
+                // Reopening a log does blocking file I/O: on the global pool, whatever executor the
+                // caller prefers (the gRPC front's calls prefer NIO's event loops; docs/ARCHITECTURE.md,
+                // "The fronts").
+                await withTaskExecutorPreference(globalConcurrentExecutor) { await attemptRecovery() }
                 if health == .available { return }
             }
             throw RegistryError.unavailable(
