@@ -16,7 +16,7 @@ public enum LeasePrefetchStage: Sendable {
 /// can start those loads a few records early, so they overlap the folding of the records before
 /// (`tunnel-replay verify` does; README "Performance").
 extension Projection {
-    /// The hash `prefetchLease` takes for the lease of the record with `payload`, read from its
+    /// The hash `prefetchLeases` and `apply(_:sequence:time:leaseHash:)` take for the lease of the record with `payload`, read from its
     /// id and name, which come first (docs/FORMAT.md, "Registry event payload"), without checking
     /// the rest (the fold does); nil when the payload does not start so.
     public static func leaseHash(payload: UnsafeRawBufferPointer) -> UInt32? {

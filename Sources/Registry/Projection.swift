@@ -174,6 +174,9 @@ public struct Projection: Sendable, Equatable {
         )
         lastSequence = sequence
         lastTimeMicroseconds = time
+        assert(
+            leaseHash == nil || leaseHash == serviceHash(record.name, record.id),
+            "the lease hash passed for record \(sequence) is not its key's")
         let effect: ApplyEffect
         switch record.kind {
         case .register:

@@ -9,23 +9,11 @@ import Testing
 /// to the loop they are on.
 @Suite struct EventLoopTaskExecutorTests {
     // Proves a task preferring the executor runs on one of the group's loops, stays on that loop
-    // across a yield, and is back on one of the loops after another thread resumes it.
+    // across yields, and is back on one of the loops after another thread resumes it.
     @Test func runsOnTheGroupsLoopsAndKeepsItsLoop() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let executor = EventLoopTaskExecutor(group: group)
         let groupLoops = Set(group.makeIterator().map { ObjectIdentifier($0) })
-        let seen = await withTaskExecutorPreference(executor) { () async -> [ObjectIdentifier?] in
-            var loops = [Self.currentLoop()]
-            for _ in 0..<10 {
-                await Task.yield()
-                loops.append(Self.currentLoop())
-            }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                Thread { continuation.resume() }.start()
-            }
-            loops.append(Self.currentLoop())
-            return loops
-        }
+        let seen = await Self.loopsSeen(preferring: EventLoopTaskExecutor(group: group))
         try await group.shutdownGracefully()
         let first = try #require(seen[0])
         #expect(groupLoops.contains(first))
@@ -34,26 +22,32 @@ import Testing
         #expect(groupLoops.contains(resumed))
     }
 
-    // Proves a task preferring a pinned executor runs on that loop, and is back on it after a
+    // Proves a task preferring a pinned executor runs on that loop, and is back on it after every
     // yield and after another thread resumes it.
     @Test func pinnedRunsOnItsLoop() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let loops = Array(group.makeIterator())
-        for loop in loops {
-            let executor = EventLoopTaskExecutor(pinnedTo: loop)
-            let seen = await withTaskExecutorPreference(executor) { () async -> [ObjectIdentifier?] in
-                var seen = [Self.currentLoop()]
-                await Task.yield()
-                seen.append(Self.currentLoop())
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    Thread { continuation.resume() }.start()
-                }
-                seen.append(Self.currentLoop())
-                return seen
-            }
-            #expect(seen == Array(repeating: ObjectIdentifier(loop), count: 3), "pinned to \(loop), ran on \(seen)")
+        for loop in group.makeIterator() {
+            let seen = await Self.loopsSeen(preferring: EventLoopTaskExecutor(pinnedTo: loop))
+            #expect(seen == Array(repeating: ObjectIdentifier(loop), count: 12), "pinned to \(loop), ran on \(seen)")
         }
         try await group.shutdownGracefully()
+    }
+
+    /// The loop a task preferring `executor` runs on: at its start, after each of ten yields, and
+    /// after a plain thread resumes it (twelve in all; nil off the loops).
+    private static func loopsSeen(preferring executor: EventLoopTaskExecutor) async -> [ObjectIdentifier?] {
+        await withTaskExecutorPreference(executor) { () async -> [ObjectIdentifier?] in
+            var loops = [currentLoop()]
+            for _ in 0..<10 {
+                await Task.yield()
+                loops.append(currentLoop())
+            }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                Thread { continuation.resume() }.start()
+            }
+            loops.append(currentLoop())
+            return loops
+        }
     }
 
     private static func currentLoop() -> ObjectIdentifier? {

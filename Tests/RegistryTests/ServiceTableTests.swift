@@ -123,11 +123,9 @@ import Testing
                     LapsedService(service: lapsed, registeredAtMicroseconds: 5, lapsedAtMicroseconds: -Int64(index)))
             }
         }
-        var writer = ByteWriter()
-        writer.writeByte(2)
-        writer.writeVarint(projection.lastSequence)
-        writer.writeSignedVarint(projection.lastTimeMicroseconds)
-        writer.writeSignedVarint(projection.leaseTTLMicroseconds)
+        var writer = snapshotHeader(
+            lastSequence: projection.lastSequence, time: projection.lastTimeMicroseconds,
+            leaseTTL: projection.leaseTTLMicroseconds)
         let live = projection.liveServices(at: .min)
         writer.writeVarint(UInt64(live.count))
         for lease in live {
@@ -199,11 +197,7 @@ import Testing
         (["caf\u{E9}/1", "cafe\u{301}/1"], false), (["b/1", "a/1"], true),
     ])
     func snapshotLoadRefusesRepeatedLeases(keys: [String], loads: Bool) throws {
-        var writer = ByteWriter()
-        writer.writeByte(2)
-        writer.writeVarint(UInt64(keys.count))
-        writer.writeSignedVarint(1)
-        writer.writeSignedVarint(45_000_000)
+        var writer = snapshotHeader(lastSequence: UInt64(keys.count), time: 1)
         writer.writeVarint(UInt64(keys.count))
         for key in keys {
             let parts = key.split(separator: "/").map(String.init)
@@ -232,11 +226,7 @@ import Testing
         (["caf\u{E9}/1", "cafe\u{301}/1"], false), (["b/1", "a/1"], true), (["b/1", "caf\u{E9}/1", "a/1"], true),
     ])
     func snapshotLoadRefusesRepeatedLapsedServices(keys: [String], loads: Bool) throws {
-        var writer = ByteWriter()
-        writer.writeByte(2)
-        writer.writeVarint(UInt64(keys.count))
-        writer.writeSignedVarint(100)
-        writer.writeSignedVarint(45_000_000)
+        var writer = snapshotHeader(lastSequence: UInt64(keys.count), time: 100)
         writer.writeVarint(0)
         writer.writeVarint(UInt64(keys.count))
         for (offset, key) in keys.enumerated() {
@@ -269,11 +259,7 @@ import Testing
         case "node": services[entry].node = marker
         default: services[entry].address = marker
         }
-        var writer = ByteWriter()
-        writer.writeByte(2)
-        writer.writeVarint(9)
-        writer.writeSignedVarint(100)
-        writer.writeSignedVarint(45_000_000)
+        var writer = snapshotHeader(lastSequence: 9, time: 100)
         writer.writeVarint(1)
         writer.writeService(services[0])
         for value in [1, 1, 46_000_000] as [Int64] { writer.writeSignedVarint(value) }
@@ -401,4 +387,15 @@ import Testing
         array.withAddress(of: count) { _ in past = true }
         #expect(!past)
     }
+}
+
+/// A snapshot's header as `Projection.snapshotBytes` writes it (format 2, the last sequence, its
+/// time, the lease TTL), for tests that write the sections after it by hand.
+private func snapshotHeader(lastSequence: UInt64, time: Int64, leaseTTL: Int64 = 45_000_000) -> ByteWriter {
+    var writer = ByteWriter()
+    writer.writeByte(2)
+    writer.writeVarint(lastSequence)
+    writer.writeSignedVarint(time)
+    writer.writeSignedVarint(leaseTTL)
+    return writer
 }
