@@ -41,6 +41,7 @@ struct ByteReaderError: Error, CustomStringConvertible {
 /// Reads what `ByteWriter` wrote from borrowed bytes (a snapshot's projection, an event payload
 /// inside a decoded log batch), checking every length against the bytes left. The one reader of
 /// the registry's binary formats: varints of at most 10 bytes, length-prefixed UTF-8 strings.
+@usableFromInline
 struct ByteReader {
     let bytes: UnsafeRawBufferPointer
     private(set) var offset: Int
@@ -134,6 +135,7 @@ struct ByteReader {
     }
 
     /// Whether every byte of `bytes` is below 0x80.
+    @inlinable
     @inline(__always)
     static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let base = bytes.baseAddress else { return true }

@@ -21,7 +21,10 @@ public struct EventDecodingError: Error, Equatable, CustomStringConvertible {
 /// log's zstd stream turns a renew into a short back-reference.
 public enum EventCodec {
     /// The payload version this build writes.
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = currentVersion
+    /// `version` as a constant inlined code reads without a global's accessor.
+    @inlinable
+    static var currentVersion: UInt8 { 1 }
     /// The longest string field a payload may carry.
     public static let fieldBytesMax = 4096
 
@@ -81,6 +84,8 @@ public enum EventCodec {
         }
     }
 
+    @inlinable
+    @inline(__always)
     static func kind(of code: UInt8) -> EventKind? {
         switch code {
         case 1: return .register

@@ -467,6 +467,18 @@ func sameBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) 
         }
         offset += 8
     }
+    guard offset < count else { return true }
+    // The tail as the word (or two half words) ending the bytes, overlapping bytes compared
+    // already: a renew's node of 9 to 15 bytes was a word and a byte loop of up to 7.
+    if count >= 8 {
+        return leftBase.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            == rightBase.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+    }
+    if count >= 4 {
+        return leftBase.loadUnaligned(as: UInt32.self) == rightBase.loadUnaligned(as: UInt32.self)
+            && leftBase.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+                == rightBase.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+    }
     while offset < count {
         if leftBase.load(fromByteOffset: offset, as: UInt8.self)
             != rightBase.load(fromByteOffset: offset, as: UInt8.self)

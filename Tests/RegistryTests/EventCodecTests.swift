@@ -108,6 +108,38 @@ import Testing
         }
     }
 
+    // Proves the inlined view of plain payloads (no optional field, one-byte ASCII fields) takes
+    // every such sample and reads it as reading field by field does, and that whatever it accepts
+    // among the samples cut short, lengthened by a byte, or with one byte replaced, field by field
+    // reads the same (what it refuses, `view` reads by the checks before, as the test above shows).
+    @Test func plainViewReadsAsFieldByField() {
+        let plain = Self.samples.map(EventCodec.encode).filter { payload in
+            payload.allSatisfy { $0 < 0x80 } && payload.last == 0
+        }
+        #expect(plain.count >= 2)
+        var variants: [[UInt8]] = []
+        for good in plain {
+            #expect(good.withUnsafeBytes { EventCodec.plainView($0) } != nil)
+            variants.append(good)
+            variants += (0..<good.count).map { Array(good[..<$0]) }
+            variants += [0x00, 0x01, 0x41, 0x80].map { good + [$0] }
+            for position in good.indices {
+                for replacement: UInt8 in [0x00, 0x01, 0x02, 0x07, 0x41, 0x7F, 0x80, 0xFF] {
+                    var payload = good
+                    payload[position] = replacement
+                    variants.append(payload)
+                }
+            }
+        }
+        for payload in variants {
+            let accepted = payload.withUnsafeBytes { bytes in
+                EventCodec.plainView(bytes).map { "\(EventCodec.event($0, sequence: 7, time: 0))" }
+            }
+            guard let accepted else { continue }
+            #expect(accepted == Self.read(payload, fieldByField: true))
+        }
+    }
+
     /// The event `payload` holds, or the error it is rejected with, as text.
     static func read(_ payload: [UInt8], fieldByField: Bool) -> String {
         payload.withUnsafeBytes { bytes in

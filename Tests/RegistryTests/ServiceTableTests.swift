@@ -3,6 +3,21 @@ import Testing
 @testable import Registry
 
 @Suite struct ServiceTableTests {
+    // Proves the byte comparison keys and strings go through (words, then the overlapping tail
+    // word or half words) tells equal from unequal at every length to 40 and every differing byte.
+    @Test func sameBytesAtEveryLengthAndPosition() {
+        for count in 0...40 {
+            let left = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            #expect(left.withUnsafeBytes { a in left.withUnsafeBytes { b in sameBytes(a, b) } })
+            #expect(!left.withUnsafeBytes { a in (left + [0]).withUnsafeBytes { b in sameBytes(a, b) } })
+            for position in 0..<count {
+                var right = left
+                right[position] ^= 0x20
+                #expect(!left.withUnsafeBytes { a in right.withUnsafeBytes { b in sameBytes(a, b) } })
+            }
+        }
+    }
+
     // Proves the open-addressing table agrees with a dictionary through heavy churn: inserts,
     // removals that shift probe runs back (also across the end of the slot array), reused indices.
     @Test func agreesWithADictionaryUnderChurn() {
