@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// The single writer of a log directory: group-commits concurrent appends.
 ///
@@ -12,12 +13,18 @@ public final class EventLogWriter: Sendable {
     private let loop: WriterLoop
     private let sealer: Sealer
     private let lock: DirectoryLock
+    /// What recovery decoded of the newest segment, until taken (`takeRecoveredTail`).
+    private let recoveredTail: Mutex<RecoveredTail?>
 
-    private init(configuration: EventLogConfiguration, loop: WriterLoop, sealer: Sealer, lock: DirectoryLock) {
+    private init(
+        configuration: EventLogConfiguration, loop: WriterLoop, sealer: Sealer, lock: DirectoryLock,
+        recoveredTail: RecoveredTail?
+    ) {
         self.configuration = configuration
         self.loop = loop
         self.sealer = sealer
         self.lock = lock
+        self.recoveredTail = Mutex(recoveredTail)
     }
 
     /// Opens (creating if needed) the directory, takes the writer lock and recovers the tail.
@@ -25,16 +32,21 @@ public final class EventLogWriter: Sendable {
     ///
     /// Throws `.locked` when another writer holds the directory, `.corruptSegment` when a sealed
     /// segment is damaged (see `repair(directory:logger:)`), `.invalidConfiguration` for bad limits.
+    ///
+    /// With `retainingRecordsFrom`, the records from that sequence on that recovery decoded anyway
+    /// (those of the newest segment) are kept for `takeRecoveredTail()`.
     public static func open(
         _ configuration: EventLogConfiguration,
         logger: Logger,
+        retainingRecordsFrom: UInt64? = nil,
         clock: @escaping @Sendable () -> Int64
     ) async throws -> EventLogWriter {
         try configuration.validate()
         try FileIO.makeDirectories(configuration.directory)
         let lock = try DirectoryLock.acquire(directory: configuration.directory)
         do {
-            let recovered = try Recovery.recover(configuration: configuration, logger: logger)
+            let recovered = try Recovery.recover(
+                configuration: configuration, logger: logger, retainingFrom: retainingRecordsFrom)
             let rewriter = DenseRewriter(
                 directory: configuration.directory, level: configuration.sealedCompressionLevel,
                 blockBytes: configuration.sealedBlockBytes)
@@ -53,7 +65,8 @@ public final class EventLogWriter: Sendable {
                 metadata: [
                     "log.directory": "\(configuration.directory)", "log.next_sequence": "\(recovered.nextSequence)",
                 ])
-            return EventLogWriter(configuration: configuration, loop: loop, sealer: sealer, lock: lock)
+            return EventLogWriter(
+                configuration: configuration, loop: loop, sealer: sealer, lock: lock, recoveredTail: recovered.tail)
         } catch {
             lock.release()
             throw error
@@ -87,6 +100,16 @@ public final class EventLogWriter: Sendable {
     /// The highest sequence acknowledged to an appender (0 when the log is empty). Under
     /// `.always` it is durable; under `.interval`/`.never` it is written.
     public var lastSequence: UInt64 { loop.lastSequence }
+
+    /// The records recovery decoded at open from the sequence `open` was asked to retain from (the
+    /// newest segment's, to the log's end then), once; nil after the first call, when none were
+    /// asked for, or when they were too many to keep (`RecoveredTail`).
+    public func takeRecoveredTail() -> RecoveredTail? {
+        recoveredTail.withLock { tail in
+            defer { tail = nil }
+            return tail
+        }
+    }
 
     /// Counters since open: commits, records, time spent writing and syncing.
     public var statistics: EventLogStatistics { loop.currentStatistics }

@@ -11,11 +11,17 @@ struct RecoveredLog: Sendable {
     var lastTimestampMicroseconds: Int64
     /// Sealed segments still in the stream form: the sealer rewrites them densely.
     var streamFormSealed: [String]
+    /// The newest segment's records from the sequence asked for, as decoded (`RecoveredTail`).
+    var tail: RecoveredTail?
 }
 
 /// Open-time checks: every sealed segment whole, the newest one cut back to its last whole commit.
 enum Recovery {
-    static func recover(configuration: EventLogConfiguration, logger: Logger) throws -> RecoveredLog {
+    /// With `retainingFrom`, the newest segment's decoded records from that sequence on are kept
+    /// in `RecoveredLog.tail` (those of its commits, as far as `RecoveredTailCollector` allows).
+    static func recover(
+        configuration: EventLogConfiguration, logger: Logger, retainingFrom: UInt64? = nil
+    ) throws -> RecoveredLog {
         let directory = configuration.directory
         for name in try FileIO.list(directory) where name.hasSuffix(SegmentFormat.segmentSuffix + ".tmp") {
             try FileIO.unlinkFile(directory + "/" + name)
@@ -33,7 +39,8 @@ enum Recovery {
         }
         guard let newest = names.last else { return recovered }
         try recoverNewest(
-            directory: directory, fileName: newest, expected: expected, logger: logger, recovered: &recovered)
+            directory: directory, fileName: newest, expected: expected, logger: logger, retainingFrom: retainingFrom,
+            recovered: &recovered)
         return recovered
     }
 
@@ -81,10 +88,16 @@ enum Recovery {
     }
 
     private static func recoverNewest(
-        directory: String, fileName: String, expected: UInt64?, logger: Logger, recovered: inout RecoveredLog
+        directory: String, fileName: String, expected: UInt64?, logger: Logger, retainingFrom: UInt64?,
+        recovered: inout RecoveredLog
     ) throws {
         let path = directory + "/" + fileName
-        let result = try SegmentScanner.scan(directory: directory, fileName: fileName, expectedFirstSequence: expected)
+        var collector = retainingFrom.map { RecoveredTailCollector(fromSequence: $0) }
+        // Only whole, valid commits reach `onBatch`, in order: what a reader after a cut reads.
+        let result = try SegmentScanner.scan(directory: directory, fileName: fileName, expectedFirstSequence: expected) {
+            collector?.take($0)
+        }
+        recovered.tail = collector?.tail
         guard let header = result.header else {
             // The header is written and synced before any commit, so a short one holds no record.
             guard result.fileBytes <= SegmentFormat.headerBytes, let problem = result.problem else {

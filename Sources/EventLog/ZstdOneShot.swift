@@ -21,8 +21,16 @@ public enum Zstd {
     /// Decompresses exactly `size` bytes (`ZSTD_decompress`); a frame that holds more or fewer
     /// bytes than `size` is an error, so `size` also bounds the memory a damaged input can take.
     public static func decompress(_ input: [UInt8], size: Int) throws(Failure) -> [UInt8] {
+        let result = input.withUnsafeBytes { input in
+            Result { () throws(Failure) in try decompress(input, size: size) }
+        }
+        return try result.get()
+    }
+
+    /// `decompress(_:size:)` of bytes in place (a snapshot's body within its file's bytes).
+    public static func decompress(_ input: UnsafeRawBufferPointer, size: Int) throws(Failure) -> [UInt8] {
         let result = zstdOutput(capacity: size, operation: "zstd decompression failed") { output, capacity in
-            input.withUnsafeBytes { ZSTD_decompress(output, capacity, $0.baseAddress, input.count) }
+            ZSTD_decompress(output, capacity, input.baseAddress, input.count)
         }
         let output = try unwrap(result)
         guard output.count == size else {

@@ -16,22 +16,38 @@ public final class EventLogStore: RegistryEventStore {
     /// Set when an append failed in a way the writer does not heal by itself.
     private let needsReopen = Mutex(false)
 
-    /// Opens (creating if needed) the log directory and takes its writer lock.
+    /// What the writer's recovery decoded at open, for the first read (`RecoveredTail`).
+    private let recoveredTail: Mutex<RecoveredTail?>
+
+    /// Opens (creating if needed) the log directory and takes its writer lock. With
+    /// `retainingRecordsFrom` (the sequence the first read will start at, e.g. after the newest
+    /// snapshot) the records recovery decodes from there on are kept for that read, which then
+    /// does not decompress the newest segment again.
     public static func open(
-        _ configuration: EventLogConfiguration, logger: Logger, clock: @escaping @Sendable () -> Int64
+        _ configuration: EventLogConfiguration, logger: Logger, retainingRecordsFrom: UInt64? = nil,
+        clock: @escaping @Sendable () -> Int64
     ) async throws -> EventLogStore {
-        let writer = try await EventLogWriter.open(configuration, logger: logger, clock: clock)
-        return EventLogStore(configuration: configuration, logger: logger, clock: clock, writer: writer)
+        let writer = try await EventLogWriter.open(
+            configuration, logger: logger, retainingRecordsFrom: retainingRecordsFrom, clock: clock)
+        return EventLogStore(
+            configuration: configuration, logger: logger, clock: clock, writer: writer,
+            recoveredTail: writer.takeRecoveredTail())
     }
 
     private init(
         configuration: EventLogConfiguration, logger: Logger, clock: @escaping @Sendable () -> Int64,
-        writer: EventLogWriter
+        writer: EventLogWriter, recoveredTail: RecoveredTail?
     ) {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
         self.writer = Mutex(writer)
+        self.recoveredTail = Mutex(recoveredTail)
+    }
+
+    /// Drops the records kept from open if no read took them (they are only for the first).
+    public func discardRecoveredTail() {
+        recoveredTail.withLock { $0 = nil }
     }
 
     private func currentWriter() throws -> EventLogWriter {
@@ -56,18 +72,49 @@ public final class EventLogStore: RegistryEventStore {
     }
 
     public func read(fromSequence sequence: UInt64, _ body: (StoreRecord) throws -> Void) async throws {
+        try await readPayloads(fromSequence: sequence) { sequence, time, payload in
+            try body(StoreRecord(sequence: sequence, timeMicroseconds: time, payload: Array(payload)))
+        }
+    }
+
+    public func readPayloads(
+        fromSequence sequence: UInt64,
+        _ body: (_ sequence: UInt64, _ timeMicroseconds: Int64, _ payload: UnsafeRawBufferPointer) throws -> Void
+    ) async throws {
+        let start = max(sequence, 1)
+        let tail = recoveredTail.withLock { tail in
+            defer { tail = nil }
+            return tail
+        }
+        guard let tail, start >= tail.firstSequence, start <= tail.lastSequence &+ 1 else {
+            try readLog(fromSequence: start, body)
+            return
+        }
+        // The newest segment, which retention never removes, holds the records from `start` on.
+        try tail.forEach(fromSequence: start, body)
+        // Records appended since open (or, with the writer closed, possibly) come from the files.
+        let last = try? currentWriter().lastSequence
+        if last.map({ $0 > tail.lastSequence }) ?? true {
+            try readLog(fromSequence: tail.lastSequence + 1, body)
+        }
+    }
+
+    /// Reads the log's files from `start`, each commit's records in place.
+    private func readLog(
+        fromSequence start: UInt64, _ body: (UInt64, Int64, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         let reader = try EventLogReader(directory: configuration.directory)
         // Checked after the cursor exists: it starts at the log's first record when older ones are
         // gone, so a removal between a check and the cursor would go unseen.
-        var cursor = try reader.cursor(fromSequence: max(sequence, 1))
-        if let first = try reader.firstSequence(), first > max(sequence, 1) {
-            throw HistoryRemovedError(
-                firstSequence: first, neededSequence: max(sequence, 1), retention: nil)
+        var cursor = try reader.cursor(fromSequence: start)
+        if let first = try reader.firstSequence(), first > start {
+            throw HistoryRemovedError(firstSequence: first, neededSequence: start, retention: nil)
         }
-        while let record = try cursor.next() {
-            try body(
-                StoreRecord(
-                    sequence: record.sequence, timeMicroseconds: record.timestampMicroseconds, payload: record.payload))
+        while let batch = try cursor.nextBatch() {
+            try batch.forEach { sequence, time, payload in
+                try body(sequence, time, payload)
+                return true
+            }
         }
     }
 
@@ -91,6 +138,7 @@ public final class EventLogStore: RegistryEventStore {
         }
         let reopened = try await EventLogWriter.open(configuration, logger: logger, clock: clock)
         writer.withLock { $0 = reopened }
+        discardRecoveredTail()
         needsReopen.withLock { $0 = false }
         logger.notice("event log writer reopened", metadata: ["log.directory": "\(configuration.directory)"])
     }

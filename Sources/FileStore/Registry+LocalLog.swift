@@ -43,7 +43,11 @@ extension Registry {
         let snapshots = SnapshotStore(directory: configuration.snapshotDirectory)
         // The newest snapshot loads while the writer recovers the log's tail.
         let preload = PreloadedSnapshotStore.Preload(snapshots)
-        let store = try await EventLogStore.open(logConfiguration, logger: logger, clock: configuration.clock)
+        // The replay reads the log from the newest snapshot on: the records recovery decodes from
+        // there are kept for it (the newest segment is one zstd stream, decoded once, not twice).
+        let replayFrom = ((try? snapshots.sequences())?.last ?? 0) + 1
+        let store = try await EventLogStore.open(
+            logConfiguration, logger: logger, retainingRecordsFrom: replayFrom, clock: configuration.clock)
         var snapshotStore: any RegistrySnapshotStore = snapshots
         if let retention = localLog.retentionMicroseconds {
             snapshotStore = RetainingSnapshotStore(
@@ -64,6 +68,7 @@ extension Registry {
                 snapshots: PreloadedSnapshotStore(snapshots: snapshotStore, preload: preload),
                 logger: logger
             )
+            store.discardRecoveredTail()
             return registry
         } catch {
             try? await store.close()

@@ -10,14 +10,15 @@ extension SnapshotStore {
         let file = path(for: sequence)
         let bytes = try FileIO.readFile(file, bytesMax: SnapshotStore.rawBytesMax)
         let header = try parseHeader(bytes, fileBytes: bytes.count, file: file, sequence: sequence)
-        let body = Array(bytes[SnapshotStore.headerBytes...])
-        guard CRC32C.checksum(body) == header.bodyChecksum else {
-            throw SnapshotError(file: file, reason: "body checksum mismatch")
+        // Checked and decompressed in place (a copy of the body was 3 MB at 100,000 leases).
+        let decompressed = bytes.withUnsafeBytes { stored in
+            let body = UnsafeRawBufferPointer(rebasing: stored[SnapshotStore.headerBytes...])
+            guard CRC32C.checksum(body) == header.bodyChecksum else {
+                return Result<[UInt8], SnapshotError>.failure(SnapshotError(file: file, reason: "body checksum mismatch"))
+            }
+            return Result { () throws(Zstd.Failure) in try Zstd.decompress(body, size: header.rawBytes) }
+                .mapError { SnapshotError(file: file, reason: $0.description) }
         }
-        do {
-            return try Zstd.decompress(body, size: header.rawBytes)
-        } catch {
-            throw SnapshotError(file: file, reason: error.description)
-        }
+        return try decompressed.get()
     }
 }

@@ -113,12 +113,14 @@ extension Projection {
         var previousID = noBytes
         var previousNameIndex: Int?
         var sorted = true
+        var namesPlaced = false
+        var memo = InternMemo()
         for _ in 0..<liveCount {
             let (id, name, node, network, address, ascii) = try reader.readServiceFields()
             let entry = LeaseEntry(
-                node: strings.intern(node),
-                network: strings.intern(network),
-                address: strings.intern(address),
+                node: memo.intern(node, into: &strings),
+                network: memo.intern(network, into: &strings),
+                address: memo.intern(address, into: &strings),
                 registeredAtMicroseconds: try reader.readSignedVarint(),
                 lastRenewAtMicroseconds: try reader.readSignedVarint(),
                 leaseExpiresAtMicroseconds: try reader.readSignedVarint(),
@@ -128,14 +130,21 @@ extension Projection {
             try Projection.admit(
                 name, id, hash: hash, ascii: ascii, after: previousName, previousID, sorted: &sorted, into: &live,
                 section: "live", offset: reader.offset)
-            let known = previousNameIndex != nil && sameBytes(previousName, name) ? previousNameIndex : nil
+            // Names are stored unplaced while the leases are (a name's lookup then needs them placed).
+            if !sorted, !namesPlaced {
+                names.placeAll()
+                namesPlaced = true
+            }
+            let sameName = previousNameIndex != nil && sameBytes(previousName, name)
             previousNameIndex =
                 insertLive(
                     name: name,
                     id: id,
                     hash: hash,
                     entry,
-                    nameIndex: known,
+                    nameIndex: sameName ? previousNameIndex : nil,
+                    // Sorted keys: a name unlike the previous one sorts after every name before.
+                    newName: sorted && !sameName,
                     placing: !sorted,
                     ascii: sorted ? true : nil
                 )
@@ -143,7 +152,10 @@ extension Projection {
             previousName = name
             previousID = id
         }
-        if sorted { live.placeAll() }
+        if sorted {
+            live.placeAll()
+            names.placeAll()
+        }
         try readLapsedEntries(&reader)
         guard reader.remaining == 0 else {
             throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")

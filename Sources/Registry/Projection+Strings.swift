@@ -21,6 +21,12 @@ struct StringTable: Sendable {
         withBytes(string) { intern($0) }
     }
 
+    /// One use more of `number`, which is in use.
+    @inline(__always)
+    mutating func retain(_ number: UInt32) {
+        table[Int(number)] += 1
+    }
+
     /// One use of `number` fewer; the string is forgotten after its last use.
     mutating func release(_ number: UInt32) {
         let index = Int(number)
@@ -42,6 +48,45 @@ struct StringTable: Sendable {
 
     /// Distinct strings in use.
     var count: Int { table.count }
+}
+
+/// The numbers of strings interned lately, by a cheap hash of their bytes (direct-mapped): a
+/// snapshot load interns three strings per lease and a few hundred distinct ones repeat across
+/// 100,000 leases, so most are found here by one comparison with the string a slot names,
+/// without hashing and probing the table. Numbers stay valid while nothing is released.
+struct InternMemo {
+    private static let slots = 4_096
+    private var numbers = [UInt32](repeating: .max, count: InternMemo.slots)
+
+    /// `strings.intern(bytes)`, through the memo.
+    @inline(__always)
+    mutating func intern(_ bytes: UnsafeRawBufferPointer, into strings: inout StringTable) -> UInt32 {
+        let slot = Self.slot(bytes)
+        let remembered = numbers[slot]
+        if remembered != .max, strings.equals(remembered, bytes) {
+            strings.retain(remembered)
+            return remembered
+        }
+        let number = strings.intern(bytes)
+        numbers[slot] = number
+        return number
+    }
+
+    /// The slot of `bytes`: their length and last eight bytes, mixed.
+    @inline(__always)
+    private static func slot(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var word = UInt64(truncatingIfNeeded: bytes.count)
+        if let base = bytes.baseAddress {
+            if bytes.count >= 8 {
+                word ^= base.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)
+            } else {
+                for offset in 0..<bytes.count {
+                    word ^= UInt64(base.load(fromByteOffset: offset, as: UInt8.self)) << (8 * UInt64(offset + 1))
+                }
+            }
+        }
+        return Int(truncatingIfNeeded: (word &* 0x9E37_79B9_7F4A_7C15) >> 52)
+    }
 }
 
 /// A live lease as the projection stores it: the name and id are the keys of `Projection.live`,

@@ -422,6 +422,9 @@ extension Projection {
     /// Adds a lease that is not in the live map: links it to its name's leases and indexes it.
     /// Returns its entry index and its name's entry index in `names`. `nameIndex`, when given, is
     /// the name's entry (a snapshot load passes the previous lease's: leases come grouped by name).
+    /// `newName` true says the caller knows no lease of the name is live (it is not looked up).
+    /// With `placing` false neither the lease nor a new name is findable until `placeAll()` of
+    /// `live` and `names` (`ServiceTable.insert`).
     @discardableResult
     mutating func insertLive(
         name: UnsafeRawBufferPointer,
@@ -429,6 +432,7 @@ extension Projection {
         hash: UInt32,
         _ entry: LeaseEntry,
         nameIndex known: Int? = nil,
+        newName: Bool = false,
         placing: Bool = true,
         ascii: Bool? = nil
     ) -> (index: Int, nameIndex: Int) {
@@ -441,7 +445,7 @@ extension Projection {
             nameIndex = known
         } else {
             nameHash = serviceHash(name, noBytes)
-            nameIndex = names.find(name, noBytes, hash: nameHash)
+            nameIndex = newName ? nil : names.find(name, noBytes, hash: nameHash)
         }
         let nameString: String
         if let nameIndex {
@@ -464,7 +468,7 @@ extension Projection {
             names[nameIndex] = Int32(index)
             stored = nameIndex
         } else {
-            stored = names.insert(name: nameString, id: "", hash: nameHash, Int32(index))
+            stored = names.insert(name: nameString, id: "", hash: nameHash, Int32(index), placing: placing)
         }
         indexLease(index)
         return (index, stored)

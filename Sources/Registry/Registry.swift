@@ -92,26 +92,52 @@ public actor Registry {
         store: any RegistryEventStore, into projection: inout Projection, logger: Logger,
         applied: ((RegistryEvent, ApplyEffect) -> Void)? = nil
     ) async throws {
+        guard let applied else {
+            try await foldPayloads(store: store, into: &projection, logger: logger)
+            return
+        }
         // In place: folding into a copy made the first write of every name's leases copy them
         // (copy-on-write), then freed the old view: a fifth of a restart's CPU at 100,000 leases.
         try await store.read(fromSequence: projection.lastSequence + 1) { record in
             guard record.sequence > projection.lastSequence else { return }
             if record.sequence != projection.lastSequence + 1 {
-                logger.error(
-                    "the log skips sequences",
-                    metadata: ["log.expected": "\(projection.lastSequence + 1)", "log.found": "\(record.sequence)"])
-            }
-            guard let applied else {
-                // No one wants the events: fold each payload in place, building no strings.
-                try record.payload.withUnsafeBytes { payload in
-                    let view = try EventCodec.view(payload, sequence: record.sequence)
-                    projection.apply(view, sequence: record.sequence, time: record.timeMicroseconds)
-                }
-                return
+                logSkip(expected: projection.lastSequence + 1, found: record.sequence, logger: logger)
             }
             let event = try EventCodec.decode(record)
             applied(event, projection.apply(event))
         }
+    }
+
+    /// `fold` when no one wants the events: each payload is read in place and folded through a
+    /// `LookaheadFold`, building no strings. Records read before a failure of the read are folded
+    /// before it is rethrown; a record that does not decode stops the fold there.
+    private static func foldPayloads(
+        store: any RegistryEventStore, into projection: inout Projection, logger: Logger
+    ) async throws {
+        var lookahead = LookaheadFold()
+        var lastTaken = projection.lastSequence
+        var foldFailed = false
+        do {
+            try await store.readPayloads(fromSequence: lastTaken + 1) { sequence, time, payload in
+                guard sequence > lastTaken else { return }
+                if sequence != lastTaken + 1 { logSkip(expected: lastTaken + 1, found: sequence, logger: logger) }
+                lastTaken = sequence
+                do {
+                    try lookahead.take(sequence: sequence, time: time, payload: payload, into: &projection)
+                } catch {
+                    foldFailed = true
+                    throw error
+                }
+            }
+        } catch {
+            if !foldFailed { try lookahead.flush(into: &projection) }
+            throw error
+        }
+        try lookahead.flush(into: &projection)
+    }
+
+    private static func logSkip(expected: UInt64, found: UInt64, logger: Logger) {
+        logger.error("the log skips sequences", metadata: ["log.expected": "\(expected)", "log.found": "\(found)"])
     }
 
     private init(

@@ -37,6 +37,13 @@ public protocol RegistryEventStore: Sendable {
     /// Calls `body` with every durable record whose sequence is at least `sequence`, in order.
     func read(fromSequence sequence: UInt64, _ body: (StoreRecord) throws -> Void) async throws
 
+    /// `read(fromSequence:_:)` that lends each record's payload in place (valid only during the
+    /// call) rather than copying it into a `StoreRecord`: the fold at open reads so.
+    func readPayloads(
+        fromSequence sequence: UInt64,
+        _ body: (_ sequence: UInt64, _ timeMicroseconds: Int64, _ payload: UnsafeRawBufferPointer) throws -> Void
+    ) async throws
+
     /// The highest durable sequence (0 when empty).
     func durableSequence() async throws -> UInt64
 
@@ -64,6 +71,15 @@ public protocol RegistryEventStore: Sendable {
 
 extension RegistryEventStore {
     public var isShared: Bool { false }
+
+    public func readPayloads(
+        fromSequence sequence: UInt64,
+        _ body: (_ sequence: UInt64, _ timeMicroseconds: Int64, _ payload: UnsafeRawBufferPointer) throws -> Void
+    ) async throws {
+        try await read(fromSequence: sequence) { record in
+            try record.payload.withUnsafeBytes { try body(record.sequence, record.timeMicroseconds, $0) }
+        }
+    }
 
     public func records(after sequence: UInt64) -> AsyncThrowingStream<[StoreRecord], any Error> {
         AsyncThrowingStream { $0.finish() }

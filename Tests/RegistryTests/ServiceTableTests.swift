@@ -206,10 +206,11 @@ import Testing
     }
 
     // Proves a snapshot load still refuses a repeated lease, whether the repeat is adjacent, out of
-    // order, or a canonically equivalent spelling, while sorted ASCII keys load as they were.
+    // order, or a canonically equivalent spelling, while sorted ASCII keys load as they were, and
+    // each name lists all its leases (also a name seen again after the keys stop rising).
     @Test(arguments: [
         (["a/1", "a/2", "b/1"], true), (["a/1", "a/1"], false), (["a/1", "b/1", "a/1"], false),
-        (["caf\u{E9}/1", "cafe\u{301}/1"], false), (["b/1", "a/1"], true),
+        (["caf\u{E9}/1", "cafe\u{301}/1"], false), (["b/1", "a/1"], true), (["a/1", "b/1", "b/2", "a/2"], true),
     ])
     func snapshotLoadRefusesRepeatedLeases(keys: [String], loads: Bool) throws {
         var writer = snapshotHeader(lastSequence: UInt64(keys.count), time: 1)
@@ -228,6 +229,8 @@ import Testing
             for key in keys {
                 let parts = key.split(separator: "/").map(String.init)
                 #expect(loaded.liveEntry(name: parts[0], id: parts[1]) != nil)
+                let sameName = keys.filter { $0.hasPrefix(parts[0] + "/") }.count
+                #expect(loaded.liveServices(named: parts[0], at: 2).count == sameName)
             }
             #expect(try Projection(snapshotBytes: loaded.snapshotBytes()) == loaded)
         }
