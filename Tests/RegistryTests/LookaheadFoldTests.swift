@@ -99,16 +99,9 @@ import Testing
     // place) yields the records the files hold, that records appended after open follow them,
     // and that a read from before the kept records reads the files.
     @Test func localLogReadsItsRecoveredTail() async throws {
-        let directory = try TemporaryDirectory()
+        let (directory, configuration, expected) = try await Self.writtenLog(records: 2_000)
         defer { directory.remove() }
-        var configuration = EventLogConfiguration(directory: directory.path + "/log")
-        configuration.fsync = .never
-        let events = Self.records(count: 2_000)
-        let writer = try await EventLogWriter.open(configuration, logger: quietLogger, clock: { 1_000 })
-        for event in events { _ = try await writer.append(EventCodec.encode(event)) }
-        try await writer.close()
-        let expected = try Self.fileRecords(configuration.directory)
-        #expect(expected.count == events.count)
+        #expect(expected.count == Self.records(count: 2_000).count)
 
         let store = try await EventLogStore.open(
             configuration, logger: quietLogger, retainingRecordsFrom: 1_500, clock: { 2_000 })
@@ -133,15 +126,8 @@ import Testing
     // Proves the kept records are what the first read returns (the files are not read again):
     // with the segment removed after open, the read still yields every record from its start.
     @Test func firstReadTakesTheKeptRecords() async throws {
-        let directory = try TemporaryDirectory()
+        let (directory, configuration, expected) = try await Self.writtenLog(records: 300)
         defer { directory.remove() }
-        var configuration = EventLogConfiguration(directory: directory.path + "/log")
-        configuration.fsync = .never
-        let events = Self.records(count: 300)
-        let writer = try await EventLogWriter.open(configuration, logger: quietLogger, clock: { 1_000 })
-        for event in events { _ = try await writer.append(EventCodec.encode(event)) }
-        try await writer.close()
-        let expected = try Self.fileRecords(configuration.directory)
         let store = try await EventLogStore.open(
             configuration, logger: quietLogger, retainingRecordsFrom: 100, clock: { 2_000 })
         for name in try FileManager.default.contentsOfDirectory(atPath: configuration.directory)
@@ -152,6 +138,20 @@ import Testing
         try await store.read(fromSequence: 100) { read.append($0) }
         #expect(read == Array(expected.dropFirst(99)))
         try await store.close()
+    }
+
+    /// A local log of `records` records (`records(count:)`) in a new directory, its configuration
+    /// and the records as its files hold them.
+    static func writtenLog(records count: Int) async throws
+        -> (TemporaryDirectory, EventLogConfiguration, [StoreRecord])
+    {
+        let directory = try TemporaryDirectory()
+        var configuration = EventLogConfiguration(directory: directory.path + "/log")
+        configuration.fsync = .never
+        let writer = try await EventLogWriter.open(configuration, logger: quietLogger, clock: { 1_000 })
+        for event in records(count: count) { _ = try await writer.append(EventCodec.encode(event)) }
+        try await writer.close()
+        return (directory, configuration, try fileRecords(configuration.directory))
     }
 
     /// Every record of the log in `directory`, read by a cursor.
