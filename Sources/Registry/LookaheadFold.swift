@@ -1,8 +1,8 @@
 /// Folds records into a projection a few places after they are read (`LookaheadRing`), so the
 /// live lease each one touches is being loaded while the ones before it fold. A restart's replay
-/// folded as read waited on each renew's three cache misses in turn (README "Performance"). The
-/// projection folded is the one the records give folded one by one: only when each is folded
-/// changes.
+/// folded as read waited on each renew's three cache misses in turn (docs/ARCHITECTURE.md, "One
+/// projection, two users"). The projection folded is the one the records give folded one by one:
+/// only when each is folded changes.
 struct LookaheadFold {
     private var ring = LookaheadRing()
 

@@ -14,7 +14,7 @@ public enum LeasePrefetchStage: Sendable {
 /// Folding a renew finds its lease by a chain of loads (slot, entry, id bytes), each a cache miss
 /// on a registry of thousands of connectors: a fold that sees the records ahead (a log batch)
 /// can start those loads a few records early, so they overlap the folding of the records before
-/// (`tunnel-replay verify` does; README "Performance").
+/// (`tunnel-replay verify` does; README, "Auditing with `tunnel-replay`").
 extension Projection {
     /// The hash `prefetchLeases` and `apply(_:sequence:time:leaseHash:)` take for the lease of the record with `payload`, read from its
     /// id and name, which come first (docs/FORMAT.md, "Registry event payload"), without checking
