@@ -115,9 +115,15 @@ import Testing
             )
                 == nil
         )
+        // One thread: one piece over the whole range, from the snapshot given, tracking from `since`.
         #expect(
             SessionQuery.pieces(snapshots: snapshots, start: 0, lastSequence: 1_000, since: nil, until: nil, threads: 1)
-                == nil
+                == [SessionPiece(snapshot: 0, trackFromSequence: 1, trackFromTime: nil, last: nil)]
+        )
+        #expect(
+            SessionQuery.pieces(
+                snapshots: snapshots, start: 300, lastSequence: 1_000, since: 3_500, until: 3_900, threads: 1)
+                == [SessionPiece(snapshot: 300, trackFromSequence: 301, trackFromTime: 3_500, last: nil)]
         )
     }
 }

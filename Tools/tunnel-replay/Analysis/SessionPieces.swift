@@ -43,8 +43,9 @@ extension SessionQuery {
     /// or after `since` and at or before `until`: the first at or after its share's end, or one
     /// before it when cheaper, the piece then folding without tracking to past that end so both
     /// sides of the boundary have equal work. Record counts at `since` and `until` are estimated
-    /// from the snapshots' times. Nil when no such snapshot splits the range (the caller
-    /// partitions by name).
+    /// from the snapshots' times. With one thread, one piece: the whole range, folded in place with
+    /// the look-ahead (the event-by-event scan the caller falls back to is about three times the
+    /// work). Nil when no such snapshot splits the range for more (the caller partitions by name).
     static func pieces(
         snapshots: [SnapshotPoint],
         start: UInt64,
@@ -58,7 +59,10 @@ extension SessionQuery {
                 && since.map { point.timeMicroseconds >= $0 } ?? true
                 && until.map { point.timeMicroseconds <= $0 } ?? true
         }
-        guard threads > 1, !candidates.isEmpty else { return nil }
+        if threads == 1 {
+            return [SessionPiece(snapshot: start, trackFromSequence: start + 1, trackFromTime: since, last: nil)]
+        }
+        guard !candidates.isEmpty else { return nil }
         let first = Double(start)
         let end = Double(until.map { estimatedSequence(at: $0, snapshots: snapshots) ?? lastSequence } ?? lastSequence)
         var trackStart = first
@@ -136,7 +140,8 @@ extension SessionQuery {
     /// fold starts from the newest snapshot at or before it, the records before it only move the
     /// projection and the leases live at `since` continue as sessions; without, it starts from the
     /// first record. Only the sessions `keeping` accepts are returned. Nil when reading the shared
-    /// log, with one thread, or when no snapshot splits the range (the caller then partitions by name).
+    /// log, or with several threads when no snapshot splits the range (the caller then partitions
+    /// by name).
     static func inPieces(
         _ scan: EventScan,
         seekingTo since: Int64?,
