@@ -19,12 +19,10 @@ public struct RecoveredTail: Sendable {
         _ body: (_ sequence: UInt64, _ timestampMicroseconds: Int64, _ payload: UnsafeRawBufferPointer) throws -> Void
     ) rethrows {
         for batch in batches where batch.lastSequence >= sequence {
-            var records = BatchIterator(batch)
-            try batch.plain.withUnsafeBytes { bytes in
-                while let record = records.next(in: bytes) {
-                    if record.sequence < sequence { continue }
-                    try body(record.sequence, record.timestampMicroseconds, UnsafeRawBufferPointer(rebasing: bytes[record.range]))
-                }
+            let records = RecordBatch(iterator: BatchIterator(batch), fromSequence: sequence, fromTimestamp: .min)
+            try records.forEach { sequence, timestamp, payload in
+                try body(sequence, timestamp, payload)
+                return true
             }
         }
     }
