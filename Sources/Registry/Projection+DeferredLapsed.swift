@@ -6,8 +6,8 @@
 /// An entry moves into `Projection.lapsed` (decoded) when the fold looks up its key's hash, and
 /// all move before anything enumerates, encodes or compares the lapsed services; a prune drops the
 /// entries past its horizon here as it does there. Only a section whose entries are all ASCII with
-/// one-byte lengths and strictly rising keys is deferred (no key then repeats: the checks the eager
-/// load makes all pass); any other is loaded eagerly, so it is accepted or refused exactly as then.
+/// one-byte lengths and whose keys do not repeat is deferred (the checks the eager load makes all
+/// pass); any other is loaded eagerly, so it is accepted or refused exactly as then.
 struct DeferredLapsedEntries: Sendable {
     /// The projection bytes the offsets point into.
     private(set) var bytes: [UInt8] = []
@@ -39,51 +39,41 @@ struct DeferredLapsedEntries: Sendable {
             // An entry takes at least seven bytes (five lengths, two varints): a larger count is damage.
             count <= reader.remaining / 7
         else { return nil }
-        var offsets: [UInt32] = []
-        offsets.reserveCapacity(count)
-        var lapsedAts: [Int64] = []
-        lapsedAts.reserveCapacity(count)
+        guard count > 0 else { return (DeferredLapsedEntries(), reader, Int64.max) }
+        // Every element is written below before either is read.
+        var offsets = [UInt32](unsafeUninitializedCapacity: count) { $1 = count }
+        var lapsedAts = [Int64](unsafeUninitializedCapacity: count) { $1 = count }
         var capacity = 16
         while capacity < count * 2 { capacity *= 2 }
         var slots = [UInt64](repeating: 0, count: capacity)
-        let mask = capacity - 1
         var lowerBound = Int64.max
-        var previousName = noBytes
-        var previousID = noBytes
-        let indexed = slots.withUnsafeMutableBufferPointer { slots in
-            for entry in 0..<count {
-                let offset = reader.offset
-                guard let fields = try? reader.readServiceFields(), fields.ascii,
-                    Projection.follows(fields.1, fields.0, ascii: true, after: previousName, previousID),
-                    (try? reader.readSignedVarint()) != nil,
-                    let lapsed = try? reader.readSignedVarint()
-                else { return false }
-                let hash = serviceHash(fields.1, fields.0)
-                var position = Int(hash) & mask
-                while slots[position] != 0 { position = (position + 1) & mask }
-                slots[position] = UInt64(hash) << 32 | UInt64(entry + 1)
-                offsets.append(UInt32(offset))
-                lapsedAts.append(lapsed)
-                lowerBound = min(lowerBound, lapsed)
-                previousName = fields.1
-                previousID = fields.0
+        let end = offsets.withUnsafeMutableBufferPointer { offsets in
+            lapsedAts.withUnsafeMutableBufferPointer { lapsedAts in
+                slots.withUnsafeMutableBufferPointer { slots in
+                    let table = IndexBuilder(bytes: start.bytes, offsets: offsets, slots: slots)
+                    var position = reader.offset
+                    for entry in 0..<count {
+                        guard let lapsed = table.add(entry, at: &position) else { return nil as Int? }
+                        lapsedAts[entry] = lapsed
+                        lowerBound = min(lowerBound, lapsed)
+                    }
+                    return position
+                }
             }
-            return true
         }
-        guard indexed else { return nil }
+        guard let end else { return nil }
+        reader = ByteReader(start.bytes, offset: end)
         var index = DeferredLapsedEntries()
-        if count > 0 {
-            index.bytes = bytes
-            index.offsets = offsets
-            index.lapsedAt = lapsedAts
-            index.slots = slots
-            index.count = count
-        }
+        index.bytes = bytes
+        index.offsets = offsets
+        index.lapsedAt = lapsedAts
+        index.slots = slots
+        index.count = count
         return (index, reader, lowerBound)
     }
 
     /// Takes out an entry whose key hashes to `hash` (at most one unless keys collide): its offset,
-    /// nil when none is left.
+    /// nil when none is left. The bytes stay (`entry(at:)` reads it) until `releaseWhenEmpty()`.
     mutating func take(hash: UInt32) -> Int? {
         guard count > 0 else { return nil }
         let mask = slots.count - 1
@@ -97,7 +87,6 @@ struct DeferredLapsedEntries: Sendable {
                 if offset != Self.gone {
                     offsets[entry] = Self.gone
                     count -= 1
-                    if count == 0 { self = DeferredLapsedEntries() }
                     return Int(offset)
                 }
             }
@@ -120,6 +109,11 @@ struct DeferredLapsedEntries: Sendable {
             position = (position + 1) & mask
         }
         return result
+    }
+
+    /// Lets go of the bytes and the index once no entry is left.
+    mutating func releaseWhenEmpty() {
+        if count == 0, !bytes.isEmpty { self = DeferredLapsedEntries() }
     }
 
     /// Drops the entries that lapsed before `horizon`; returns the earliest lapse of those left
@@ -191,6 +185,7 @@ extension Projection {
             assert(entryHash == hash, "deferred lapsed entry at \(offset) filed under another hash")
             lapsed.insert(name: entry.service.name, id: entry.service.id, hash: entryHash, entry, ascii: true)
         }
+        deferredLapsed.releaseWhenEmpty()
     }
 
     /// Moves every deferred lapsed entry into `lapsed`: before anything enumerates, encodes or
@@ -217,4 +212,105 @@ extension Projection {
 
     /// The number of lapsed entries a load left deferred (0 after an eager load).
     package var deferredLapsedEntryCount: Int { deferredLapsed.count }
+}
+
+/// The loop of `DeferredLapsedEntries.index`: reads an entry in place, checking what the eager load
+/// checks (one-byte lengths within the bytes, ASCII, varints of at most ten bytes), and files it by
+/// its key's hash, refusing a key filed already (the eager load refuses it too).
+private struct IndexBuilder {
+    let bytes: UnsafeRawBufferPointer
+    let offsets: UnsafeMutableBufferPointer<UInt32>
+    let slots: UnsafeMutableBufferPointer<UInt64>
+
+    /// Files the entry that starts at `position` as number `entry`, moving `position` past it;
+    /// returns when it lapsed, nil when the entry is not one to defer or does not read.
+    @inline(__always)
+    func add(_ entry: Int, at position: inout Int) -> Int64? {
+        let start = position
+        let count = bytes.count
+        var fieldStarts: (Int, Int) = (0, 0)
+        for field in 0..<5 {
+            guard position < count else { return nil }
+            let length = Int(bytes[position])
+            guard length < 0x80, length < count - position else { return nil }
+            if field == 0 { fieldStarts.0 = position } else if field == 1 { fieldStarts.1 = position }
+            position += 1 + length
+        }
+        // The length bytes are below 0x80 too: the span is ASCII exactly when every field is.
+        guard ByteReader.isASCII(UnsafeRawBufferPointer(rebasing: bytes[start..<position])),
+            Self.skipVarint(bytes, &position), let lapsed = Self.varint(bytes, &position)
+        else { return nil }
+        let id = field(at: fieldStarts.0)
+        let name = field(at: fieldStarts.1)
+        let hash = serviceHash(name, id)
+        let mask = slots.count - 1
+        var slot = Int(hash) & mask
+        while slots[slot] != 0 {
+            if UInt32(truncatingIfNeeded: slots[slot] >> 32) == hash {
+                let other = Int(offsets[Int(UInt32(truncatingIfNeeded: slots[slot])) - 1])
+                let otherID = field(at: other)
+                let otherName = field(at: other + 1 + otherID.count)
+                if sameBytes(otherID, id), sameBytes(otherName, name) { return nil }
+            }
+            slot = (slot + 1) & mask
+        }
+        slots[slot] = UInt64(hash) << 32 | UInt64(entry + 1)
+        offsets[entry] = UInt32(start)
+        return Int64(bitPattern: lapsed >> 1) ^ -Int64(bitPattern: lapsed & 1)
+    }
+
+    /// The bytes of the length-prefixed field at `offset` (its length checked already).
+    @inline(__always)
+    private func field(at offset: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[offset + 1..<offset + 1 + Int(bytes[offset])])
+    }
+
+    /// `ByteReader.readVarint` in place: nil where it throws.
+    @inline(__always)
+    private static func varint(_ bytes: UnsafeRawBufferPointer, _ position: inout Int) -> UInt64? {
+        // Eight bytes or fewer (every instant before the year 2250): found in one word, no overflow.
+        if let length = shortVarintLength(bytes, position), let base = bytes.baseAddress {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+            let kept = length == 8 ? UInt64.max : (1 << (8 * UInt64(length))) - 1
+            // The seven-bit groups of the varint's bytes, pushed together in three steps.
+            var value = word & kept & 0x7F7F_7F7F_7F7F_7F7F
+            value = (value & 0x007F_007F_007F_007F) | ((value & 0x7F00_7F00_7F00_7F00) >> 1)
+            value = (value & 0x0000_3FFF_0000_3FFF) | ((value & 0x3FFF_0000_3FFF_0000) >> 2)
+            value = (value & 0x0000_0000_0FFF_FFFF) | ((value & 0x0FFF_FFFF_0000_0000) >> 4)
+            position += length
+            return value
+        }
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while position < bytes.count {
+            let byte = bytes[position]
+            position += 1
+            if shift == 63 && byte > 1 { return nil }
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+            if shift > 63 { return nil }
+        }
+        return nil
+    }
+
+    /// Moves past the varint at `position`; false where `ByteReader.readVarint` throws.
+    @inline(__always)
+    private static func skipVarint(_ bytes: UnsafeRawBufferPointer, _ position: inout Int) -> Bool {
+        if let length = shortVarintLength(bytes, position) {
+            position += length
+            return true
+        }
+        return varint(bytes, &position) != nil
+    }
+
+    /// The length of the varint at `position` when it ends within the next eight bytes (all there).
+    @inline(__always)
+    private static func shortVarintLength(_ bytes: UnsafeRawBufferPointer, _ position: Int) -> Int? {
+        guard bytes.count - position >= 8, let base = bytes.baseAddress else { return nil }
+        let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+        let ends = ~word & 0x8080_8080_8080_8080
+        guard ends != 0 else { return nil }
+        return ends.trailingZeroBitCount / 8 + 1
+    }
 }
