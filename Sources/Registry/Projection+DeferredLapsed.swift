@@ -227,21 +227,15 @@ private struct IndexBuilder {
     @inline(__always)
     func add(_ entry: Int, at position: inout Int) -> Int64? {
         let start = position
-        let count = bytes.count
-        var fieldStarts: (Int, Int) = (0, 0)
-        for field in 0..<5 {
-            guard position < count else { return nil }
-            let length = Int(bytes[position])
-            guard length < 0x80, length < count - position else { return nil }
-            if field == 0 { fieldStarts.0 = position } else if field == 1 { fieldStarts.1 = position }
-            position += 1 + length
-        }
-        // The length bytes are below 0x80 too: the span is ASCII exactly when every field is.
-        guard ByteReader.isASCII(UnsafeRawBufferPointer(rebasing: bytes[start..<position])),
+        guard skipField(&position) else { return nil }
+        let nameStart = position
+        guard skipField(&position), skipField(&position), skipField(&position), skipField(&position),
+            // The length bytes are below 0x80 too: the span is ASCII exactly when every field is.
+            ByteReader.isASCII(UnsafeRawBufferPointer(rebasing: bytes[start..<position])),
             Self.skipVarint(bytes, &position), let lapsed = Self.varint(bytes, &position)
         else { return nil }
-        let id = field(at: fieldStarts.0)
-        let name = field(at: fieldStarts.1)
+        let id = field(at: start)
+        let name = field(at: nameStart)
         let hash = serviceHash(name, id)
         let mask = slots.count - 1
         var slot = Int(hash) & mask
@@ -257,6 +251,18 @@ private struct IndexBuilder {
         slots[slot] = UInt64(hash) << 32 | UInt64(entry + 1)
         offsets[entry] = UInt32(start)
         return Int64(bitPattern: lapsed >> 1) ^ -Int64(bitPattern: lapsed & 1)
+    }
+
+    /// Moves past the field at `position` when its length takes one byte and its bytes are there
+    /// (`ByteReader.readShortField`); false, leaving `position` anywhere, when not.
+    @inline(__always)
+    private func skipField(_ position: inout Int) -> Bool {
+        // `position` stays within the bytes, so the wrapping sums do not wrap.
+        guard position < bytes.count else { return false }
+        let length = Int(bytes[position])
+        guard length < 0x80, length < bytes.count &- position else { return false }
+        position = position &+ 1 &+ length
+        return true
     }
 
     /// The bytes of the length-prefixed field at `offset` (its length checked already).
