@@ -40,9 +40,8 @@ struct DeferredLapsedEntries: Sendable {
             count <= reader.remaining / 7
         else { return nil }
         guard count > 0 else { return (DeferredLapsedEntries(), reader, Int64.max) }
-        // Every element is written below before either is read.
-        var offsets = [UInt32](unsafeUninitializedCapacity: count) { $1 = count }
-        var lapsedAts = [Int64](unsafeUninitializedCapacity: count) { $1 = count }
+        var offsets = [UInt32](repeating: 0, count: count)
+        var lapsedAts = [Int64](repeating: 0, count: count)
         var capacity = 16
         while capacity < count * 2 { capacity *= 2 }
         var slots = [UInt64](repeating: 0, count: capacity)
@@ -138,11 +137,13 @@ struct DeferredLapsedEntries: Sendable {
         return oldest
     }
 
-    /// The offsets of the entries still here, in snapshot order (name then id).
-    var remainingOffsets: [Int] {
-        var result: [Int] = []
+    /// The offsets of the entries still here, in snapshot order, with when each lapsed.
+    var remaining: [(offset: Int, lapsedAt: Int64)] {
+        var result: [(offset: Int, lapsedAt: Int64)] = []
         result.reserveCapacity(count)
-        for offset in offsets where offset != Self.gone { result.append(Int(offset)) }
+        for (offset, lapsedAt) in zip(offsets, lapsedAt) where offset != Self.gone {
+            result.append((Int(offset), lapsedAt))
+        }
         return result
     }
 
@@ -194,10 +195,11 @@ extension Projection {
         guard deferredLapsed.count > 0 else { return }
         let deferred = deferredLapsed
         deferredLapsed = DeferredLapsedEntries()
-        let offsets = deferred.remainingOffsets
-        lapsed.reserveCapacity(lapsed.count + offsets.count)
-        for offset in offsets {
+        let remaining = deferred.remaining
+        lapsed.reserveCapacity(lapsed.count + remaining.count)
+        for (offset, lapsedAt) in remaining {
             let (entry, hash) = deferred.entry(at: offset)
+            assert(entry.lapsedAtMicroseconds == lapsedAt, "deferred lapsed entry at \(offset) indexed as \(lapsedAt)")
             lapsed.insert(name: entry.service.name, id: entry.service.id, hash: hash, entry, ascii: true)
         }
     }
