@@ -134,8 +134,12 @@ import Testing
         for time in [hour(1), hour(25), hour(60), 1_800_000_000_000_000 + hour(24), 1 << 55 + hour(24)] {
             sequence += 1
             let start = RegistryEvent(
-                sequence: sequence, timeMicroseconds: time, kind: .start,
-                service: Service(id: "", name: "", node: "", network: "", address: ""), peer: "")
+                sequence: sequence,
+                timeMicroseconds: time,
+                kind: .start,
+                service: Service(id: "", name: "", node: "", network: "", address: ""),
+                peer: ""
+            )
             #expect(deferred.apply(start) == eager.apply(start))
             #expect(deferred.lapsedEntryCount == eager.lapsedEntryCount, "start at \(time)")
             #expect(deferred.lapsedAtLowerBound == eager.lapsedAtLowerBound, "start at \(time)")
@@ -222,7 +226,8 @@ private func withLapsedServices(_ events: [RegistryEvent]) -> [RegistryEvent] {
     var prefix: [RegistryEvent] = []
     for (name, id) in keys {
         prefix.append(
-            event(UInt64(prefix.count + 1), at: 1, .register, id: id, name: name, network: "tcp", address: "a:\(id)"))
+            event(UInt64(prefix.count + 1), at: 1, .register, id: id, name: name, network: "tcp", address: "a:\(id)")
+        )
     }
     for (name, id) in keys {
         prefix.append(event(UInt64(prefix.count + 1), at: 50, .expire, id: id, name: name, lapsedAt: 46_000_000))
@@ -254,7 +259,8 @@ private func lapsedSnapshot(_ entries: [(String, String, Int64, Int64)]) -> [UIn
 private func appendLapsed(_ writer: inout ByteWriter, _ entries: [(String, String, Int64, Int64)]) {
     for (name, id, registeredAt, lapsedAt) in entries {
         writer.writeService(
-            Service(id: id, name: name, node: "n", network: "net-\(id)", address: "addr-\(name)-\(id)"))
+            Service(id: id, name: name, node: "n", network: "net-\(id)", address: "addr-\(name)-\(id)")
+        )
         writer.writeSignedVarint(registeredAt)
         writer.writeSignedVarint(lapsedAt)
     }
