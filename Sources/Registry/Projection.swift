@@ -72,7 +72,8 @@ public struct Projection: Sendable, Equatable {
     var leaseIndexStale = false
     /// (name, id) → lapsed service, for revive. Changed only through `setLapsed` and
     /// `removeLapsed`, which keep `lapsedChanges` and `lapsedAtLowerBound` (and by a snapshot load,
-    /// which keeps the bound and starts with no change log).
+    /// which keeps the bound and starts with no change log, and by moving deferred services in,
+    /// which changes no service).
     var lapsed = ServiceTable<LapsedService>()
     /// Lapsed services a snapshot load left undecoded (`Projection(snapshotBytes:deferringLapsed:)`):
     /// not in `lapsed` until a lookup of their key moves them there (`undeferLapsed(hash:)`), or
