@@ -68,11 +68,12 @@ public struct SnapshotStore: RegistrySnapshotStore {
     }
 
     /// The projection stored at `sequence`; throws `SnapshotError` when the snapshot is damaged.
-    public func load(sequence: UInt64) throws -> Projection {
+    /// `deferringLapsed`: as for `Projection(snapshotBytes:deferringLapsed:)`.
+    public func load(sequence: UInt64, deferringLapsed: Bool = false) throws -> Projection {
         let raw = try projectionBytes(sequence: sequence)
         let file = path(for: sequence)
         do {
-            let projection = try Projection(snapshotBytes: raw)
+            let projection = try Projection(snapshotBytes: raw, deferringLapsed: deferringLapsed)
             guard projection.lastSequence == sequence else {
                 throw SnapshotError(
                     file: file, reason: "holds sequence \(projection.lastSequence), its name says \(sequence)")

@@ -11,9 +11,15 @@ extension Projection {
     public func snapshotBytes() -> [UInt8] { encoded() }
 
     /// The projection a snapshot store kept; throws `SnapshotDecodingError` when malformed.
-    public init(snapshotBytes bytes: [UInt8]) throws(SnapshotDecodingError) {
+    ///
+    /// With `deferringLapsed` the lapsed services are not decoded: the projection keeps `bytes`
+    /// and an index of them, and decodes a lapsed service when a record looks up its key (or all,
+    /// when something reads every lapsed service). It answers, folds, encodes and compares exactly
+    /// as one loaded eagerly, and accepts and refuses the same bytes; a load whose fold looks up few
+    /// lapsed services (the replay tool's) costs much less. The server loads eagerly.
+    public init(snapshotBytes bytes: [UInt8], deferringLapsed: Bool = false) throws(SnapshotDecodingError) {
         do {
-            try self.init(encoded: bytes)
+            try self.init(encoded: bytes, deferringLapsed: deferringLapsed)
         } catch {
             throw SnapshotDecodingError(offset: error.offset, reason: error.reason)
         }
@@ -24,6 +30,7 @@ extension Projection {
     /// The byte form; with `lapsedEntries` false it ends after the lapsed count (what
     /// `SnapshotComparer` encodes afresh for every snapshot).
     func encoded(lapsedEntries: Bool = true) -> [UInt8] {
+        if lapsedEntries, deferredLapsed.count > 0 { return undeferred.encoded() }
         let liveOrder = live.sortedIndices
         let lapsedOrder = lapsedEntries ? lapsed.sortedIndices : []
         // Written through the buffer's pointer, growing it between entries when one might not fit
@@ -68,7 +75,7 @@ extension Projection {
                 }
                 if nextLapsed == 0 {
                     guard writer.remaining >= RawByteWriter.varintBytesMax else { return false }
-                    writer.writeVarint(UInt64(lapsed.count))
+                    writer.writeVarint(UInt64(lapsedEntryCount))
                 }
                 while nextLapsed < lapsedOrder.count {
                     guard writer.write(lapsed[lapsedOrder[nextLapsed]]) else { return false }
@@ -83,14 +90,18 @@ extension Projection {
         return output
     }
 
-    init(encoded bytes: [UInt8]) throws(ByteReaderError) {
+    /// `deferringLapsed`: as for `init(snapshotBytes:deferringLapsed:)`.
+    init(encoded bytes: [UInt8], deferringLapsed: Bool = false) throws(ByteReaderError) {
         let decoded = bytes.withUnsafeBytes { raw in
-            Result { () throws(ByteReaderError) in try Projection(reading: raw) }
+            Result { () throws(ByteReaderError) in
+                try Projection(reading: raw, deferringLapsedOf: deferringLapsed ? bytes : nil)
+            }
         }
         self = try decoded.get()
     }
 
-    private init(reading bytes: UnsafeRawBufferPointer) throws(ByteReaderError) {
+    /// `deferred`, when given, is the array `bytes` points into, which a deferred lapsed section keeps.
+    private init(reading bytes: UnsafeRawBufferPointer, deferringLapsedOf deferred: [UInt8]?) throws(ByteReaderError) {
         var reader = ByteReader(bytes)
         let version = try reader.readByte()
         guard version == 1 || version == Projection.encodingVersion else {
@@ -156,7 +167,13 @@ extension Projection {
             live.placeAll()
             names.placeAll()
         }
-        try readLapsedEntries(&reader)
+        if let deferred, let index = DeferredLapsedEntries.index(reader, in: deferred) {
+            deferredLapsed = index.entries
+            lapsedAtLowerBound = index.lapsedAtLowerBound
+            reader = index.reader
+        } else {
+            try readLapsedEntries(&reader)
+        }
         guard reader.remaining == 0 else {
             throw ByteReaderError(offset: reader.offset, reason: "\(reader.remaining) trailing bytes")
         }

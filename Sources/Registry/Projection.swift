@@ -72,8 +72,13 @@ public struct Projection: Sendable, Equatable {
     var leaseIndexStale = false
     /// (name, id) → lapsed service, for revive. Changed only through `setLapsed` and
     /// `removeLapsed`, which keep `lapsedChanges` and `lapsedAtLowerBound` (and by a snapshot load,
-    /// which keeps the bound and starts with no change log).
+    /// which keeps the bound and starts with no change log, and by moving deferred services in,
+    /// which changes no service).
     var lapsed = ServiceTable<LapsedService>()
+    /// Lapsed services a snapshot load left undecoded (`Projection(snapshotBytes:deferringLapsed:)`):
+    /// not in `lapsed` until a lookup of their key moves them there (`undeferLapsed(hash:)`), or
+    /// anything that reads every lapsed service moves them all (`undeferAllLapsed()`). No key is in both.
+    var deferredLapsed = DeferredLapsedEntries()
     /// No lapsed service lapsed before this: a prune whose horizon is not later has nothing to do.
     var lapsedAtLowerBound = Int64.max
     /// The keys of lapsed services added, replaced or removed since a `SnapshotComparer` last
@@ -83,7 +88,7 @@ public struct Projection: Sendable, Equatable {
     /// Entries in the live map (lapsed-but-unswept leases included).
     public var liveEntryCount: Int { live.count }
     /// Entries in the lapsed set.
-    public var lapsedEntryCount: Int { lapsed.count }
+    public var lapsedEntryCount: Int { lapsed.count + deferredLapsed.count }
 
     /// Folds one record into the view. Records must come in rising sequence order.
     @discardableResult
@@ -234,12 +239,18 @@ public struct Projection: Sendable, Equatable {
 
     /// The lapsed (expired, not deregistered) service (name, id), if still revivable.
     public func lapsedEntry(name: String, id: String) -> LapsedService? {
-        lapsed.find(name: name, id: id).map { lapsed[$0] }
+        if let index = lapsed.find(name: name, id: id) { return lapsed[index] }
+        guard deferredLapsed.count > 0 else { return nil }
+        // Keys compare as `String`s, as the table compares a key that is not ASCII.
+        let hash = withBytes(name, id) { serviceHash($0, $1) }
+        return deferredLapsed.offsets(hash: hash).lazy.map { deferredLapsed.entry(at: $0).service }
+            .first { $0.service.name == name && $0.service.id == id }
     }
 
     /// Every lapsed service still revivable, by name then id.
     public var lapsedServices: [LapsedService] {
-        lapsed.sortedIndices.map { lapsed[$0] }
+        let view = undeferred
+        return view.lapsed.sortedIndices.map { view.lapsed[$0] }
     }
 }
 
@@ -286,6 +297,7 @@ extension Projection {
             if renewed.needsIndex { indexLease(index) }
             return renewed.wasLapsed ? .revived : .renewed
         }
+        undeferLapsed(hash: hash)
         guard let lapsedIndex = lapsed.find(record.name, record.id, hash: hash) else { return .notFound }
         let old = removeLapsed(lapsedIndex)
         guard old.lapsedAtMicroseconds >= time - Projection.reviveWindowMicroseconds else { return .notFound }
@@ -328,6 +340,7 @@ extension Projection {
             removeLive(index)
             wasLive = true
         }
+        undeferLapsed(hash: hash)
         if let index = lapsed.find(record.name, record.id, hash: hash) {
             removeLapsed(index)
         }
@@ -385,8 +398,8 @@ extension Projection {
     private mutating func pruneLapsed(at time: Int64) {
         let horizon = time - Projection.reviveWindowMicroseconds
         // Most prunes find nothing to forget: the bound spares them a pass over every lapsed service.
-        guard !lapsed.isEmpty, horizon > lapsedAtLowerBound else { return }
-        var oldest = Int64.max
+        guard !lapsed.isEmpty || deferredLapsed.count > 0, horizon > lapsedAtLowerBound else { return }
+        var oldest = deferredLapsed.count > 0 ? deferredLapsed.prune(before: horizon) : Int64.max
         for index in 0..<lapsed.capacity where lapsed.contains(index: index) {
             let lapsedAt = lapsed[index].lapsedAtMicroseconds
             if lapsedAt < horizon {
@@ -495,10 +508,13 @@ extension Projection {
     mutating func setLapsed(_ entry: LapsedService) {
         lapsedChanges?.keys.append(LapsedKey(name: entry.service.name, id: entry.service.id))
         lapsedAtLowerBound = min(lapsedAtLowerBound, entry.lapsedAtMicroseconds)
-        if let index = lapsed.find(name: entry.service.name, id: entry.service.id) {
+        let hash = withBytes(entry.service.name, entry.service.id) { serviceHash($0, $1) }
+        undeferLapsed(hash: hash)
+        let found = withBytes(entry.service.name, entry.service.id) { lapsed.find($0, $1, hash: hash) }
+        if let index = found {
             lapsed[index] = entry
         } else {
-            lapsed.insert(name: entry.service.name, id: entry.service.id, entry)
+            lapsed.insert(name: entry.service.name, id: entry.service.id, hash: hash, entry)
         }
     }
 
@@ -559,6 +575,7 @@ extension Projection {
     /// Equal views: the same positions, TTL, leases and lapsed services. How the view is stored
     /// (string numbers, entry indices, the lease index) is not what it is, and is ignored.
     public static func == (lhs: Projection, rhs: Projection) -> Bool {
+        if lhs.deferredLapsed.count > 0 || rhs.deferredLapsed.count > 0 { return lhs.undeferred == rhs.undeferred }
         guard lhs.lastSequence == rhs.lastSequence, lhs.lastTimeMicroseconds == rhs.lastTimeMicroseconds,
             lhs.leaseTTLMicroseconds == rhs.leaseTTLMicroseconds, lhs.live.count == rhs.live.count,
             lhs.lapsed.count == rhs.lapsed.count

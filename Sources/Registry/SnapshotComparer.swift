@@ -49,6 +49,8 @@ public struct SnapshotComparer: Sendable {
     /// Whether `bytes` are exactly `projection.snapshotBytes()`. Starts the projection's change log
     /// of lapsed services, which the next call reads and empties.
     public mutating func matches(_ bytes: [UInt8], _ projection: inout Projection) -> Bool {
+        // The change log below covers decoded lapsed services only.
+        projection.undeferAllLapsed()
         if !entryStarts.isEmpty, let log = projection.lapsedChanges, log.owner == identity,
             projection.lastSequence >= previousSequence,
             log.keys.count <= entryStarts.count / 4 + 64

@@ -49,7 +49,7 @@ extension EventScan {
         guard let snapshots = reader?.snapshots else { return Projection() }
         for candidate in ((try? snapshots.sequences()) ?? []).reversed() where candidate <= sequence {
             do {
-                return try snapshots.load(sequence: candidate)
+                return try snapshots.load(sequence: candidate, deferringLapsed: true)
             } catch {
                 Diagnostics.warn("snapshot \(candidate) skipped: \(error)")
             }

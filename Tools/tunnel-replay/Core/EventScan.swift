@@ -165,7 +165,7 @@ struct EventScan: Sendable {
         for sequence in (try? snapshots.sequences())?.reversed() ?? [] {
             guard let info = try? snapshots.info(sequence: sequence), info.lastTimeMicroseconds <= time else { continue }
             do {
-                return try snapshots.load(sequence: sequence)
+                return try snapshots.load(sequence: sequence, deferringLapsed: true)
             } catch {
                 Diagnostics.warn("snapshot \(sequence) skipped: \(error)")
             }
