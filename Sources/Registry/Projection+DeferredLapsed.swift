@@ -74,38 +74,26 @@ struct DeferredLapsedEntries: Sendable {
     /// Takes out an entry whose key hashes to `hash` (at most one unless keys collide): its offset,
     /// nil when none is left. The bytes stay (`entry(at:)` reads it) until `releaseWhenEmpty()`.
     mutating func take(hash: UInt32) -> Int? {
-        guard count > 0 else { return nil }
-        let mask = slots.count - 1
-        var position = Int(hash) & mask
-        while true {
-            let slot = slots[position]
-            if slot == 0 { return nil }
-            if UInt32(truncatingIfNeeded: slot >> 32) == hash {
-                let entry = Int(UInt32(truncatingIfNeeded: slot)) - 1
-                let offset = offsets[entry]
-                if offset != Self.gone {
-                    offsets[entry] = Self.gone
-                    count -= 1
-                    return Int(offset)
-                }
-            }
-            position = (position + 1) & mask
-        }
+        guard count > 0,
+            let entry = slots.withUnsafeBufferPointer({ slots in
+                probeSlots(slots, hash: hash) { offsets[$0] != Self.gone }
+            })
+        else { return nil }
+        let offset = offsets[entry]
+        offsets[entry] = Self.gone
+        count -= 1
+        return Int(offset)
     }
 
     /// The offsets of the entries still here whose key hashes to `hash`.
     func offsets(hash: UInt32) -> [Int] {
         guard count > 0 else { return [] }
         var result: [Int] = []
-        let mask = slots.count - 1
-        var position = Int(hash) & mask
-        while slots[position] != 0 {
-            let slot = slots[position]
-            let entry = Int(UInt32(truncatingIfNeeded: slot)) - 1
-            if UInt32(truncatingIfNeeded: slot >> 32) == hash, offsets[entry] != Self.gone {
-                result.append(Int(offsets[entry]))
+        _ = slots.withUnsafeBufferPointer { slots in
+            probeSlots(slots, hash: hash) { entry in
+                if offsets[entry] != Self.gone { result.append(Int(offsets[entry])) }
+                return false
             }
-            position = (position + 1) & mask
         }
         return result
     }

@@ -97,24 +97,12 @@ struct ServiceTable<Value: Sendable>: Sendable {
         accepting accepted: Range<Int>?
     ) -> Int? {
         slots.withUnsafeBufferPointer { slots in
-            let mask = slots.count - 1
-            var position = Int(hash) & mask
-            while true {
-                let slot = slots[position]
-                if slot == 0 { return nil }
-                if UInt32(truncatingIfNeeded: slot >> 32) == hash {
-                    let index = Int(UInt32(truncatingIfNeeded: slot)) - 1
-                    if accepted.map({ $0.contains(index) && entries[index].occupied }) ?? true {
-                        if sameBytes(entries[index].id, id) && sameBytes(entries[index].name, name) { return index }
-                        if !entries[index].ascii || !(ByteReader.isASCII(name) && ByteReader.isASCII(id)),
-                            String(decoding: id, as: UTF8.self) == entries[index].id,
-                            String(decoding: name, as: UTF8.self) == entries[index].name
-                        {
-                            return index
-                        }
-                    }
-                }
-                position = (position + 1) & mask
+            probeSlots(slots, hash: hash) { index in
+                guard accepted.map({ $0.contains(index) && entries[index].occupied }) ?? true else { return false }
+                if sameBytes(entries[index].id, id) && sameBytes(entries[index].name, name) { return true }
+                return (!entries[index].ascii || !(ByteReader.isASCII(name) && ByteReader.isASCII(id)))
+                    && String(decoding: id, as: UTF8.self) == entries[index].id
+                    && String(decoding: name, as: UTF8.self) == entries[index].name
             }
         }
     }
@@ -488,6 +476,25 @@ func sameBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) 
         offset += 1
     }
     return true
+}
+
+/// Open addressing over `slots` (each `hash << 32 | (index + 1)`, 0 when empty): calls
+/// `candidate` with the index each slot filed under `hash` names, from the hash's home slot to the
+/// first empty one, and returns the first index it accepts (nil when none is). The lookups of
+/// `ServiceTable` and of a snapshot's deferred lapsed services (`DeferredLapsedEntries`).
+@inline(__always)
+func probeSlots(_ slots: UnsafeBufferPointer<UInt64>, hash: UInt32, _ candidate: (Int) -> Bool) -> Int? {
+    let mask = slots.count - 1
+    var position = Int(hash) & mask
+    while true {
+        let slot = slots[position]
+        if slot == 0 { return nil }
+        if UInt32(truncatingIfNeeded: slot >> 32) == hash {
+            let index = Int(UInt32(truncatingIfNeeded: slot)) - 1
+            if candidate(index) { return index }
+        }
+        position = (position + 1) & mask
+    }
 }
 
 /// The hash of (name, id) every `ServiceTable` uses: a folded-multiply hash (the construction of
