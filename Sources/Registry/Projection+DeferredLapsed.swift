@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The lapsed entries of a snapshot load that deferred them (`Projection(snapshotBytes:deferringLapsed:)`):
 /// the snapshot's bytes and, for each entry, where it starts and when it lapsed, found by the hash
 /// of its key. Most of a snapshot is lapsed services and a fold of an hour looks up few of them, so
@@ -51,10 +53,22 @@ struct DeferredLapsedEntries: Sendable {
                 slots.withUnsafeMutableBufferPointer { slots in
                     let table = IndexBuilder(bytes: start.bytes, offsets: offsets, slots: slots)
                     var position = reader.offset
+                    // Entries are filed `IndexBuilder.depth` behind their reading, their slots
+                    // prefetched meanwhile (the slots are spread over megabytes, so each filing
+                    // was a cache miss); filed in order, so a repeated key is refused as before.
+                    var held = IndexBuilder.Held()
                     for entry in 0..<count {
-                        guard let lapsed = table.add(entry, at: &position) else { return nil as Int? }
-                        lapsedAts[entry] = lapsed
-                        lowerBound = min(lowerBound, lapsed)
+                        guard let read = table.read(at: &position) else { return nil as Int? }
+                        lapsedAts[entry] = read.lapsed
+                        lowerBound = min(lowerBound, read.lapsed)
+                        table.prefetchSlot(read.hash)
+                        if entry >= IndexBuilder.depth {
+                            guard table.file(entry - IndexBuilder.depth, held[entry - IndexBuilder.depth]) else { return nil }
+                        }
+                        held[entry] = (read.hash, read.start)
+                    }
+                    for entry in max(0, count - IndexBuilder.depth)..<count {
+                        guard table.file(entry, held[entry]) else { return nil }
                     }
                     return position
                 }
@@ -204,7 +218,7 @@ extension Projection {
     package var deferredLapsedEntryCount: Int { deferredLapsed.count }
 }
 
-/// The loop of `DeferredLapsedEntries.index`: reads an entry in place, checking what the eager load
+/// The steps of `DeferredLapsedEntries.index`: reads an entry in place, checking what the eager load
 /// checks (one-byte lengths within the bytes, ASCII, varints of at most ten bytes), and files it by
 /// its key's hash, refusing a key filed already (the eager load refuses it too).
 private struct IndexBuilder {
@@ -212,10 +226,23 @@ private struct IndexBuilder {
     let offsets: UnsafeMutableBufferPointer<UInt32>
     let slots: UnsafeMutableBufferPointer<UInt64>
 
-    /// Files the entry that starts at `position` as number `entry`, moving `position` past it;
-    /// returns when it lapsed, nil when the entry is not one to defer or does not read.
+    /// How many entries are read ahead of the one filed.
+    static let depth = 16
+
+    /// The entries read and not yet filed: each one's key hash and where it starts.
+    struct Held {
+        private var items = [(hash: UInt32, start: Int)](repeating: (0, 0), count: IndexBuilder.depth)
+
+        subscript(entry: Int) -> (hash: UInt32, start: Int) {
+            get { items[entry & (IndexBuilder.depth - 1)] }
+            set { items[entry & (IndexBuilder.depth - 1)] = newValue }
+        }
+    }
+
+    /// Reads the entry that starts at `position`, moving `position` past it: its key's hash, its
+    /// start and when it lapsed; nil when the entry is not one to defer or does not read.
     @inline(__always)
-    func add(_ entry: Int, at position: inout Int) -> Int64? {
+    func read(at position: inout Int) -> (hash: UInt32, start: Int, lapsed: Int64)? {
         let start = position
         guard skipField(&position) else { return nil }
         let nameStart = position
@@ -224,9 +251,23 @@ private struct IndexBuilder {
             ByteReader.isASCII(UnsafeRawBufferPointer(rebasing: bytes[start..<position])),
             Self.skipVarint(bytes, &position), let lapsed = Self.varint(bytes, &position)
         else { return nil }
+        let hash = serviceHash(field(at: nameStart), field(at: start))
+        return (hash, start, Int64(bitPattern: lapsed >> 1) ^ -Int64(bitPattern: lapsed & 1))
+    }
+
+    /// Starts loading the slot where a key with `hash` is filed first.
+    @inline(__always)
+    func prefetchSlot(_ hash: UInt32) {
+        if let base = slots.baseAddress { tunnel_registry_prefetch(base + (Int(hash) & (slots.count - 1))) }
+    }
+
+    /// Files entry number `entry` (read by `read`) under its key's hash; false when its key is
+    /// filed already.
+    @inline(__always)
+    func file(_ entry: Int, _ read: (hash: UInt32, start: Int)) -> Bool {
+        let (hash, start) = read
         let id = field(at: start)
-        let name = field(at: nameStart)
-        let hash = serviceHash(name, id)
+        let name = field(at: start + 1 + id.count)
         let mask = slots.count - 1
         var slot = Int(hash) & mask
         while slots[slot] != 0 {
@@ -234,13 +275,13 @@ private struct IndexBuilder {
                 let other = Int(offsets[Int(UInt32(truncatingIfNeeded: slots[slot])) - 1])
                 let otherID = field(at: other)
                 let otherName = field(at: other + 1 + otherID.count)
-                if sameBytes(otherID, id), sameBytes(otherName, name) { return nil }
+                if sameBytes(otherID, id), sameBytes(otherName, name) { return false }
             }
             slot = (slot + 1) & mask
         }
         slots[slot] = UInt64(hash) << 32 | UInt64(entry + 1)
         offsets[entry] = UInt32(start)
-        return Int64(bitPattern: lapsed >> 1) ^ -Int64(bitPattern: lapsed & 1)
+        return true
     }
 
     /// Moves past the field at `position` when its length takes one byte and its bytes are there
