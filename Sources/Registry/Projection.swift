@@ -508,9 +508,11 @@ extension Projection {
     mutating func setLapsed(_ entry: LapsedService) {
         lapsedChanges?.keys.append(LapsedKey(name: entry.service.name, id: entry.service.id))
         lapsedAtLowerBound = min(lapsedAtLowerBound, entry.lapsedAtMicroseconds)
-        let hash = withBytes(entry.service.name, entry.service.id) { serviceHash($0, $1) }
-        undeferLapsed(hash: hash)
-        let found = withBytes(entry.service.name, entry.service.id) { lapsed.find($0, $1, hash: hash) }
+        let (hash, found) = withBytes(entry.service.name, entry.service.id) { name, id in
+            let hash = serviceHash(name, id)
+            undeferLapsed(hash: hash)
+            return (hash, lapsed.find(name, id, hash: hash))
+        }
         if let index = found {
             lapsed[index] = entry
         } else {
