@@ -55,6 +55,7 @@ let package = Package(
             providers: [.apt(["libzstd-dev"])]
         ),
         .systemLibrary(name: "CPrefetch"),
+        .systemLibrary(name: "CCRC32C"),
         .target(
             name: "EventLog",
             dependencies: [
@@ -75,6 +76,7 @@ let package = Package(
         .target(
             name: "FileStore",
             dependencies: [
+                "CCRC32C",
                 "EventLog",
                 "Registry",
                 .product(name: "Logging", package: "swift-log"),
