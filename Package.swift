@@ -77,6 +77,7 @@ let package = Package(
             name: "FileStore",
             dependencies: [
                 "CCRC32C",
+                "CZstd",
                 "EventLog",
                 "Registry",
                 .product(name: "Logging", package: "swift-log"),

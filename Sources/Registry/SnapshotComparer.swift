@@ -39,6 +39,8 @@ public struct SnapshotComparer: Sendable {
     private var entryStarts: [Int] = []
     /// The projection's sequence when `previous` was taken: a fold only moves forward.
     private var previousSequence: UInt64 = 0
+    /// The bytes `previous` held before, kept for `takeSpare`.
+    private var spare: [UInt8] = []
     /// The live entry indices in the order of the last live section matched (`Projection.liveSectionEnd`).
     private var liveOrder: [Int32] = []
     /// Comparisons answered without encoding the lapsed services (tests check the shortcut is taken).
@@ -64,6 +66,7 @@ public struct SnapshotComparer: Sendable {
                 let starts = incrementalMatch(bytes, projection, headEnd: headEnd, changed: log.keys)
             {
                 assert(Self.equal(bytes, projection.encoded()), "incremental comparison passed different bytes")
+                spare = previous
                 previous = bytes
                 entryStarts = starts
                 previousSequence = projection.lastSequence
@@ -74,10 +77,19 @@ public struct SnapshotComparer: Sendable {
         return fullMatch(bytes, &projection)
     }
 
+    /// An array the comparer no longer needs (the bytes it compared against before the last
+    /// comparison), empty when none: a caller can read the next snapshot into its storage.
+    public mutating func takeSpare() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &spare)
+        return taken
+    }
+
     /// Encodes the whole projection, keeps its bytes for the next comparison and starts the log.
     private mutating func fullMatch(_ bytes: [UInt8], _ projection: inout Projection) -> Bool {
         let encoded = projection.encoded()
         projection.lapsedChanges = LapsedChangeLog(owner: identity)
+        spare = previous
         previous = encoded
         entryStarts = Self.lapsedEntryStarts(encoded) ?? []
         previousSequence = projection.lastSequence

@@ -151,13 +151,19 @@ struct SnapshotIntervals {
     /// comparer re-encodes only what changed since the job's previous snapshot); only when they
     /// differ is it decoded and compared as a projection, which also accepts a version-1
     /// snapshot of the same view.
+    /// The bytes are read by `reader` into storage the comparer is done with; should that fail,
+    /// `projectionBytes` reads them again and says why.
     static func compareSnapshot(
-        _ sequence: UInt64, _ fold: inout Projection, comparer: inout SnapshotComparer, store: SnapshotStore,
-        directory: DataDirectory
+        _ sequence: UInt64, _ fold: inout Projection, comparer: inout SnapshotComparer, reader: SnapshotBodyReader,
+        store: SnapshotStore, directory: DataDirectory
     ) -> [VerifyProblem] {
         let file = directory.snapshotFile(sequence)
         do {
-            if try comparer.matches(store.projectionBytes(sequence: sequence), &fold) { return [] }
+            var bytes = comparer.takeSpare()
+            if !reader.read(store, sequence: sequence, into: &bytes) {
+                bytes = try store.projectionBytes(sequence: sequence)
+            }
+            if comparer.matches(bytes, &fold) { return [] }
             let snapshot = try store.load(sequence: sequence)
             guard !snapshot.isSnapshot(of: fold) else { return [] }
             return [

@@ -13,6 +13,7 @@ struct StretchFold {
     /// A record was missing or did not decode: later snapshots cannot be compared.
     private(set) var broken = false
     private var comparer = SnapshotComparer()
+    private let reader = SnapshotBodyReader()
     private var ring = LookaheadRing()
     /// Records before this are folded but not counted (they lead from the start snapshot).
     private let firstCounted: UInt64
@@ -54,7 +55,7 @@ struct StretchFold {
     /// Compares the snapshot at `sequence` (the stretch's end) with the fold, all records folded.
     mutating func compareSnapshot(at sequence: UInt64) {
         outcome.problems += SnapshotIntervals.compareSnapshot(
-            sequence, &projection, comparer: &comparer, store: store, directory: directory)
+            sequence, &projection, comparer: &comparer, reader: reader, store: store, directory: directory)
     }
 
     /// Checks that `sequence` follows the previous record; counts it when inside the stretch.
