@@ -85,6 +85,15 @@ public struct SnapshotComparer: Sendable {
         return taken
     }
 
+    /// The arrays the comparer holds, given up for reuse: the next comparison starts afresh.
+    public mutating func takeBuffers() -> [[UInt8]] {
+        let taken = [previous, spare]
+        previous = []
+        spare = []
+        entryStarts = []
+        return taken
+    }
+
     /// Encodes the whole projection, keeps its bytes for the next comparison and starts the log.
     private mutating func fullMatch(_ bytes: [UInt8], _ projection: inout Projection) -> Bool {
         let encoded = projection.encoded()
