@@ -130,6 +130,9 @@ public struct PluginServer: Sendable {
             if let count = await calls.liveServiceCount() {
                 calls.metrics.liveServices.record(count)
             }
+            if let totals = calls.logWriteStatistics() {
+                calls.metrics.logWrites.update(to: totals)
+            }
             var buffer: [UInt8] = []
             prometheus.emit(into: &buffer)
             return MetricsHelp.annotate(String(decoding: buffer, as: UTF8.self))
