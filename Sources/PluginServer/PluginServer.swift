@@ -108,11 +108,11 @@ public struct PluginServer: Sendable {
         } else {
             security = .plaintext
         }
-        let bodyBytesMax = configuration.limits.bodyBytesMax
+        let messageBytesMax = configuration.limits.grpcMessageBytesMax
         let transport = HTTP2ServerTransport.Posix(
             address: try Self.grpcSocketAddress(address),
             transportSecurity: security,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = bodyBytesMax },
+            config: .defaults { $0.rpc.maxRequestPayloadSize = messageBytesMax },
             eventLoopGroup: .singletonMultiThreadedEventLoopGroup
         )
         let interceptors: [any ServerInterceptor] = configuration.token.map { [TokenInterceptor(token: TokenCheck(token: $0))] } ?? []
