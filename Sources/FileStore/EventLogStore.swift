@@ -15,6 +15,8 @@ public final class EventLogStore: RegistryEventStore {
     private let writer: Mutex<EventLogWriter?>
     /// Set when an append failed in a way the writer does not heal by itself.
     private let needsReopen = Mutex(false)
+    /// The totals of writers closed by `recover()` or `close()`, so `writeStatistics` never falls.
+    private let retiredStatistics = Mutex(StoreWriteStatistics())
 
     /// What the writer's recovery decoded at open, for the first read (`RecoveredTail`).
     private let recoveredTail: Mutex<RecoveredTail?>
@@ -135,6 +137,7 @@ public final class EventLogStore: RegistryEventStore {
             } catch {
                 logger.warning("closing the failed log writer failed", metadata: ["error": "\(error)"])
             }
+            retire(old)
         }
         let reopened = try await EventLogWriter.open(configuration, logger: logger, clock: clock)
         writer.withLock { $0 = reopened }
@@ -156,6 +159,23 @@ public final class EventLogStore: RegistryEventStore {
             defer { current = nil }
             return current
         }
+        defer { if let old { retire(old) } }
         try await old?.close()
+    }
+
+    public var writeStatistics: StoreWriteStatistics? {
+        let current = writer.withLock { $0 }.map { Self.totals($0.statistics) } ?? StoreWriteStatistics()
+        return retiredStatistics.withLock { $0 } + current
+    }
+
+    /// Adds a closed writer's totals to the retired ones.
+    private func retire(_ old: EventLogWriter) {
+        let totals = Self.totals(old.statistics)
+        retiredStatistics.withLock { $0 = $0 + totals }
+    }
+
+    private static func totals(_ statistics: EventLogStatistics) -> StoreWriteStatistics {
+        StoreWriteStatistics(
+            commits: statistics.commits, records: statistics.records, commitNanoseconds: statistics.commitNanoseconds)
     }
 }

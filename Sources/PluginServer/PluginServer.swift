@@ -108,11 +108,11 @@ public struct PluginServer: Sendable {
         } else {
             security = .plaintext
         }
-        let bodyBytesMax = configuration.limits.bodyBytesMax
+        let messageBytesMax = configuration.limits.grpcMessageBytesMax
         let transport = HTTP2ServerTransport.Posix(
             address: try Self.grpcSocketAddress(address),
             transportSecurity: security,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = bodyBytesMax },
+            config: .defaults { $0.rpc.maxRequestPayloadSize = messageBytesMax },
             eventLoopGroup: .singletonMultiThreadedEventLoopGroup
         )
         let interceptors: [any ServerInterceptor] = configuration.token.map { [TokenInterceptor(token: TokenCheck(token: $0))] } ?? []
@@ -129,6 +129,9 @@ public struct PluginServer: Sendable {
         return {
             if let count = await calls.liveServiceCount() {
                 calls.metrics.liveServices.record(count)
+            }
+            if let totals = calls.logWriteStatistics() {
+                calls.metrics.logWrites.update(to: totals)
             }
             var buffer: [UInt8] = []
             prometheus.emit(into: &buffer)

@@ -2,7 +2,7 @@ import CoreMetrics
 import Logging
 
 extension Registry {
-    /// Runs the lease sweeper (every `sweepIntervalMicroseconds`), log recovery and periodic
+    /// Runs the lease sweeper (every `effectiveSweepIntervalMicroseconds`), log recovery and periodic
     /// snapshots until the task is cancelled; on a shared log also folds what other instances
     /// append (the tail).
     public func run() async throws {
@@ -21,7 +21,7 @@ extension Registry {
     private func maintainUntilCancelled() async {
         while !Task.isCancelled {
             do {
-                try await Task.sleep(for: .microseconds(configuration.sweepIntervalMicroseconds))
+                try await Task.sleep(for: .microseconds(configuration.effectiveSweepIntervalMicroseconds))
             } catch {
                 break
             }
@@ -105,12 +105,14 @@ extension Registry {
 
     /// Appends an `expire` record for every lease that lapsed by now, carrying the instant it
     /// lapsed. If the sweeper itself ran more than a lease late (a paused process, a clock
-    /// jump), it appends a `stall` record that extends every lease instead. Returns how many
+    /// jump), it appends a `stall` record that extends every lease instead. Late means past the
+    /// scheduled pause since the last sweep: with a lease no longer than that pause, counting the
+    /// pause itself would call every sweep a stall and no lease would ever lapse. Returns how many
     /// expire records were appended.
     @discardableResult
     public func sweep() async throws -> Int {
         let now = configuration.clock()
-        let late = now - lastSweepAtMicroseconds
+        let late = now - lastSweepAtMicroseconds - configuration.effectiveSweepIntervalMicroseconds
         lastSweepAtMicroseconds = now
         if late > configuration.leaseTTLMicroseconds {
             logger.warning(

@@ -232,6 +232,10 @@ public actor Registry {
     /// interval may still be counted.
     public var liveServiceCount: Int { projection.liveEntryCount }
 
+    /// The log writer's totals since open (`RegistryEventStore.writeStatistics`), for metrics;
+    /// nil on a store that does not count them.
+    public nonisolated var logWriteStatistics: StoreWriteStatistics? { store.writeStatistics }
+
     /// The view as folded so far (for diagnostics and tests).
     public var currentProjection: Projection { projection }
 

@@ -12,7 +12,8 @@ public struct RegistryConfiguration: Sendable {
     public var getOrder: GetOrder = .freshest
     /// Get's first tier: services renewed within this long (GOST's 15 s renew period plus 5 s slack).
     public var freshWindowMicroseconds: Int64 = 20_000_000
-    /// How often `run()` sweeps lapsed leases (at least once a second).
+    /// How often `run()` sweeps lapsed leases (at least once a second); a shorter lease is swept
+    /// four times per lease (`effectiveSweepIntervalMicroseconds`).
     public var sweepIntervalMicroseconds: Int64 = 500_000
     /// Most `expire` records per commit; the sweeper commits more in several. Each batch is
     /// encoded and folded in one turn of the actor, which Get waits for: 250 kept Get's p99 under
@@ -42,6 +43,13 @@ public struct RegistryConfiguration: Sendable {
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
+    }
+
+    /// The pause between two sweeps of `run()`: `sweepIntervalMicroseconds`, but at most a quarter
+    /// of the lease, so a sub-second lease (`--lease-ttl 500ms`) lapses on time and the pause
+    /// itself stays well below the lateness that counts as a stall.
+    public var effectiveSweepIntervalMicroseconds: Int64 {
+        min(sweepIntervalMicroseconds, max(1_000, leaseTTLMicroseconds / 4))
     }
 
     /// Throws `RegistryConfigurationError` naming the first setting out of range.

@@ -67,6 +67,31 @@ public protocol RegistryEventStore: Sendable {
     /// Appends expiry and control records over the leader's fenced path: throws once
     /// leadership is lost, so a deposed leader cannot expire a lease.
     func appendAsLeader(_ payloads: [[UInt8]]) async throws -> StorePosition
+
+    /// What this process's log writer has done since the store opened (for `/metrics`), or nil
+    /// when the store does not count its commits.
+    var writeStatistics: StoreWriteStatistics? { get }
+}
+
+/// The commits one store has written since it opened: how many, their records, and the time the
+/// writer spent on them (encoding, compressing, writing and syncing). Totals only grow.
+public struct StoreWriteStatistics: Sendable, Equatable {
+    public var commits: UInt64
+    public var records: UInt64
+    public var commitNanoseconds: UInt64
+
+    public init(commits: UInt64 = 0, records: UInt64 = 0, commitNanoseconds: UInt64 = 0) {
+        self.commits = commits
+        self.records = records
+        self.commitNanoseconds = commitNanoseconds
+    }
+
+    /// The sum of two writers' totals (a store that reopened its writer adds the old one's).
+    public static func + (lhs: StoreWriteStatistics, rhs: StoreWriteStatistics) -> StoreWriteStatistics {
+        StoreWriteStatistics(
+            commits: lhs.commits + rhs.commits, records: lhs.records + rhs.records,
+            commitNanoseconds: lhs.commitNanoseconds + rhs.commitNanoseconds)
+    }
 }
 
 extension RegistryEventStore {
@@ -90,6 +115,8 @@ extension RegistryEventStore {
     public func appendAsLeader(_ payloads: [[UInt8]]) async throws -> StorePosition {
         try await append(payloads)
     }
+
+    public var writeStatistics: StoreWriteStatistics? { nil }
 }
 
 /// Thrown by `appendAsLeader` when this process does not (or no longer) lead the sweeper: the

@@ -36,7 +36,9 @@ enum EnvironmentOptions {
         var extra: [String] = []
         for option in valued where !overridden(option) {
             if let value = environment[variable(for: option)] {
-                extra += ["--\(option)", value]
+                // One `--option=value` argument, so a value that starts with `-` (a token, a
+                // path) is not read as another option.
+                extra.append("--\(option)=\(value)")
             }
         }
         for flag in flags where !overridden(flag) {

@@ -86,19 +86,24 @@ struct ServerLauncher {
         Self.announce("stopped")
     }
 
-    /// Creates the data directory and refuses one another server writes to, before anything
-    /// else is started or printed.
+    /// Refuses a data directory another server writes to, or one that cannot be created, before
+    /// anything else is started or printed. A missing directory is only checked here, not
+    /// created: the log creates it once the listeners are bound, so a start that fails before
+    /// that (a taken port) leaves nothing behind.
     private func checkDataDirectory(_ configuration: RegistryConfiguration, failure: StartupFailure) {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: configuration.dataDirectory,
-                withIntermediateDirectories: true
-            )
-        } catch {
-            failure.report(
-                "cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription); "
-                    + "check the path and its permissions, or pass another --data-dir"
-            )
+        let path = configuration.dataDirectory
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            if let blocker = Self.creationBlocker(path) {
+                failure.report(
+                    "cannot create the data directory \(path): \(blocker); "
+                        + "check the path and its permissions, or pass another --data-dir"
+                )
+            }
+            return
+        }
+        guard isDirectory.boolValue else {
+            failure.report("the data directory \(path) is a file, not a directory; pass a directory as --data-dir")
         }
         do {
             try LogDirectoryLock.check(directory: configuration.logDirectory)
@@ -111,6 +116,21 @@ struct ServerLauncher {
                 )
             )
         }
+    }
+
+    /// Why `path` could not be created, judged by its nearest existing ancestor (not a
+    /// directory, or not writable by this process); nil when it can be.
+    static func creationBlocker(_ path: String) -> String? {
+        var ancestor = URL(fileURLWithPath: path).deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory) {
+            let parent = ancestor.deletingLastPathComponent()
+            if parent.path == ancestor.path { return nil }
+            ancestor = parent
+        }
+        if !isDirectory.boolValue { return "\(ancestor.path) is a file, not a directory" }
+        if access(ancestor.path, W_OK | X_OK) != 0 { return "\(ancestor.path) is not writable (\(String(cString: strerror(errno))))" }
+        return nil
     }
 
     /// One line on stdout for operators and tests (`tunnel-registry: http listening on ...`);

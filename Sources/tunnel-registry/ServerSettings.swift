@@ -126,18 +126,40 @@ struct ServerSettings: Sendable {
     }
 }
 
-/// Durations as operators write them: `500ms`, `45s`, `2m`, `1h`, `30d`, `1.5s`.
+/// Durations as operators write them, in Go's `time.ParseDuration` form that GOST's own settings
+/// use, plus days: `500ms`, `45s`, `2m`, `1h`, `30d`, `1.5s`, `1h30m`, `2m30s`.
 enum DurationText {
+    private static let units: [(String, Double)] = [
+        ("us", 1), ("µs", 1), ("ms", 1_000), ("s", 1_000_000), ("m", 60_000_000), ("h", 3_600_000_000),
+        ("d", 86_400_000_000),
+    ]
+
     static func microseconds(_ text: String, option: String) throws(ConfigurationError) -> Int64 {
-        let units: [(String, Double)] = [("ms", 1_000), ("us", 1), ("s", 1_000_000), ("m", 60_000_000), ("h", 3_600_000_000), ("d", 86_400_000_000)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            let number = text.dropLast(suffix.count)
-            if let value = Double(number), value.isFinite, value > 0, value * scale < 1e15,
-                number.allSatisfy({ $0.isNumber || $0 == "." })
-            {
-                return Int64(value * scale)
-            }
+        guard let value = parse(text) else {
+            throw ConfigurationError(
+                "\(option) \(text) is not a duration; write e.g. 500ms, 45s, 2m, 1h, 30d or 1h30m"
+            )
         }
-        throw ConfigurationError("\(option) \(text) is not a duration; write e.g. 500ms, 45s, 2m, 1h or 30d")
+        return value
+    }
+
+    /// The sum of each `NUMBER UNIT` part, or nil when a part is not one or the total is not
+    /// positive and below 1e15 µs.
+    static func parse(_ text: String) -> Int64? {
+        var rest = Substring(text)
+        var total = 0.0
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let number = rest.prefix(while: { $0.isASCII && ($0.isNumber || $0 == ".") })
+            rest = rest.dropFirst(number.count)
+            let unitText = rest.prefix(while: { !($0.isASCII && ($0.isNumber || $0 == ".")) })
+            rest = rest.dropFirst(unitText.count)
+            guard let value = Double(number), value.isFinite,
+                let scale = units.first(where: { $0.0 == unitText })?.1
+            else { return nil }
+            total += value * scale
+        }
+        guard total >= 1, total < 1e15 else { return nil }
+        return Int64(total)
     }
 }

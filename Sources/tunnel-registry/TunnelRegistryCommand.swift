@@ -46,7 +46,7 @@ struct TunnelRegistryCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("lease-ttl"),
-        help: "A service expires this long after its last Register/Renew (GOST renews every 15s): 500ms, 45s, 2m, 1h."
+        help: "A service expires this long after its last Register/Renew (GOST renews every 15s): 500ms, 45s, 2m, 1h, 1m30s."
     )
     var leaseTTL = "45s"
 

@@ -26,6 +26,33 @@ import Testing
         }
     }
 
+    @Test func oversizedFieldIsInvalidArgumentNamingIt() async throws {
+        // Proves a gRPC request larger than the HTTP body limit only by one field is refused as
+        // INVALID_ARGUMENT naming that field (not a reset stream), and nothing is logged.
+        let server = try await ServerProcess.start()
+        defer { server.cleanUp() }
+        let huge = String(repeating: "n", count: 100 << 10)
+        try await withSDClient(port: server.grpcPort) { sd async throws in
+            for call in ["register", "renew", "deregister"] {
+                let service = protoService(id: "c1", name: huge, node: "n1", network: "tcp", address: "10.0.0.7:80")
+                do {
+                    switch call {
+                    case "register": _ = try await sd.register(.with { $0.service = service })
+                    case "renew": _ = try await sd.renew(.with { $0.service = service })
+                    default: _ = try await sd.deregister(.with { $0.service = service })
+                    }
+                    Issue.record("\(call) with a 100 KiB name was accepted")
+                } catch let error as RPCError {
+                    #expect(error.code == .invalidArgument, "\(call): \(error)")
+                    #expect(error.message.contains("name"), "\(call): \(error.message)")
+                }
+            }
+            #expect(await rpcCode { _ = try await sd.get(.with { $0.name = huge }) } == .invalidArgument)
+        }
+        let metrics = try await HTTPCalls(base: server.httpBase).send(.GET, at: "/metrics").body
+        #expect(!metrics.contains(#"tunnel_registry_events_total{kind="register"} 1"#))
+    }
+
     @Test func invalidInputIsInvalidArgument() async throws {
         // Proves validation failures reach a gRPC caller as INVALID_ARGUMENT, never ok.
         let server = try await ServerProcess.start()

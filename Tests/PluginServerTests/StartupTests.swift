@@ -31,12 +31,17 @@ import Glibc
     @Test(arguments: ["--http", "--grpc"])
     func takenPortIsOneLineAndExit1(option: String) async throws {
         // Proves a taken port stops the start with exit 1 and one line naming the address and
-        // its holder (this test process), before any "ready", with no snapshot written.
+        // its holder (this test process), before any "ready", with nothing written: the data
+        // directory it was given does not exist afterwards.
         let socket = try ListeningSocket()
         defer { socket.close() }
         let taken = "127.0.0.1:\(socket.port)"
         let other = option == "--http" ? "--grpc" : "--http"
+        let parent = try ServerProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let data = parent + "/data"
         let server = try await ServerProcess.start(
+            dataDirectory: data,
             arguments: [option, taken, other, "127.0.0.1:0"],
             defaultListeners: false,
             waitForReady: false
@@ -44,15 +49,42 @@ import Glibc
         defer { server.cleanUp() }
         let (status, _) = try await server.waitForExit()
         #expect(status == 1)
+        #expect(!FileManager.default.fileExists(atPath: data), "the failed start created \(data)")
         let lines = server.stderr.split(separator: "\n")
         #expect(lines.count == 1, "stderr:\n\(server.stderr)")
         #expect(server.stderr.contains(taken) && server.stderr.contains(option), "stderr:\n\(server.stderr)")
         #expect(server.stderr.contains("already in use"))
         #expect(server.stderr.contains("pid \(getpid())"), "the holder is not named:\n\(server.stderr)")
         #expect(!server.stdout.contains("ready"), "stdout:\n\(server.stdout)")
-        let snapshots =
-            (try? FileManager.default.contentsOfDirectory(atPath: server.dataDirectory + "/snapshots")) ?? []
-        #expect(snapshots.isEmpty, "a snapshot was written: \(snapshots)")
+    }
+
+    @Test func uncreatableDataDirectoryIsOneLineAndExit1() async throws {
+        // Proves a data directory that is a file, or lies under one, is refused before anything
+        // starts, in one line naming what is in the way, and that a missing one is created on a
+        // good start.
+        let parent = try ServerProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        #expect(FileManager.default.createFile(atPath: parent + "/file", contents: Data("x".utf8)))
+        // The last --data-dir wins; the first only places the helper's stderr file.
+        for (data, message) in [
+            (parent + "/file/data", "cannot create the data directory \(parent)/file/data: \(parent)/file is a file"),
+            (parent + "/file", "the data directory \(parent)/file is a file, not a directory"),
+        ] {
+            let blocked = try await ServerProcess.start(
+                dataDirectory: parent + "/unused", arguments: ["--data-dir", data], waitForReady: false)
+            defer { blocked.cleanUp() }
+            let (status, _) = try await blocked.waitForExit()
+            #expect(status == 1)
+            #expect(blocked.stderr.contains(message), "stderr:\n\(blocked.stderr)")
+            #expect(blocked.stderr.split(separator: "\n").count == 1, "stderr:\n\(blocked.stderr)")
+            #expect(!blocked.stdout.contains("listening"), "stdout:\n\(blocked.stdout)")
+        }
+
+        let fresh = try await ServerProcess.start(
+            dataDirectory: parent + "/unused", arguments: ["--data-dir", parent + "/new/data"])
+        defer { fresh.cleanUp() }
+        #expect(try await HTTPCalls(base: fresh.httpBase).register(id: "a", name: "t", address: "10.0.0.1:80").status == 200)
+        #expect(FileManager.default.fileExists(atPath: parent + "/new/data/log"))
     }
 
     @Test func lockedDataDirectoryIsOneLineNamingTheHolder() async throws {

@@ -131,9 +131,12 @@ struct FrontBench: ParsableCommand {
                     }
                 }
                 let comparedFirst = registryRunsSecond(round: round) ? try compareHTTP() : nil
+                let logBefore = try LogCommits.read(at: registry.address)
                 let renews = try drivers.http(
                     registry, url: "http://\(registry.address)/sd", script: renew, seconds: duration, probe: probe
                 )
+                let log = try LogCommits.read(at: registry.address).since(logBefore)
+                table.addLog("http", log, rate: renews.perSecond, inFlight: connections)
                 table.add("healthz", health)
                 table.add("bare-http", bare)
                 table.add("http-renew", renews)
@@ -144,6 +147,7 @@ struct FrontBench: ParsableCommand {
                 line += " healthz \(Table.describe(health)) | bare http \(Table.describe(bare)) | http renew \(Table.describe(renews))"
                 line += " Get p99 \(format(percentile(renews.getMilliseconds, 0.99), 2)) ms"
                 line += " (\(format(percentile(health.getMilliseconds, 0.99), 2)) ms during the /healthz storm)"
+                line += ", \(log.describe(inFlight: connections))"
                 if let compared = try comparedFirst ?? compareHTTP() {
                     table.add("compare-http", compared)
                     table.addRatio("compare-http-cpu", compared.cpuPerRequest / bare.cpuPerRequest)
@@ -157,14 +161,18 @@ struct FrontBench: ParsableCommand {
                     return try drivers.grpc(other, url: "http://\(otherGRPC)/proto.SD/Renew", body: grpcBody, seconds: duration)
                 }
                 let comparedFirst = registryRunsSecond(round: round) ? try compareGRPC() : nil
+                let logBefore = try LogCommits.read(at: registry.address)
                 let renews = try drivers.grpc(registry, url: "http://\(registryGRPC)/proto.SD/Renew", body: grpcBody, seconds: duration)
+                let log = try LogCommits.read(at: registry.address).since(logBefore)
+                let inFlight = (grpcConnections ?? connections) * grpcStreams
+                table.addLog("grpc", log, rate: renews.perSecond, inFlight: inFlight)
                 table.add("bare-grpc", bare)
                 table.add("grpc-renew", renews)
                 table.addRatio("grpc-cpu", renews.cpuPerRequest / bare.cpuPerRequest)
                 if let http = table.runs["http-renew"]?.last {
                     table.addRatio("grpc-rate", renews.perSecond / http.perSecond)
                 }
-                line += " | bare grpc \(Table.describe(bare)) | grpc renew \(Table.describe(renews))"
+                line += " | bare grpc \(Table.describe(bare)) | grpc renew \(Table.describe(renews)), \(log.describe(inFlight: inFlight))"
                 if let compared = try comparedFirst ?? compareGRPC() {
                     table.add("compare-grpc", compared)
                     table.addRatio("compare-grpc-cpu", compared.cpuPerRequest / bare.cpuPerRequest)

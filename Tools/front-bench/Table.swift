@@ -9,6 +9,14 @@ struct Table {
 
     mutating func addRatio(_ name: String, _ value: Double) { ratios[name, default: []].append(value) }
 
+    /// Records what the registry's log did during one renew run on `front` (`http`, `grpc`).
+    mutating func addLog(_ front: String, _ log: LogCommits, rate: Double, inFlight: Int) {
+        addRatio("\(front)-commit-ms", log.millisecondsPerCommit)
+        addRatio("\(front)-commit-renews", log.recordsPerCommit)
+        let bound = log.bound(inFlight: inFlight)
+        if bound > 0 { addRatio("\(front)-rate-bound", rate / bound) }
+    }
+
     static func describe(_ result: RunResult) -> String {
         "\(Int(result.perSecond.rounded()))/s \(Int(result.cpuPerRequest.rounded())) µs"
     }
@@ -37,6 +45,12 @@ struct Table {
             ("get-p99-healthz", "Get p99 during the /healthz storm (ms)", "(the machine's floor)"),
             ("grpc-rate", "gRPC renews/s / HTTP renews/s", "≥ 0.80"),
             ("grpc-cpu", "gRPC renew CPU / bare gRPC CPU", "≤ 1.50"),
+            ("http-commit-ms", "HTTP renew: ms per log commit", "(write + fdatasync)"),
+            ("http-commit-renews", "HTTP renew: renews per log commit", "(sharing one fdatasync)"),
+            ("http-rate-bound", "HTTP renews/s / in flight ÷ commit time", "(1.00 = held by the log's sync)"),
+            ("grpc-commit-ms", "gRPC renew: ms per log commit", "(write + fdatasync)"),
+            ("grpc-commit-renews", "gRPC renew: renews per log commit", "(sharing one fdatasync)"),
+            ("grpc-rate-bound", "gRPC renews/s / in flight ÷ commit time", "(1.00 = held by the log's sync)"),
             ("compare-http-cpu", "--compare HTTP renew CPU / bare route CPU", "(before/after)"),
             ("compare-grpc-cpu", "--compare gRPC renew CPU / bare gRPC CPU", "(before/after)"),
         ]

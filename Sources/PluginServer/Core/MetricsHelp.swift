@@ -15,6 +15,12 @@ public enum MetricsHelp {
         "tunnel_registry_unavailable_total": "Writes answered 503 / UNAVAILABLE (log not writable, or not ready).",
         "tunnel_registry_log_records_total":
             "Records folded into the registry while serving, by kind (expire, start, stall included).",
+        "tunnel_registry_log_commits_total":
+            "Commits the local log writer wrote, each one write and, with --fsync always, one fdatasync (0 in cluster mode).",
+        "tunnel_registry_log_committed_records_total":
+            "Records in those commits; divided by the commits, the group commit's size.",
+        "tunnel_registry_log_commit_seconds_total":
+            "Time the local log writer spent encoding, compressing, writing and syncing commits.",
         "tunnel_registry_snapshots_total": "Snapshots written and failed, by result.",
         "tunnel_registry_tail_lag_seconds":
             "Cluster mode: age of the newest shared-log batch this instance has not folded yet (0 when caught up).",

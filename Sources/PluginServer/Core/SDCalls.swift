@@ -74,6 +74,12 @@ public struct SDCalls: Sendable {
         return await registry.liveServiceCount
     }
 
+    /// The log writer's totals, for the log metrics; nil before the registry is open or when its
+    /// store does not count them.
+    func logWriteStatistics() -> StoreWriteStatistics? {
+        registry.current?.logWriteStatistics
+    }
+
     /// Runs a validation step, counting refusals in `tunnel_registry_rejected_requests_total`.
     private func checked<T>(_ body: () throws(RegistryError) -> T) throws(RequestFailure) -> T {
         do {

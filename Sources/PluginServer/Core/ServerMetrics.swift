@@ -13,6 +13,8 @@ public struct ServerMetrics: Sendable {
     let liveServices: Gauge
     let rejected: Counter
     let unavailable: Counter
+    /// The log writer's commits, brought up to date at each scrape.
+    let logWrites: LogWriteMetrics
     /// `tunnel_registry_request_duration_seconds{front,call}` by front, then by call.
     private let requestLatencies: [[Timer]]
 
@@ -42,6 +44,7 @@ public struct ServerMetrics: Sendable {
         liveServices = Gauge(label: "tunnel_registry_live_services")
         rejected = Counter(label: "tunnel_registry_rejected_requests_total")
         unavailable = Counter(label: "tunnel_registry_unavailable_total")
+        logWrites = LogWriteMetrics()
         requestLatencies = Front.allCases.map { front in
             Call.allCases.map { call in
                 Timer(

@@ -59,7 +59,7 @@ struct SDResponder: HTTPResponder {
         do {
             switch request.method {
             case .get:
-                let name = request.uri.queryParameters["name"].map(String.init) ?? ""
+                let name = FormQuery.value(of: "name", in: request.uri.query) ?? ""
                 let services = try await calls.get(name: name)
                 return Self.json(.ok, WireJSON.encodeServices(services))
             case .post:

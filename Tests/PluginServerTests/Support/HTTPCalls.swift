@@ -70,9 +70,17 @@ struct HTTPCalls: Sendable {
         try await send(.DELETE, json: Self.json(["id": id, "name": name, "node": node]))
     }
 
+    /// Get, with the name encoded as GOST's Go client does (`url.Values.Encode`: space as `+`).
     func get(name: String) async throws -> HTTPReply {
-        let encoded = name.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? name
-        return try await send(.GET, query: "?name=\(encoded)")
+        try await send(.GET, query: "?name=\(Self.formEncoded(name))")
+    }
+
+    /// `application/x-www-form-urlencoded` as Go's `url.QueryEscape` writes it.
+    static func formEncoded(_ text: String) -> String {
+        var unreserved = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
+        unreserved.insert(charactersIn: "-._~ ")
+        let escaped = text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+        return escaped.replacingOccurrences(of: " ", with: "+")
     }
 
     static func json(_ fields: [String: String]) -> String {

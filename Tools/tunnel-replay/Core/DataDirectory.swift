@@ -14,8 +14,12 @@ struct DataDirectory {
     var logPath: String { path + "/log" }
     var snapshotsPath: String { path + "/snapshots" }
 
-    /// Checks that `path` holds a log; throws a message that says what to pass instead.
-    init(path: String) throws(ReplayError) {
+    /// Checks that `path` holds a log; throws a message that says what to pass instead. Trailing
+    /// slashes (a shell's completion of a directory) are dropped, so `DIR/` reads and names its
+    /// files exactly as `DIR` does.
+    init(path given: String) throws(ReplayError) {
+        var path = given
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         self.path = path
         guard Self.isDirectory(path) else {
             throw .unreadable(
