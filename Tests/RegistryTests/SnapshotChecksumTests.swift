@@ -17,10 +17,11 @@ import Testing
                 for length in 0...300 {
                     let slice = UnsafeRawBufferPointer(rebasing: all[start..<start + length])
                     let initial = UInt32(truncatingIfNeeded: random.next())
-                    #expect(SnapshotChecksum.checksum(slice) == CRC32C.checksum(slice), "start \(start) length \(length)")
+                    let place = "start \(start) length \(length)"
+                    #expect(SnapshotChecksum.checksum(slice) == CRC32C.checksum(slice), "\(place)")
                     #expect(
                         SnapshotChecksum.checksum(slice, continuing: initial)
-                            == CRC32C.checksum(slice, continuing: initial), "start \(start) length \(length)")
+                            == CRC32C.checksum(slice, continuing: initial), "\(place)")
                 }
             }
         }
