@@ -59,6 +59,7 @@ let package = Package(
         .target(
             name: "EventLog",
             dependencies: [
+                "CCRC32C",
                 "CZstd",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -76,7 +77,6 @@ let package = Package(
         .target(
             name: "FileStore",
             dependencies: [
-                "CCRC32C",
                 "CZstd",
                 "EventLog",
                 "Registry",

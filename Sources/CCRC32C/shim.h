@@ -1,6 +1,5 @@
 // CRC32C with the processor's crc32 instruction (SSE 4.2), for Swift, which has no intrinsic for
-// it: a snapshot's body check (FileStore's SnapshotChecksum.swift) ran at 1.6 GB/s through the
-// table-driven CRC32C, a twentieth of `tunnel-replay verify`'s cycles on the bench log.
+// it; EventLog's CRC32C.swift calls it where the processor has the instruction.
 #ifndef TUNNEL_REGISTRY_CCRC32C_H
 #define TUNNEL_REGISTRY_CCRC32C_H
 
@@ -19,7 +18,7 @@ static inline int tunnel_registry_crc32c_available(void) {
 }
 
 // The CRC32C of `count` bytes at `bytes` continuing from `initial` (the CRC of the bytes before),
-// as CRC32C.checksum(_:continuing:) computes it. Only when tunnel_registry_crc32c_available().
+// as CRC32C.tableChecksum(_:continuing:) computes it. Only when tunnel_registry_crc32c_available().
 __attribute__((target("sse4.2")))
 static inline uint32_t tunnel_registry_crc32c(uint32_t initial, const void *bytes, size_t count) {
     const unsigned char *next = (const unsigned char *)bytes;

@@ -4,6 +4,7 @@
     import Darwin
 #endif
 import CZstd
+import EventLog
 
 /// Reads the projection bytes of one snapshot after another, as `SnapshotStore.projectionBytes`
 /// does, into memory kept between reads: the file mapped rather than copied, the body
@@ -48,7 +49,7 @@ public final class SnapshotBodyReader: @unchecked Sendable {
         guard let header = try? store.parseHeader(headerBytes, fileBytes: fileBytes, file: path, sequence: sequence)
         else { return false }
         let body = UnsafeRawBufferPointer(rebasing: stored[SnapshotStore.headerBytes...])
-        guard SnapshotChecksum.checksum(body) == header.bodyChecksum else { return false }
+        guard CRC32C.checksum(body) == header.bodyChecksum else { return false }
         let size = header.rawBytes
         if bytes.count > size {
             bytes.removeLast(bytes.count - size)

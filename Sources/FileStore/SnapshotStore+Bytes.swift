@@ -13,7 +13,7 @@ extension SnapshotStore {
         // Checked and decompressed in place (a copy of the body was 3 MB at 100,000 leases).
         let decompressed = bytes.withUnsafeBytes { stored in
             let body = UnsafeRawBufferPointer(rebasing: stored[SnapshotStore.headerBytes...])
-            guard SnapshotChecksum.checksum(body) == header.bodyChecksum else {
+            guard CRC32C.checksum(body) == header.bodyChecksum else {
                 return Result<[UInt8], SnapshotError>.failure(SnapshotError(file: file, reason: "body checksum mismatch"))
             }
             return Result { () throws(Zstd.Failure) in try Zstd.decompress(body, size: header.rawBytes) }
