@@ -55,9 +55,11 @@ let package = Package(
             providers: [.apt(["libzstd-dev"])]
         ),
         .systemLibrary(name: "CPrefetch"),
+        .systemLibrary(name: "CCRC32C"),
         .target(
             name: "EventLog",
             dependencies: [
+                "CCRC32C",
                 "CZstd",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -75,6 +77,7 @@ let package = Package(
         .target(
             name: "FileStore",
             dependencies: [
+                "CZstd",
                 "EventLog",
                 "Registry",
                 .product(name: "Logging", package: "swift-log"),

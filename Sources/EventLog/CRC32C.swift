@@ -1,7 +1,14 @@
-/// CRC32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8 over eight 256-entry tables.
-/// Check value: `checksum("123456789") == 0xE3069283`. The one implementation in the project: log
-/// frames and headers, and the registry's snapshots, are checked with it.
+import CCRC32C
+
+/// CRC32C (Castagnoli, reflected polynomial 0x82F63B78): the processor's crc32 instruction where
+/// it has one (SSE 4.2), else slicing-by-8 over eight 256-entry tables. Check value:
+/// `checksum("123456789") == 0xE3069283`. The one implementation in the project: log frames and
+/// headers, and the registry's snapshots, are checked with it. The tables ran at 1.6 GB/s, a
+/// twentieth of `tunnel-replay verify`'s cycles on the bench log, whose 500 snapshots hold 1.1 GB.
 public enum CRC32C {
+    /// Whether `checksum` uses the crc32 instruction.
+    public static let usesInstruction = tunnel_registry_crc32c_available() != 0
+
     /// Eight tables of 256 entries, table k at `k * 256`.
     static let table: [UInt32] = {
         var table = [UInt32](repeating: 0, count: 8 * 256)
@@ -23,6 +30,14 @@ public enum CRC32C {
 
     /// The CRC32C of `bytes`, continuing from `initial` (the CRC of the bytes before).
     public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing initial: UInt32 = 0) -> UInt32 {
+        guard usesInstruction, let base = bytes.baseAddress, bytes.count > 0 else {
+            return tableChecksum(bytes, continuing: initial)
+        }
+        return tunnel_registry_crc32c(initial, base, bytes.count)
+    }
+
+    /// `checksum` by the tables alone (where the instruction is missing, and for tests).
+    public static func tableChecksum(_ bytes: UnsafeRawBufferPointer, continuing initial: UInt32 = 0) -> UInt32 {
         guard var pointer = bytes.baseAddress, bytes.count > 0 else { return initial }
         var remaining = bytes.count
         var crc = ~initial

@@ -69,6 +69,30 @@ struct ServiceTable<Value: Sendable>: Sendable {
     @inline(__always)
     func id(at index: Int) -> String { entries[index].id }
 
+    /// Whether the entry at `index` is in use with exactly these key bytes (no reference counting).
+    @inline(__always)
+    func hasKey(at index: Int, _ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> Bool {
+        guard index >= 0, index < entries.count, entries[index].occupied else { return false }
+        return withStoredBytes(entries[index].id) { sameBytes($0, id) }
+            && withStoredBytes(entries[index].name) { sameBytes($0, name) }
+    }
+
+    /// Starts loading the entry at `index` (below `capacity`): its record, or with `key` the
+    /// bytes of its id kept apart (reading the record, loaded by an earlier call).
+    @inline(__always)
+    func prefetch(index: Int, key: Bool) {
+        entries.withAddress(of: index) { entry in
+            if key {
+                if let bytes = Self.heapUTF8(ofStringAt: entry + MemoryLayout<String>.stride) {
+                    tunnel_registry_prefetch(bytes)
+                }
+            } else {
+                tunnel_registry_prefetch(entry)
+                tunnel_registry_prefetch(entry + MemoryLayout<Entry>.size - 1)
+            }
+        }
+    }
+
     /// The entry index of (name, id), nil when absent.
     @inline(__always)
     func find(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> Int? {

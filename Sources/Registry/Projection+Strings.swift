@@ -40,10 +40,10 @@ struct StringTable: Sendable {
 
     subscript(number: UInt32) -> String { table.name(at: Int(number)) }
 
-    /// Whether string `number` has the UTF-8 `bytes`.
+    /// Whether string `number` has the UTF-8 `bytes` (read in place: no reference counting).
     @inline(__always)
     func equals(_ number: UInt32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        sameBytes(table.name(at: Int(number)), bytes)
+        table.hasKey(at: Int(number), bytes, noBytes)
     }
 
     /// Distinct strings in use.

@@ -23,10 +23,11 @@ struct LapsedChangeLog: Sendable {
 ///
 /// Most of a snapshot is the lapsed services (kept 24 h for revive) and few of them change
 /// between two snapshots, so only the first comparison, and any that fails, encodes them all.
-/// Later ones encode the header and the live leases, and compare the lapsed section with the
-/// previous comparison's, which equalled the projection's encoding then: byte runs between the
-/// services the projection changed since (its change log, kept while a comparer uses it) must
-/// recur unchanged, and each changed service, re-encoded from the projection, in its sorted place.
+/// Later ones check the header and the live leases in place (`Projection.liveSectionEnd`), and
+/// compare the lapsed section with the previous comparison's, which equalled the projection's
+/// encoding then: byte runs between the services the projection changed since (its change log,
+/// kept while a comparer uses it) must recur unchanged, and each changed service, re-encoded from
+/// the projection, in its sorted place.
 public struct SnapshotComparer: Sendable {
     /// Which projection change log is this comparer's.
     private let identity: UInt64
@@ -38,6 +39,10 @@ public struct SnapshotComparer: Sendable {
     private var entryStarts: [Int] = []
     /// The projection's sequence when `previous` was taken: a fold only moves forward.
     private var previousSequence: UInt64 = 0
+    /// The bytes `previous` held before, kept for `takeSpare`.
+    private var spare: [UInt8] = []
+    /// The live entry indices in the order of the last live section matched (`Projection.liveSectionEnd`).
+    private var liveOrder: [Int32] = []
     /// Comparisons answered without encoding the lapsed services (tests check the shortcut is taken).
     private(set) var incrementalComparisons = 0
 
@@ -56,8 +61,12 @@ public struct SnapshotComparer: Sendable {
             log.keys.count <= entryStarts.count / 4 + 64
         {
             projection.lapsedChanges?.keys = []
-            if let starts = incrementalMatch(bytes, projection, changed: log.keys) {
+            // The header and the live leases, checked in place.
+            if let headEnd = bytes.withUnsafeBytes({ projection.liveSectionEnd(of: $0, order: &liveOrder) }),
+                let starts = incrementalMatch(bytes, projection, headEnd: headEnd, changed: log.keys)
+            {
                 assert(Self.equal(bytes, projection.encoded()), "incremental comparison passed different bytes")
+                spare = previous
                 previous = bytes
                 entryStarts = starts
                 previousSequence = projection.lastSequence
@@ -68,10 +77,28 @@ public struct SnapshotComparer: Sendable {
         return fullMatch(bytes, &projection)
     }
 
+    /// An array the comparer no longer needs (the bytes it compared against before the last
+    /// comparison), empty when none: a caller can read the next snapshot into its storage.
+    public mutating func takeSpare() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &spare)
+        return taken
+    }
+
+    /// The arrays the comparer holds, given up for reuse: the next comparison starts afresh.
+    public mutating func takeBuffers() -> [[UInt8]] {
+        let taken = [previous, spare]
+        previous = []
+        spare = []
+        entryStarts = []
+        return taken
+    }
+
     /// Encodes the whole projection, keeps its bytes for the next comparison and starts the log.
     private mutating func fullMatch(_ bytes: [UInt8], _ projection: inout Projection) -> Bool {
         let encoded = projection.encoded()
         projection.lapsedChanges = LapsedChangeLog(owner: identity)
+        spare = previous
         previous = encoded
         entryStarts = Self.lapsedEntryStarts(encoded) ?? []
         previousSequence = projection.lastSequence
@@ -79,15 +106,16 @@ public struct SnapshotComparer: Sendable {
     }
 
     /// The lapsed entries' starts in `previous`, as `incrementalMatch` finds them in `bytes` when
-    /// they equal the projection's encoding; nil at the first difference.
-    private func incrementalMatch(_ bytes: [UInt8], _ projection: Projection, changed: [LapsedKey]) -> [Int]? {
-        let head = projection.encoded(lapsedEntries: false)
-        guard bytes.count >= head.count, Self.equal(bytes, head, count: head.count) else { return nil }
+    /// they equal the projection's encoding (the bytes before `headEnd` do); nil at the first difference.
+    private func incrementalMatch(
+        _ bytes: [UInt8], _ projection: Projection, headEnd: Int, changed: [LapsedKey]
+    ) -> [Int]? {
+        assert(Self.isHead(bytes, of: projection, count: headEnd), "live section check passed different bytes")
         let keys = Self.sortedDistinct(changed)
         let oldCount = entryStarts.count - 1
         var starts: [Int] = []
         starts.reserveCapacity(oldCount + keys.count + 1)
-        var position = head.count
+        var position = headEnd
         var entryScratch = [UInt8](repeating: 0, count: 256)
         let matched = previous.withUnsafeBytes { old in
             bytes.withUnsafeBytes { new in
@@ -178,7 +206,7 @@ public struct SnapshotComparer: Sendable {
 
     /// The order of (name, id) keys in a snapshot: negative, zero (equal keys) or positive. Byte
     /// order when all four are ASCII, else `String` order, as `ServiceTable.sortedIndices` sorts.
-    private static func order(
+    static func order(
         _ leftName: UnsafeRawBufferPointer, _ leftID: UnsafeRawBufferPointer,
         _ rightName: UnsafeRawBufferPointer, _ rightID: UnsafeRawBufferPointer
     ) -> Int {
@@ -237,6 +265,12 @@ public struct SnapshotComparer: Sendable {
                 return nil
             }
         }
+    }
+
+    /// Whether `bytes` start with `projection`'s encoding up to its lapsed entries, `count` bytes long.
+    private static func isHead(_ bytes: [UInt8], of projection: Projection, count: Int) -> Bool {
+        let head = projection.encoded(lapsedEntries: false)
+        return head.count == count && equal(bytes, head, count: count)
     }
 
     /// Whether the first `count` bytes (all of both when nil) are equal.

@@ -14,6 +14,30 @@ import Testing
         #expect(whole == split)
     }
 
+    /// The crc32 instruction's CRC equals the tables' on every length up to 300 at each start
+    /// within a word, from no CRC and continued from another (the instruction is on this CI's
+    /// processors; where it is missing both sides are the tables).
+    @Test func crc32cInstructionEqualsTheTables() {
+        #expect(Array("123456789".utf8).withUnsafeBytes { CRC32C.tableChecksum($0) } == 0xE306_9283)
+        var state: UInt64 = 17
+        let bytes = (0..<320).map { _ -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+        bytes.withUnsafeBytes { all in
+            for start in 0..<8 {
+                for length in 0...300 {
+                    let slice = UnsafeRawBufferPointer(rebasing: all[start..<start + length])
+                    let initial = UInt32(truncatingIfNeeded: start &* 2_654_435_761 &+ length)
+                    #expect(CRC32C.checksum(slice) == CRC32C.tableChecksum(slice), "start \(start) length \(length)")
+                    #expect(
+                        CRC32C.checksum(slice, continuing: initial) == CRC32C.tableChecksum(slice, continuing: initial),
+                        "start \(start) length \(length), continued")
+                }
+            }
+        }
+    }
+
     /// Varints round-trip at every width and reject truncated input.
     @Test(arguments: [UInt64(0), 1, 127, 128, 300, 16_383, 16_384, UInt64(UInt32.max), UInt64.max])
     func varintRoundTrip(value: UInt64) {

@@ -110,6 +110,7 @@ import Testing
         copies.append(flipped)
         copies.append(bytes + [0])
         copies.append(Array(bytes.dropLast()))
+        copies += damagedLiveSections(of: bytes, &random)
         guard let starts = SnapshotComparer.lapsedEntryStarts(bytes), starts.count >= 3 else { return copies }
         let entry = Int(random.next() % UInt64(starts.count - 2))
         let first = Array(bytes[starts[entry]..<starts[entry + 1]])
@@ -125,5 +126,62 @@ import Testing
         lastFlipped[lastEntryFlip] ^= 0x40
         copies.append(lastFlipped)
         return copies
+    }
+
+    /// Copies with the live leases damaged in ways the comparer's check in place must see: two
+    /// leases swapped, one dropped and its neighbour doubled, and a length or a number written in
+    /// a longer varint form that reads as the same value.
+    static func damagedLiveSections(of bytes: [UInt8], _ random: inout SplitMix64) -> [[UInt8]] {
+        let starts = liveEntryStarts(bytes)
+        guard starts.count >= 2 else { return [] }
+        var copies: [[UInt8]] = []
+        let entry = Int(random.next() % UInt64(starts.count - 1))
+        // A string length (the id's, first in the entry) in two bytes.
+        var longLength = bytes
+        longLength[starts[entry]] |= 0x80
+        longLength.insert(0, at: starts[entry] + 1)
+        copies.append(longLength)
+        // The last number of the entry (its last renew sequence) one byte longer.
+        var longNumber = bytes
+        longNumber[starts[entry + 1] - 1] |= 0x80
+        longNumber.insert(0, at: starts[entry + 1])
+        copies.append(longNumber)
+        guard starts.count >= 3 else { return copies }
+        let pair = entry % (starts.count - 2)
+        let first = Array(bytes[starts[pair]..<starts[pair + 1]])
+        let second = Array(bytes[starts[pair + 1]..<starts[pair + 2]])
+        let before = Array(bytes[..<starts[pair]])
+        let after = Array(bytes[starts[pair + 2]...])
+        copies.append(before + second + first + after)
+        copies.append(before + first + first + after)
+        copies.append(before + second + second + after)
+        return copies
+    }
+
+    /// Where each live lease of (version 2) projection bytes starts, then where the last ends.
+    static func liveEntryStarts(_ bytes: [UInt8]) -> [Int] {
+        var offset = 1
+        func varint() -> UInt64 {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while bytes[offset] >= 0x80 {
+                value |= UInt64(bytes[offset] & 0x7F) << shift
+                shift += 7
+                offset += 1
+            }
+            value |= UInt64(bytes[offset]) << shift
+            offset += 1
+            return value
+        }
+        for _ in 0..<3 { _ = varint() }
+        let count = Int(varint())
+        var starts: [Int] = []
+        for _ in 0..<count {
+            starts.append(offset)
+            for _ in 0..<5 { offset += Int(varint()) }
+            for _ in 0..<4 { _ = varint() }
+        }
+        starts.append(offset)
+        return starts
     }
 }

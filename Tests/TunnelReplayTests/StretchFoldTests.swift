@@ -50,7 +50,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: path + "/log", withIntermediateDirectories: true)
         return StretchFold(
             projection: Projection(), firstCounted: 1, inside: [],
-            store: SnapshotStore(directory: path + "/snapshots"), directory: try DataDirectory(path: path))
+            store: SnapshotStore(directory: path + "/snapshots"), directory: try DataDirectory(path: path),
+            reader: SnapshotBodyReader())
     }
 
     /// Registers, renews, expiries and deregisters over 50 connectors; every 97th record carries

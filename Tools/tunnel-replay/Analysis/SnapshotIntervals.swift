@@ -1,4 +1,5 @@
 import FileStore
+import Synchronization
 import EventLog
 import Registry
 
@@ -67,11 +68,15 @@ struct SnapshotIntervals {
         let logJobs = jobs.map { LogJob(firstSequence: $0.first, lastSequence: $0.last) }
         var progress = Progress(label: "verifying", total: lastSequence)
         defer { progress.finish() }
+        let readers = ReaderPool()
         try scan.runJobs(logJobs) { (job: LogJob, emit: (Outcome) -> Void) in
             let spec = specs.first { $0.first == job.firstSequence }!
+            let reader = readers.take()
+            defer { readers.put(reader) }
             emit(
                 Self.check(
-                    job, compare: spec.compare, store: store, scan: scan, directory: directory, snapshots: snapshots))
+                    job, compare: spec.compare, store: store, scan: scan, directory: directory, snapshots: snapshots,
+                    reader: reader))
         } consume: { outcome in
             total.problems += outcome.problems
             total.records += outcome.records
@@ -84,7 +89,7 @@ struct SnapshotIntervals {
     /// Folds `job` from its start snapshot and compares the result with the snapshot at its end.
     private static func check(
         _ job: LogJob, compare: Bool, store: SnapshotStore, scan: EventScan,
-        directory: DataDirectory, snapshots: [UInt64]
+        directory: DataDirectory, snapshots: [UInt64], reader: SnapshotBodyReader
     ) -> Outcome {
         guard compare else { return decodeOnly(job, scan: scan) }
         let last = job.lastSequence ?? .max
@@ -99,7 +104,9 @@ struct SnapshotIntervals {
         let foldFrom = projection.lastSequence + 1
         let inside = snapshots.filter { $0 >= job.firstSequence && $0 < last }
         var stretch = StretchFold(
-            projection: projection, firstCounted: job.firstSequence, inside: inside, store: store, directory: directory)
+            projection: projection, firstCounted: job.firstSequence, inside: inside, store: store, directory: directory,
+            reader: reader)
+        defer { stretch.finish() }
         do {
             try scan.read(LogJob(firstSequence: foldFrom, lastSequence: last)) { sequence, time, payload in
                 stretch.take(sequence: sequence, time: time, payload: payload)
@@ -151,13 +158,19 @@ struct SnapshotIntervals {
     /// comparer re-encodes only what changed since the job's previous snapshot); only when they
     /// differ is it decoded and compared as a projection, which also accepts a version-1
     /// snapshot of the same view.
+    /// The bytes are read by `reader` into storage the comparer is done with; should that fail,
+    /// `projectionBytes` reads them again and says why.
     static func compareSnapshot(
-        _ sequence: UInt64, _ fold: inout Projection, comparer: inout SnapshotComparer, store: SnapshotStore,
-        directory: DataDirectory
+        _ sequence: UInt64, _ fold: inout Projection, comparer: inout SnapshotComparer, reader: SnapshotBodyReader,
+        store: SnapshotStore, directory: DataDirectory
     ) -> [VerifyProblem] {
         let file = directory.snapshotFile(sequence)
         do {
-            if try comparer.matches(store.projectionBytes(sequence: sequence), &fold) { return [] }
+            var bytes = comparer.takeSpare()
+            if !reader.read(store, sequence: sequence, into: &bytes) {
+                bytes = try store.projectionBytes(sequence: sequence)
+            }
+            if comparer.matches(bytes, &fold) { return [] }
             let snapshot = try store.load(sequence: sequence)
             guard !snapshot.isSnapshot(of: fold) else { return [] }
             return [
@@ -170,5 +183,20 @@ struct SnapshotIntervals {
         } catch {
             return [VerifyProblem(file: file, offset: nil, sequence: sequence, problem: "cannot read: \(error)")]
         }
+    }
+}
+
+/// The snapshot readers of `SnapshotIntervals`' stretches: a stretch takes one and puts it back,
+/// so the next stretch on a thread reads into the memory the last one left (fresh buffers were
+/// page-faulted in for every stretch).
+private final class ReaderPool: Sendable {
+    private let readers = Mutex<[SnapshotBodyReader]>([])
+
+    func take() -> SnapshotBodyReader {
+        readers.withLock { $0.popLast() } ?? SnapshotBodyReader()
+    }
+
+    func put(_ reader: SnapshotBodyReader) {
+        readers.withLock { $0.append(reader) }
     }
 }

@@ -13,6 +13,8 @@ struct StretchFold {
     /// A record was missing or did not decode: later snapshots cannot be compared.
     private(set) var broken = false
     private var comparer = SnapshotComparer()
+    /// Reads the snapshots compared (with memory kept from stretch to stretch, `finish`).
+    private let reader: SnapshotBodyReader
     private var ring = LookaheadRing()
     /// Records before this are folded but not counted (they lead from the start snapshot).
     private let firstCounted: UInt64
@@ -24,8 +26,9 @@ struct StretchFold {
 
     init(
         projection: Projection, firstCounted: UInt64, inside: [UInt64], store: SnapshotStore,
-        directory: DataDirectory
+        directory: DataDirectory, reader: SnapshotBodyReader
     ) {
+        self.reader = reader
         self.projection = projection
         self.expected = projection.lastSequence + 1
         self.firstCounted = firstCounted
@@ -54,7 +57,12 @@ struct StretchFold {
     /// Compares the snapshot at `sequence` (the stretch's end) with the fold, all records folded.
     mutating func compareSnapshot(at sequence: UInt64) {
         outcome.problems += SnapshotIntervals.compareSnapshot(
-            sequence, &projection, comparer: &comparer, store: store, directory: directory)
+            sequence, &projection, comparer: &comparer, reader: reader, store: store, directory: directory)
+    }
+
+    /// Hands the comparer's arrays to the reader, for the next stretch it reads for.
+    mutating func finish() {
+        for buffer in comparer.takeBuffers() { reader.keep(buffer) }
     }
 
     /// Checks that `sequence` follows the previous record; counts it when inside the stretch.
