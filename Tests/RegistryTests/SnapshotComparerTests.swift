@@ -113,14 +113,7 @@ import Testing
         copies += damagedLiveSections(of: bytes, &random)
         guard let starts = SnapshotComparer.lapsedEntryStarts(bytes), starts.count >= 3 else { return copies }
         let entry = Int(random.next() % UInt64(starts.count - 2))
-        let first = Array(bytes[starts[entry]..<starts[entry + 1]])
-        let second = Array(bytes[starts[entry + 1]..<starts[entry + 2]])
-        let before = Array(bytes[..<starts[entry]])
-        let after = Array(bytes[starts[entry + 2]...])
-        copies.append(before + second + first + after)
-        copies.append(before + first + first + after)
-        // One entry dropped and its neighbour doubled: the count still holds.
-        copies.append(before + second + second + after)
+        copies += swappedAndDoubled(bytes, starts: starts, at: entry)
         let lastEntryFlip = starts[starts.count - 2] + Int(random.next() % UInt64(starts.last! - starts[starts.count - 2]))
         var lastFlipped = bytes
         lastFlipped[lastEntryFlip] ^= 0x40
@@ -147,15 +140,18 @@ import Testing
         longNumber.insert(0, at: starts[entry + 1])
         copies.append(longNumber)
         guard starts.count >= 3 else { return copies }
-        let pair = entry % (starts.count - 2)
-        let first = Array(bytes[starts[pair]..<starts[pair + 1]])
-        let second = Array(bytes[starts[pair + 1]..<starts[pair + 2]])
-        let before = Array(bytes[..<starts[pair]])
-        let after = Array(bytes[starts[pair + 2]...])
-        copies.append(before + second + first + after)
-        copies.append(before + first + first + after)
-        copies.append(before + second + second + after)
+        copies += swappedAndDoubled(bytes, starts: starts, at: entry % (starts.count - 2))
         return copies
+    }
+
+    /// Copies with the entries at `entry` and `entry + 1` (bounded by `starts`) swapped, and with
+    /// one of them dropped and the other doubled, so the entry count still holds.
+    static func swappedAndDoubled(_ bytes: [UInt8], starts: [Int], at entry: Int) -> [[UInt8]] {
+        let first = Array(bytes[starts[entry]..<starts[entry + 1]])
+        let second = Array(bytes[starts[entry + 1]..<starts[entry + 2]])
+        let before = Array(bytes[..<starts[entry]])
+        let after = Array(bytes[starts[entry + 2]...])
+        return [before + second + first + after, before + first + first + after, before + second + second + after]
     }
 
     /// Where each live lease of (version 2) projection bytes starts, then where the last ends.
