@@ -92,15 +92,9 @@ import Testing
         #expect(NodeTracker.summaries(of: script.events).map(\.status) == [.gone])
     }
 
-    // Proves stats count every record by kind when asked, and take events and span from segment descriptions.
-    @Test func statsCountByKind() {
+    // Proves stats take events and span from segment descriptions.
+    @Test func statsFromSegmentDescriptions() {
         var stats = LogStats()
-        stats.byKind = [:]
-        for event in [RegistryEvent].fixtureHistory() { stats.count(event) }
-        #expect(stats.byKind?[.start] == 1)
-        #expect(stats.byKind?[.expire] == 3)
-        #expect(stats.byKind?[.register] == 12)
-        #expect(stats.byKind?[.deregister] == 6)
         stats.add([
             SegmentInfo(
                 fileName: "a", bytes: 100, firstSequence: 1, lastSequence: 10, firstTimestampMicroseconds: 5,

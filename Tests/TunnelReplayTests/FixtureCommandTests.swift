@@ -152,6 +152,9 @@ import Testing
         #expect(row["events"] as? Int == expected.count)
         let byKind = row["by_kind"] as? [String: Int]
         #expect(byKind?["expire"] == 3 && byKind?["start"] == 1 && byKind?["register"] == 12)
+        for kind in EventKind.allCases {
+            #expect(byKind?[kind.rawValue] == expected.filter { $0.kind == kind }.count, "\(kind)")
+        }
         #expect((row["segments"] as? Int ?? 0) >= 2)
         #expect((row["bytes"] as? Int ?? 0) > 0)
         #expect(row["first"] as? String == at(0))

@@ -14,11 +14,6 @@ struct LogStats: Sendable, Equatable {
 
     var bytesPerEvent: Double { events > 0 ? Double(bytes) / Double(events) : 0 }
 
-    /// Counts one event by kind.
-    mutating func count(_ event: RegistryEvent) {
-        byKind?[event.kind, default: 0] += 1
-    }
-
     /// Events, bytes and span from segment descriptions (headers and seals: no decompression).
     mutating func add(_ segmentInfos: [SegmentInfo]) {
         segments += segmentInfos.count

@@ -25,11 +25,7 @@ struct StatsCommand: ParsableCommand {
             stats.add(try scan.segments())
         }
         if byKind {
-            stats.byKind = [:]
-            try scan.scan(from: .beginning) { event in
-                stats.count(event)
-                return true
-            }
+            stats.byKind = try KindCounts.count(scan)
         }
         let writer = common.writer(columns: LogStats.columns)
         writer.write(stats.cells)
