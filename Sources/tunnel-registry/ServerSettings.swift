@@ -37,7 +37,7 @@ struct ServerSettings: Sendable {
         try server.validate(allowUnauthenticated: command.allowUnauthenticated)
 
         registry = RegistryConfiguration(dataDirectory: command.dataDir)
-        let ttl = try DurationText.microseconds(command.leaseTTL, option: "--lease-ttl")
+        let ttl = try DurationOption.microseconds(command.leaseTTL, option: "--lease-ttl")
         guard ttl >= 100_000 else {
             throw ConfigurationError("--lease-ttl \(command.leaseTTL) is shorter than 100ms; GOST renews every 15s, use e.g. 45s")
         }
@@ -48,7 +48,7 @@ struct ServerSettings: Sendable {
         }
         localLog.segmentBytesMax = command.segmentSize
         if let text = command.retention {
-            localLog.retentionMicroseconds = try DurationText.microseconds(text, option: "--retention")
+            localLog.retentionMicroseconds = try DurationOption.microseconds(text, option: "--retention")
         }
         if let url = command.postgres {
             guard !url.isEmpty else {
@@ -117,7 +117,7 @@ struct ServerSettings: Sendable {
             guard text.hasPrefix("interval:") else {
                 throw ConfigurationError("--fsync \(text) is unknown; use always, never or interval:DURATION (e.g. interval:10ms)")
             }
-            let micros = try DurationText.microseconds(String(text.dropFirst("interval:".count)), option: "--fsync")
+            let micros = try DurationOption.microseconds(String(text.dropFirst("interval:".count)), option: "--fsync")
             guard micros >= 1000 else {
                 throw ConfigurationError("--fsync \(text): the interval must be at least 1ms")
             }
@@ -126,40 +126,14 @@ struct ServerSettings: Sendable {
     }
 }
 
-/// Durations as operators write them, in Go's `time.ParseDuration` form that GOST's own settings
-/// use, plus days: `500ms`, `45s`, `2m`, `1h`, `30d`, `1.5s`, `1h30m`, `2m30s`.
-enum DurationText {
-    private static let units: [(String, Double)] = [
-        ("us", 1), ("µs", 1), ("ms", 1_000), ("s", 1_000_000), ("m", 60_000_000), ("h", 3_600_000_000),
-        ("d", 86_400_000_000),
-    ]
-
+/// A duration option's value (`DurationText`), or a usage error naming the option.
+enum DurationOption {
     static func microseconds(_ text: String, option: String) throws(ConfigurationError) -> Int64 {
-        guard let value = parse(text) else {
+        guard let value = DurationText.parse(text) else {
             throw ConfigurationError(
                 "\(option) \(text) is not a duration; write e.g. 500ms, 45s, 2m, 1h, 30d or 1h30m"
             )
         }
         return value
-    }
-
-    /// The sum of each `NUMBER UNIT` part, or nil when a part is not one or the total is not
-    /// positive and below 1e15 µs.
-    static func parse(_ text: String) -> Int64? {
-        var rest = Substring(text)
-        var total = 0.0
-        guard !rest.isEmpty else { return nil }
-        while !rest.isEmpty {
-            let number = rest.prefix(while: { $0.isASCII && ($0.isNumber || $0 == ".") })
-            rest = rest.dropFirst(number.count)
-            let unitText = rest.prefix(while: { !($0.isASCII && ($0.isNumber || $0 == ".")) })
-            rest = rest.dropFirst(unitText.count)
-            guard let value = Double(number), value.isFinite,
-                let scale = units.first(where: { $0.0 == unitText })?.1
-            else { return nil }
-            total += value * scale
-        }
-        guard total >= 1, total < 1e15 else { return nil }
-        return Int64(total)
     }
 }

@@ -1,3 +1,4 @@
+import Registry
 import Testing
 
 @testable import tunnel_replay
@@ -52,7 +53,8 @@ import Testing
         #expect(throws: ReplayError.self) { try TimeArgument.parse("03:14", nowMicroseconds: now) }
     }
 
-    // Proves durations parse with units and compounds, and that zero, overflow and unknown units are refused.
+    // Proves durations parse with units, decimals and compounds (the server's options and the tool's
+    // windows share this parser), and that zero, signs, overflow and unknown units are refused.
     @Test func durationsParseWithLimits() {
         #expect(DurationText.parse("10m") == 600_000_000)
         #expect(DurationText.parse("500ms") == 500_000)
@@ -62,5 +64,12 @@ import Testing
         #expect(DurationText.parse("10w") == nil)
         #expect(DurationText.parse("999999999999d") == nil)
         #expect(DurationText.parse("") == nil)
+        #expect(DurationText.parse("1.5s") == 1_500_000)
+        #expect(DurationText.parse("2m30s") == 150_000_000)
+        #expect(DurationText.parse("250µs") == 250)
+        #expect(DurationText.parse("36600d") == DurationText.microsecondsMax)
+        #expect(DurationText.parse("36601d") == nil)
+        #expect(DurationText.parse("1.5.5s") == nil)
+        #expect(DurationText.parse("-1s") == nil)
     }
 }

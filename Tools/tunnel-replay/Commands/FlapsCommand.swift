@@ -1,4 +1,5 @@
 import ArgumentParser
+import Registry
 
 /// `flaps`: tunnels whose connectors reconnected often within a window.
 struct FlapsCommand: ParsableCommand {
