@@ -77,7 +77,6 @@ let package = Package(
         .target(
             name: "FileStore",
             dependencies: [
-                "CZstd",
                 "EventLog",
                 "Registry",
                 .product(name: "Logging", package: "swift-log"),

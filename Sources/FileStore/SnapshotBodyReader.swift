@@ -3,7 +3,6 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import CZstd
 import EventLog
 
 /// Reads the projection bytes of one snapshot after another, as `SnapshotStore.projectionBytes`
@@ -14,17 +13,11 @@ import EventLog
 /// was 2.6%, and each read built and freed a zstd context. Used by one thread at a time (a caller
 /// hands it between threads only through a lock).
 public final class SnapshotBodyReader: @unchecked Sendable {
-    private let context: OpaquePointer?
+    private let decoder = Zstd.ReusableDecoder()
     /// Arrays for `read` to fill, kept by `keep`.
     private var buffers: [[UInt8]] = []
 
-    public init() {
-        context = ZSTD_createDCtx()
-    }
-
-    deinit {
-        ZSTD_freeDCtx(context)
-    }
+    public init() {}
 
     /// Puts the projection bytes of the snapshot at `sequence` in `store` into `bytes` (its
     /// storage reused when no one else holds it) and returns true; false, with `bytes` unspecified,
@@ -36,7 +29,7 @@ public final class SnapshotBodyReader: @unchecked Sendable {
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var status = stat()
-        guard let context, fstat(fd, &status) == 0, status.st_size >= SnapshotStore.headerBytes,
+        guard fstat(fd, &status) == 0, status.st_size >= SnapshotStore.headerBytes,
             status.st_size <= SnapshotStore.rawBytesMax
         else { return false }
         let fileBytes = Int(status.st_size)
@@ -50,18 +43,12 @@ public final class SnapshotBodyReader: @unchecked Sendable {
         else { return false }
         let body = UnsafeRawBufferPointer(rebasing: stored[SnapshotStore.headerBytes...])
         guard CRC32C.checksum(body) == header.bodyChecksum else { return false }
-        let size = header.rawBytes
-        if bytes.count > size {
-            bytes.removeLast(bytes.count - size)
-        } else if bytes.count < size {
-            // Room for later snapshots, which grow, so the array is not outgrown (and copied) at once.
-            if bytes.capacity < size { bytes.reserveCapacity(size + size / 4) }
-            bytes.append(contentsOf: repeatElement(0, count: size - bytes.count))
+        do {
+            try decoder.decompress(body, size: header.rawBytes, into: &bytes)
+            return true
+        } catch {
+            return false
         }
-        let written = bytes.withUnsafeMutableBytes { output in
-            ZSTD_decompressDCtx(context, output.baseAddress, size, body.baseAddress, body.count)
-        }
-        return ZSTD_isError(written) == 0 && written == size
     }
 
     /// Keeps `buffer` for a later `read` into an empty array (the reader keeps a few).
