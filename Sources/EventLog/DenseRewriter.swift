@@ -74,7 +74,8 @@ struct DenseRewriter {
         guard copy.problem == nil, copy.seal == seal, copyDigest == sourceDigest, tallyProblem == nil else {
             throw EventLogError.corruptSegment(
                 file: tmpPath, offset: copy.problem?.offset ?? 0, sequence: copy.problem?.sequence,
-                reason: "dense copy does not read back identical (\(copy.problem?.reason ?? tallyProblem ?? "digest differs")); "
+                reason: "dense copy does not read back identical "
+                    + "(\(copy.problem?.reason ?? tallyProblem ?? "digest differs")); "
                     + "the stream-form original is kept")
         }
         try FileIO.renameFile(tmpPath, to: path)

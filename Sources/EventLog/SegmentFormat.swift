@@ -217,7 +217,8 @@ struct FrameHeader: Equatable, Sendable {
             return .failure(
                 .init(
                     reason: "tally frame with \(header.payloadBytes)/\(header.plainBytes) payload bytes and "
-                        + "\(header.recordCount) records, flags \(bytes[3]) (expected \(TallyFrame.payloadBytes)/\(TallyFrame.payloadBytes), 0, 0)"))
+                        + "\(header.recordCount) records, flags \(bytes[3]) "
+                        + "(expected \(TallyFrame.payloadBytes)/\(TallyFrame.payloadBytes), 0, 0)"))
         }
         return .success(header)
     }

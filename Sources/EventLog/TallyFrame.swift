@@ -43,7 +43,8 @@ enum TallyFrame {
         records: UInt64
     ) -> FormatFailure? {
         guard frame.firstSequence == lastSequence else {
-            return .init(reason: "tally frame names last sequence \(frame.firstSequence), the segment's is \(lastSequence)")
+            return .init(
+                reason: "tally frame names last sequence \(frame.firstSequence), the segment's is \(lastSequence)")
         }
         guard frame.timestampMicroseconds == lastTimestampMicroseconds else {
             return .init(

@@ -74,7 +74,8 @@ import Testing
         _ = try await writeLog(Self.configuration(plain.path, tally: nil), count: 1200)
         _ = try await writeLog(Self.configuration(tallied.path, tally: Self.tally), count: 1200)
         let plainSegments = try EventLogReader(directory: plain.path).segments()
-        #expect(plainSegments.map(\.fileName) == (try EventLogReader(directory: tallied.path).segments()).map(\.fileName))
+        let talliedNames = try EventLogReader(directory: tallied.path).segments().map(\.fileName)
+        #expect(plainSegments.map(\.fileName) == talliedNames)
         #expect(plainSegments.filter(\.isSealed).count >= 3)
         for segment in plainSegments {
             #expect(segment.tally == nil)
@@ -171,7 +172,8 @@ import Testing
         let clock = ManualClock()
         _ = try await writeLog(Self.configuration(directory.path, tally: nil), count: 600, clock: clock)
         let before = try EventLogReader(directory: directory.path).segments().filter(\.isSealed).map(\.fileName)
-        _ = try await writeLog(Self.configuration(directory.path, tally: Self.tally), count: 600, clock: clock, start: 600)
+        _ = try await writeLog(
+            Self.configuration(directory.path, tally: Self.tally), count: 600, clock: clock, start: 600)
         let reader = try EventLogReader(directory: directory.path)
         let segments = try reader.segments()
         #expect(!before.isEmpty)

@@ -120,7 +120,9 @@ import Testing
         #expect(first.tally?.counts[15] == 1)
         let output = try ToolRunner.run(["stats", "--format", "json", "--data-dir", data])
         #expect(output.status == 2)
-        #expect(output.stderr.contains(first.fileName) && output.stderr.contains("unknown version or kind"), "\(output.stderr)")
+        #expect(
+            output.stderr.contains(first.fileName) && output.stderr.contains("unknown version or kind"),
+            "\(output.stderr)")
     }
 
     /// Moves one count between slots of a version-2 segment's tally and rewrites its checksums.

@@ -31,7 +31,8 @@ struct KindCounts: Sendable {
         let holding = unread.filter { $0.lastSequence >= $0.firstSequence && $0.lastSequence > 0 }
         let jobs = holding.flatMap { segment in
             scan.jobs(of: [segment], fromSequence: segment.firstSequence).map {
-                LogJob(firstSequence: $0.firstSequence, lastSequence: min($0.lastSequence ?? .max, segment.lastSequence))
+                LogJob(
+                    firstSequence: $0.firstSequence, lastSequence: min($0.lastSequence ?? .max, segment.lastSequence))
             }
         }
         let records = holding.reduce(UInt64(0)) { $0 + $1.lastSequence - $1.firstSequence + 1 }
@@ -79,7 +80,8 @@ struct KindCounts: Sendable {
             guard let kind = EventCodec.kind(tallySlot: slot) else {
                 throw .readFailed(
                     "segment \(segment.fileName) in '\(logPath)' counts \(count) records of an unknown version or kind "
-                        + "in its tally (slot \(slot)); run verify to locate them, or a newer tunnel-replay to read them")
+                        + "in its tally (slot \(slot)); run verify to locate them, "
+                        + "or a newer tunnel-replay to read them")
             }
             counts[Self.slot(kind)] += Int(count)
         }
