@@ -11,6 +11,8 @@ struct DenseRewriter {
     let directory: String
     let level: Int
     let blockBytes: Int
+    /// When set, the copy gets a tally frame and format version 2.
+    var tally: RecordTally? = nil
 
     /// What a rewrite produced.
     struct Outcome: Sendable {
@@ -38,8 +40,10 @@ struct DenseRewriter {
         var writer = BlockWriter(
             fd: fd, path: tmpPath, compressor: BlockCompressor(level: level), blockBytes: blockBytes)
         var sourceDigest = RecordDigest()
+        var sourceCounts = tally.map { TallyCounter($0) }
         let source = try SegmentScanner.scan(directory: directory, fileName: fileName) { batch in
             sourceDigest.add(batch)
+            sourceCounts?.add(batch)
             try writer.add(batch)
         }
         guard let header = source.header, header.form == .stream else { return nil }
@@ -53,17 +57,25 @@ struct DenseRewriter {
                 reason: "cannot rewrite a segment without a seal frame")
         }
         try writer.flush()
-        try writer.finish(source: header, seal: seal)
+        try writer.finish(source: header, seal: seal, tally: sourceCounts?.tally)
         try FileIO.syncData(fd, path: tmpPath)
 
         var copyDigest = RecordDigest()
+        var copyCounts = tally.map { TallyCounter($0) }
         let copy = try SegmentScanner.scan(
             directory: directory, fileName: tmpName, declaredFirstSequence: header.firstSequence
-        ) { copyDigest.add($0) }
-        guard copy.problem == nil, copy.seal == seal, copyDigest == sourceDigest else {
+        ) { batch in
+            copyDigest.add(batch)
+            copyCounts?.add(batch)
+        }
+        let tallyProblem =
+            copy.tally == sourceCounts?.tally && copy.tally == copyCounts?.tally
+            ? nil : "tally frame differs from the records' counts"
+        guard copy.problem == nil, copy.seal == seal, copyDigest == sourceDigest, tallyProblem == nil else {
             throw EventLogError.corruptSegment(
                 file: tmpPath, offset: copy.problem?.offset ?? 0, sequence: copy.problem?.sequence,
-                reason: "dense copy does not read back identical (\(copy.problem?.reason ?? "digest differs")); "
+                reason: "dense copy does not read back identical "
+                    + "(\(copy.problem?.reason ?? tallyProblem ?? "digest differs")); "
                     + "the stream-form original is kept")
         }
         try FileIO.renameFile(tmpPath, to: path)
@@ -124,16 +136,45 @@ struct BlockWriter {
         recordCount = 0
     }
 
-    /// Writes the seal frame and the dense header that repeats its figures.
-    mutating func finish(source: SegmentHeader, seal: SealInfo) throws {
+    /// Writes the tally frame (when counted), the seal frame and the dense header that repeats
+    /// the seal's figures.
+    mutating func finish(source: SegmentHeader, seal: SealInfo, tally: SegmentTally?) throws {
         precondition(commits.isEmpty, "finish with \(commits.count) commits unflushed")
+        if let tally {
+            let frame = TallyFrame.encoded(
+                tally, lastSequence: seal.lastSequence, lastTimestampMicroseconds: seal.lastTimestampMicroseconds)
+            try FileIO.write(fd, frame, at: offset, path: path)
+            offset += frame.count
+        }
         try FileIO.write(fd, seal.encodedFrame(), at: offset, path: path)
         offset += SegmentFormat.sealFrameBytes
         let header = SegmentHeader(
             form: .dense, firstSequence: source.firstSequence, createdMicroseconds: source.createdMicroseconds,
             lastSequence: seal.lastSequence, firstTimestampMicroseconds: seal.firstTimestampMicroseconds,
-            lastTimestampMicroseconds: seal.lastTimestampMicroseconds, commitCount: UInt32(clamping: seal.commitCount))
+            lastTimestampMicroseconds: seal.lastTimestampMicroseconds, commitCount: UInt32(clamping: seal.commitCount),
+            hasTally: tally != nil)
         try FileIO.write(fd, header.encoded(), at: 0, path: path)
+    }
+}
+
+/// Counts records by `RecordTally` slot.
+struct TallyCounter {
+    let recordTally: RecordTally
+    var counts = [UInt64](repeating: 0, count: RecordTally.slotCount)
+
+    init(_ recordTally: RecordTally) {
+        self.recordTally = recordTally
+    }
+
+    var tally: SegmentTally { SegmentTally(scheme: recordTally.scheme, counts: counts) }
+
+    mutating func add(_ batch: DecodedBatch) {
+        var iterator = BatchIterator(batch)
+        batch.plain.withUnsafeBytes { bytes in
+            while let record = iterator.next(in: bytes) {
+                counts[recordTally.slot(UnsafeRawBufferPointer(rebasing: bytes[record.range]))] += 1
+            }
+        }
     }
 }
 

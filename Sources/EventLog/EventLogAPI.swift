@@ -42,6 +42,11 @@ public struct EventLogConfiguration: Sendable {
     public var checksumSealedSegmentsOnOpen: Bool = true
     /// Rewrite sealed segments densely in the background (readers read both forms).
     public var rewriteSealedSegments: Bool = true
+    /// When set, the dense rewrite counts each segment's records by class and stores the counts
+    /// in a tally frame before the seal (a version-2 segment, docs/FORMAT.md "Tally frame"), so
+    /// `EventLogReader.segments()` reports them without reading a record. nil (the default)
+    /// writes version-1 segments, as builds before the tally did.
+    public var recordTally: RecordTally?
 
     public init(directory: String) {
         self.directory = directory
@@ -147,6 +152,44 @@ public struct EventLogStatistics: Sendable, Equatable {
     public init() {}
 }
 
+/// How the dense rewrite sorts a log's records into the 16 slots of a segment's tally frame.
+/// EventLog stores records as opaque bytes; the log's owner says what a slot means.
+public struct RecordTally: Sendable {
+    /// Slots of a tally frame; a classifier's answer outside `0..<slotCount` counts in the last.
+    public static let slotCount = 16
+
+    /// What the slots mean, chosen by the log's owner and stored in every tally frame, so a
+    /// reader can tell counts it understands from others.
+    public var scheme: UInt32
+    /// The slot of a record, from its payload.
+    public var classify: @Sendable (UnsafeRawBufferPointer) -> Int
+
+    public init(scheme: UInt32, classify: @escaping @Sendable (UnsafeRawBufferPointer) -> Int) {
+        self.scheme = scheme
+        self.classify = classify
+    }
+
+    /// `classify`'s answer, clamped into the slots.
+    func slot(_ payload: UnsafeRawBufferPointer) -> Int {
+        let slot = classify(payload)
+        return (0..<Self.slotCount).contains(slot) ? slot : Self.slotCount - 1
+    }
+}
+
+/// A dense segment's record counts by slot, read from its tally frame.
+public struct SegmentTally: Sendable, Equatable {
+    /// The `RecordTally.scheme` the counts were made under.
+    public var scheme: UInt32
+    /// `RecordTally.slotCount` counts; their sum is the segment's record count.
+    public var counts: [UInt64]
+
+    public init(scheme: UInt32, counts: [UInt64]) {
+        precondition(counts.count == RecordTally.slotCount, "a tally has 16 slots, got \(counts.count)")
+        self.scheme = scheme
+        self.counts = counts
+    }
+}
+
 /// What a reader knows of one segment without decompressing it.
 public struct SegmentInfo: Sendable, Equatable {
     /// The file name, e.g. `00000000000000000001.seg`.
@@ -159,10 +202,13 @@ public struct SegmentInfo: Sendable, Equatable {
     public var lastTimestampMicroseconds: Int64
     /// True once the segment is sealed (no longer appended).
     public var isSealed: Bool
+    /// The records counted by slot, for a dense segment written with a `RecordTally`; nil otherwise.
+    public var tally: SegmentTally?
 
     public init(
         fileName: String, bytes: Int, firstSequence: UInt64, lastSequence: UInt64,
-        firstTimestampMicroseconds: Int64, lastTimestampMicroseconds: Int64, isSealed: Bool
+        firstTimestampMicroseconds: Int64, lastTimestampMicroseconds: Int64, isSealed: Bool,
+        tally: SegmentTally? = nil
     ) {
         self.fileName = fileName
         self.bytes = bytes
@@ -171,5 +217,6 @@ public struct SegmentInfo: Sendable, Equatable {
         self.firstTimestampMicroseconds = firstTimestampMicroseconds
         self.lastTimestampMicroseconds = lastTimestampMicroseconds
         self.isSealed = isSealed
+        self.tally = tally
     }
 }

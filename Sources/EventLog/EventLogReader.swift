@@ -52,7 +52,8 @@ public struct EventLogReader: Sendable {
     }
 
     /// Every segment, oldest first, described from its header or seal frame (no decompression);
-    /// for the unsealed newest segment, from its commit headers.
+    /// for the unsealed newest segment, from its commit headers. A version-2 segment's tally
+    /// frame is read and checked (`SegmentInfo.tally`); a bad one throws `.corruptSegment`.
     public func segments() throws -> [SegmentInfo] {
         let names = try LogDirectory.segmentNames(directory)
         var infos: [SegmentInfo] = []
@@ -74,11 +75,19 @@ public struct EventLogReader: Sendable {
             }
             let size = try file.size()
             if let seal = try Self.sealedSummary(file: file, header: header) {
+                var tally: SegmentTally?
+                switch try file.readTally(header: header) {
+                case .success(let value)?: tally = value
+                case .failure(let problem)?:
+                    throw EventLogError.corruptSegment(
+                        file: path, offset: problem.offset, sequence: problem.sequence, reason: problem.reason)
+                case nil: tally = nil
+                }
                 infos.append(
                     SegmentInfo(
                         fileName: name, bytes: size, firstSequence: header.firstSequence,
                         lastSequence: seal.lastSequence, firstTimestampMicroseconds: seal.firstTimestampMicroseconds,
-                        lastTimestampMicroseconds: seal.lastTimestampMicroseconds, isSealed: true))
+                        lastTimestampMicroseconds: seal.lastTimestampMicroseconds, isSealed: true, tally: tally))
                 continue
             }
             infos.append(try Self.scanCommitHeaders(file: file, header: header, fileName: name, size: size))

@@ -49,7 +49,7 @@ public final class EventLogWriter: Sendable {
                 configuration: configuration, logger: logger, retainingFrom: retainingRecordsFrom)
             let rewriter = DenseRewriter(
                 directory: configuration.directory, level: configuration.sealedCompressionLevel,
-                blockBytes: configuration.sealedBlockBytes)
+                blockBytes: configuration.sealedBlockBytes, tally: configuration.recordTally)
             let sealer = Sealer(rewriter: rewriter, logger: logger)
             let engine = WriterEngine(
                 configuration: configuration, logger: logger, clock: clock, recovered: recovered,

@@ -201,6 +201,13 @@ final class CursorState: @unchecked Sendable {
                 self.file = nil
                 return true
             }
+            if frame.kind == .tally {
+                // Counts for tools reading headers only (checked by verify and at the writer's open).
+                guard frame.firstSequence == sequence - 1 else {
+                    throw damage(offset, "tally frame names last sequence \(frame.firstSequence)")
+                }
+                return true
+            }
             guard frame.firstSequence == sequence else {
                 throw damage(offset, "frame starts at sequence \(frame.firstSequence), expected \(sequence)")
             }

@@ -192,6 +192,8 @@ final class BatchDecoder {
                 .flatMap { RecordLayout.decodeDense(header, plain: $0) }
         case .seal:
             return .failure(.init(reason: "a seal frame holds no records"))
+        case .tally:
+            return .failure(.init(reason: "a tally frame holds no records"))
         }
     }
 }

@@ -72,6 +72,9 @@ enum Recovery {
                     file: file.path, offset: try file.size(), sequence: nil,
                     reason: "a segment before the newest has no seal frame; " + repairHint)
             }
+            if case .failure(let problem)? = try file.readTally(header: value) {
+                throw corrupt(directory, fileName, problem, hint: repairHint)
+            }
             if value.form == .stream { recovered.streamFormSealed.append(fileName) }
             return seal
         }

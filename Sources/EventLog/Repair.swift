@@ -137,7 +137,7 @@ extension EventLogWriter {
             if let seal = try? EventLogReader.sealedSummary(file: file, header: header) { return seal.lastSequence }
             var walker = FrameWalker(file: file)
             var last: UInt64?
-            while case .frame(let frame, _)? = try? walker.next(readPayload: false), frame.kind != .seal {
+            while case .frame(let frame, _)? = try? walker.next(readPayload: false), frame.recordCount > 0 {
                 last = frame.firstSequence + UInt64(frame.recordCount) - 1
             }
             if let last { return last }

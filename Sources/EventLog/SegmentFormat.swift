@@ -2,7 +2,10 @@
 enum SegmentFormat {
     /// "TRLOGSEG": first eight bytes of every segment.
     static let magic: [UInt8] = Array("TRLOGSEG".utf8)
-    static let version: UInt16 = 1
+    /// Every stream-form segment and a dense one without a tally frame.
+    static let versionPlain: UInt16 = 1
+    /// A dense segment whose seal frame follows a tally frame.
+    static let versionTallied: UInt16 = 2
     static let headerBytes = 64
     static let frameHeaderBytes = 40
     /// "LF": first two bytes of every frame.
@@ -49,11 +52,16 @@ struct SegmentHeader: Equatable, Sendable {
     var firstTimestampMicroseconds: Int64 = 0
     var lastTimestampMicroseconds: Int64 = 0
     var commitCount: UInt32 = 0
+    /// A dense segment with a tally frame before its seal (format version 2).
+    var hasTally = false
+
+    var version: UInt16 { hasTally ? SegmentFormat.versionTallied : SegmentFormat.versionPlain }
 
     func encoded() -> [UInt8] {
+        precondition(!hasTally || form == .dense, "a tally in a \(form) segment")
         var bytes = SegmentFormat.magic
         bytes.reserveCapacity(SegmentFormat.headerBytes)
-        bytes.appendLittleEndian(SegmentFormat.version)
+        bytes.appendLittleEndian(version)
         bytes.append(form.rawValue)
         bytes.append(0)
         bytes.appendLittleEndian(UInt32(SegmentFormat.headerBytes))
@@ -82,11 +90,14 @@ struct SegmentHeader: Equatable, Sendable {
             return .failure(.init(reason: "header checksum \(hex(stored)) != computed \(hex(computed))"))
         }
         let version = bytes.loadLittleEndian(at: 8, as: UInt16.self)
-        guard version == SegmentFormat.version else {
+        guard version == SegmentFormat.versionPlain || version == SegmentFormat.versionTallied else {
             return .failure(.init(reason: "unsupported format version \(version)"))
         }
         guard let form = SegmentForm(rawValue: bytes[10]) else {
             return .failure(.init(reason: "unknown segment form \(bytes[10])"))
+        }
+        guard version == SegmentFormat.versionPlain || form == .dense else {
+            return .failure(.init(reason: "format version \(version) in a \(form)-form segment"))
         }
         guard bytes.loadLittleEndian(at: 12, as: UInt32.self) == SegmentFormat.headerBytes else {
             return .failure(.init(reason: "unexpected header size"))
@@ -99,7 +110,8 @@ struct SegmentHeader: Equatable, Sendable {
                 lastSequence: bytes.loadLittleEndian(at: 32, as: UInt64.self),
                 firstTimestampMicroseconds: bytes.loadLittleEndian(at: 40, as: Int64.self),
                 lastTimestampMicroseconds: bytes.loadLittleEndian(at: 48, as: Int64.self),
-                commitCount: bytes.loadLittleEndian(at: 56, as: UInt32.self)
+                commitCount: bytes.loadLittleEndian(at: 56, as: UInt32.self),
+                hasTally: version == SegmentFormat.versionTallied
             ))
     }
 }
@@ -117,6 +129,8 @@ enum FrameKind: UInt8, Sendable {
     case denseBlock = 2
     /// The end of a sealed segment: last sequence and timestamps, uncompressed.
     case seal = 3
+    /// A version-2 dense segment's records counted by slot, right before the seal, uncompressed.
+    case tally = 4
 }
 
 /// The fixed 40-byte header in front of every frame's payload.
@@ -195,6 +209,16 @@ struct FrameHeader: Equatable, Sendable {
         }
         if kind == .seal, header.payloadBytes != SegmentFormat.sealPayloadBytes {
             return .failure(.init(reason: "seal frame with \(header.payloadBytes) payload bytes"))
+        }
+        if kind == .tally,
+            header.payloadBytes != TallyFrame.payloadBytes || header.plainBytes != TallyFrame.payloadBytes
+                || header.recordCount != 0 || bytes[3] != 0
+        {
+            return .failure(
+                .init(
+                    reason: "tally frame with \(header.payloadBytes)/\(header.plainBytes) payload bytes and "
+                        + "\(header.recordCount) records, flags \(bytes[3]) "
+                        + "(expected \(TallyFrame.payloadBytes)/\(TallyFrame.payloadBytes), 0, 0)"))
         }
         return .success(header)
     }

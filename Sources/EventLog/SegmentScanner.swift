@@ -1,5 +1,5 @@
 /// A problem found while scanning a segment.
-struct ScanProblem: Sendable {
+struct ScanProblem: Error, Sendable {
     var offset: Int
     var sequence: UInt64?
     var reason: String
@@ -21,6 +21,8 @@ struct SegmentScanResult: Sendable {
     var firstTimestampMicroseconds: Int64?
     var lastTimestampMicroseconds: Int64?
     var seal: SealInfo?
+    /// The tally frame's counts (version-2 segments), checked against the blocks before it.
+    var tally: SegmentTally?
     var problem: ScanProblem?
 
     var isSealed: Bool { seal != nil && problem == nil }
@@ -90,7 +92,15 @@ enum SegmentScanner {
                 return fail(reason)
             case .frame(let frame, let payload):
                 if result.seal != nil { return fail("bytes after the seal frame") }
+                if frame.kind == .tally {
+                    if let reason = takeTally(frame, payload, header: header, result: &result) { return fail(reason) }
+                    result.validBytes = walker.offset
+                    continue
+                }
                 if frame.kind == .seal {
+                    guard !header.hasTally || result.tally != nil else {
+                        return fail("a version-2 segment's seal frame without a tally frame before it")
+                    }
                     let seal = SealInfo(header: frame, payload: payload)
                     guard seal.lastSequence == result.lastSequence,
                         !decode || seal.commitCount == UInt64(result.commitCount),
@@ -104,6 +114,7 @@ enum SegmentScanner {
                     continue
                 }
                 guard frame.kind == expectedKind else { return fail("\(frame.kind) frame in a \(header.form) segment") }
+                guard result.tally == nil else { return fail("a \(frame.kind) frame after the tally frame") }
                 guard frame.firstSequence == result.lastSequence &+ 1 else {
                     return fail("frame starts at sequence \(frame.firstSequence), expected \(result.lastSequence &+ 1)")
                 }
@@ -132,5 +143,28 @@ enum SegmentScanner {
                 result.validBytes = walker.offset
             }
         }
+    }
+
+    /// Checks a tally frame (a version-2 segment's one, right after its last block) and keeps its
+    /// counts; returns why it fails otherwise.
+    private static func takeTally(
+        _ frame: FrameHeader, _ payload: [UInt8], header: SegmentHeader, result: inout SegmentScanResult
+    ) -> String? {
+        guard header.hasTally else { return "tally frame in a version-\(header.version) segment" }
+        guard result.tally == nil else { return "a second tally frame" }
+        let decoded = payload.withUnsafeBytes { TallyFrame.decode($0) }
+        let tally: SegmentTally
+        switch decoded {
+        case .failure(let failure): return failure.reason
+        case .success(let value): tally = value
+        }
+        if let failure = TallyFrame.check(
+            frame, tally, lastSequence: result.lastSequence,
+            lastTimestampMicroseconds: header.lastTimestampMicroseconds, records: UInt64(result.recordCount))
+        {
+            return failure.reason
+        }
+        result.tally = tally
+        return nil
     }
 }

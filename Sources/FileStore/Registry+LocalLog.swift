@@ -40,6 +40,7 @@ extension Registry {
         var logConfiguration = EventLogConfiguration(directory: configuration.logDirectory)
         logConfiguration.fsync = localLog.fsync
         logConfiguration.segmentBytesMax = localLog.segmentBytesMax
+        logConfiguration.recordTally = .registryEvents
         let snapshots = SnapshotStore(directory: configuration.snapshotDirectory)
         // The newest snapshot loads while the writer recovers the log's tail.
         let preload = PreloadedSnapshotStore.Preload(snapshots)

@@ -28,8 +28,9 @@ struct RetentionCommand: AsyncParsableCommand {
         }
         let retention = max(1, Int64(Double(last - first) * keepFraction))
         let logger = Logger(label: "log-bench") { _ in StreamLogHandler.standardError(label: "log-bench") }
-        let store = try await EventLogStore.open(
-            EventLogConfiguration(directory: logDirectory), logger: logger, clock: { last })
+        var configuration = EventLogConfiguration(directory: logDirectory)
+        configuration.recordTally = .registryEvents
+        let store = try await EventLogStore.open(configuration, logger: logger, clock: { last })
         let report = try await LogRetention(
             retentionMicroseconds: retention, snapshots: snapshots, log: store, clock: { last }, logger: logger
         ).run(keepNewest: 3)

@@ -2,10 +2,10 @@ import EventLog
 import Registry
 
 /// The `stats` object: the log's events, size on disk and time span from the segment headers,
-/// and (when asked, by reading every record) the counts by kind.
+/// and the counts by kind (`KindCounts`: tally frames, and the records of segments without one).
 struct LogStats: Sendable, Equatable {
     var events: Int = 0
-    /// nil unless counted (`stats --by-kind`).
+    /// nil until counted (`KindCounts`).
     var byKind: [EventKind: Int]?
     var segments: Int = 0
     var bytes: Int = 0
@@ -43,8 +43,8 @@ struct LogStats: Sendable, Equatable {
         lastMicroseconds = head.timeMicroseconds
     }
 
-    /// The row `stats` prints; `by_kind` lists every kind, zeros included, in a fixed order, or
-    /// is null when not counted.
+    /// The row `stats` prints; `by_kind` lists every kind, zeros included, in a fixed order (null
+    /// only when not counted).
     var cells: [Cell] {
         [
             .int(Int64(events)),

@@ -4,16 +4,19 @@ import ArgumentParser
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Events, segments, bytes on disk, bytes per event, time span (segment headers only).",
+        abstract: "Events by kind, segments, bytes on disk, bytes per event, time span (segment headers only).",
         discussion: """
-            Reads only the segments' headers and seals, so it answers at once on any log. On a
-            shared log (--postgres) segments and bytes are 0: the rows live in PostgreSQL.
-            by_kind is null unless --by-kind, which reads every record.
+            Reads the segments' headers, seals and tally frames, so it answers at once on any log:
+            a rewritten (dense) segment counts its events by kind in its tally frame. Only the
+            segments without one are read record by record for by_kind: the newest segment, a
+            sealed one not rewritten yet, and segments written by builds before the tally. On a
+            shared log (--postgres) segments and bytes are 0 (the rows live in PostgreSQL) and
+            by_kind is counted by reading every record.
             """
     )
 
     @OptionGroup var common: CommonOptions
-    @Flag(help: "Also count events by kind (reads every record; without it by_kind is null).")
+    @Flag(help: "Kept for compatibility: by_kind is always filled; the flag changes nothing.")
     var byKind = false
 
     func run() throws {
@@ -21,11 +24,11 @@ struct StatsCommand: ParsableCommand {
         var stats = LogStats()
         if let postgres = scan.postgres {
             try stats.add(postgres)
-        } else {
-            stats.add(try scan.segments())
-        }
-        if byKind {
             stats.byKind = try KindCounts.count(scan)
+        } else {
+            let segments = try scan.segments()
+            stats.add(segments)
+            stats.byKind = try KindCounts.count(scan, segments: segments)
         }
         let writer = common.writer(columns: LogStats.columns)
         writer.write(stats.cells)

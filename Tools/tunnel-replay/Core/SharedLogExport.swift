@@ -26,6 +26,7 @@ struct SharedLogExport {
         let clock = ScriptedClock()
         var configuration = EventLogConfiguration(directory: dataDirectory + "/log")
         configuration.fsync = .never
+        configuration.recordTally = .registryEvents
         var logger = Logger(label: "tunnel-replay.export")
         logger.logLevel = .warning
         let writer = try await EventLogWriter.open(configuration, logger: logger, clock: { clock.now() })

@@ -1,4 +1,5 @@
 import EventLog
+import FileStore
 import Logging
 import Registry
 import Synchronization
@@ -29,6 +30,7 @@ struct LogFiller {
         var configuration = EventLogConfiguration(directory: dataDirectory + "/log")
         configuration.fsync = .never
         configuration.segmentBytesMax = segmentBytesMax
+        configuration.recordTally = .registryEvents
         var logger = Logger(label: "tunnel-replay.generate")
         logger.logLevel = .warning
         let clock = self.clock
