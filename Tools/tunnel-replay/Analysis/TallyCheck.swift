@@ -66,16 +66,16 @@ struct TallyCheck: Sendable {
             offset: segment.bytes - Self.tallyFrameFromEndBytes,
             sequence: segment.lastSequence,
             problem: differences.joined(separator: "; ")
-                + " (the tally frame): the records are intact and the server does not use tallies, but `stats` "
-                + "counts this segment's kinds from the tally and would miscount them; restore the file from a "
-                + "backup for exact counts (repair would cut records, not fix the tally)")
+                + ": the records are intact and the server does not use tallies, but `stats` counts this "
+                + "segment's kinds from its tally and would miscount them; restore the file from a backup for "
+                + "exact counts (repair cuts records, it does not fix a tally)")
     }
 
     /// A slot's kind under scheme 1, or what the slot stands for.
     private static func name(_ slot: Int) -> String {
         if let kind = EventCodec.kind(tallySlot: slot) { return kind.rawValue }
         if slot == EventCodec.tallyUnknownSlot { return "records of an unknown version or kind (slot \(slot))" }
-        return "in unused slot \(slot)"
+        return "records in unused slot \(slot)"
     }
 }
 
