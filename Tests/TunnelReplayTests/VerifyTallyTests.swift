@@ -19,14 +19,15 @@ import Testing
         return directory
     }()
 
-    /// A copy of `generated` to edit, and its tallied segments.
-    static func copy() throws -> (data: String, tallied: [SegmentInfo]) {
-        let data = try ToolRunner.temporaryDirectory().appendingPathComponent("data").path
+    /// A copy of `generated` to edit (in `root`, which the test removes), and its tallied segments.
+    static func copy() throws -> (root: URL, data: String, tallied: [SegmentInfo]) {
+        let root = try ToolRunner.temporaryDirectory()
+        let data = root.appendingPathComponent("data").path
         try FileManager.default.copyItem(atPath: generated, toPath: data)
         let segments = try EventLogReader(directory: data + "/log").segments()
         let tallied = segments.filter { $0.tally?.scheme == EventCodec.tallyScheme }
         try #require(tallied.count >= 3, "\(segments)")
-        return (data, tallied)
+        return (root, data, tallied)
     }
 
     static func verify(_ data: String, threads: Int) throws -> ToolRunner.Output {
@@ -50,7 +51,8 @@ import Testing
 
     // Proves a healthy tallied log verifies: exit 0, no rows, on one thread and on two.
     @Test func healthyTalliedLogVerifies() throws {
-        let (data, _) = try Self.copy()
+        let (root, data, _) = try Self.copy()
+        defer { try? FileManager.default.removeItem(at: root) }
         for threads in [1, 2] {
             let output = try Self.verify(data, threads: threads)
             #expect(output.status == 0, "\(threads) threads: \(output.stdout) \(output.stderr)")
@@ -63,7 +65,8 @@ import Testing
     // the only row of an otherwise healthy log (the parallel check), naming file, offset,
     // sequence and both kinds with both counts.
     @Test func movedCountIsReportedOnTheParallelPath() throws {
-        let (data, tallied) = try Self.copy()
+        let (root, data, tallied) = try Self.copy()
+        defer { try? FileManager.default.removeItem(at: root) }
         let segment = tallied[1]
         try StatsTallyTests.moveCount(in: data + "/log/" + segment.fileName, from: 2, to: 1)
         for threads in [1, 2] {
@@ -77,7 +80,8 @@ import Testing
     // Proves the record-by-record check (run when the log is damaged) reports the same row for a
     // moved count, besides the damage of a later segment, and no row for other segments' tallies.
     @Test func movedCountIsReportedOnTheFullPath() throws {
-        let (data, tallied) = try Self.copy()
+        let (root, data, tallied) = try Self.copy()
+        defer { try? FileManager.default.removeItem(at: root) }
         let segment = tallied[0]
         let damaged = tallied[tallied.count - 1]
         try StatsTallyTests.moveCount(in: data + "/log/" + segment.fileName, from: 2, to: 1)
