@@ -45,13 +45,15 @@ import Testing
         #expect(stretch.broken)
     }
 
-    static func stretch() throws -> StretchFold {
+    static func stretch(
+        firstCounted: UInt64 = 1, kinds: SegmentKindCounts = .init(lastSequences: [])
+    ) throws -> StretchFold {
         let path = try ToolRunner.temporaryDirectory().appendingPathComponent("stretch").path
         try FileManager.default.createDirectory(atPath: path + "/log", withIntermediateDirectories: true)
         return StretchFold(
-            projection: Projection(), firstCounted: 1, inside: [],
+            projection: Projection(), firstCounted: firstCounted, inside: [],
             store: SnapshotStore(directory: path + "/snapshots"), directory: try DataDirectory(path: path),
-            reader: SnapshotBodyReader())
+            reader: SnapshotBodyReader(), kinds: kinds)
     }
 
     /// Registers, renews, expiries and deregisters over 50 connectors; every 97th record carries

@@ -16,14 +16,19 @@ struct SnapshotIntervals {
     struct Outcome: Sendable {
         var problems: [VerifyProblem] = []
         var records = 0
+        /// The records counted, by segment and kind (`TallyCheck`).
+        var kinds = SegmentKindCounts(lastSequences: [])
     }
 
     /// Stretches per worker thread on a long log: enough that the threads finish together.
     static let groupsPerThread = 8
 
     /// Checks records `firstSequence` (1 unless retention removed older segments) to
-    /// `lastSequence` against `snapshots` (sequences at or before it, ascending).
-    func run(snapshots all: [UInt64], firstSequence: UInt64 = 1, lastSequence: UInt64) throws(ReplayError) -> Outcome {
+    /// `lastSequence` against `snapshots` (sequences at or before it, ascending), and the
+    /// segments' tallies against the records (`tally`, made from the log's segments).
+    func run(
+        snapshots all: [UInt64], firstSequence: UInt64 = 1, lastSequence: UInt64, tally: TallyCheck
+    ) throws(ReplayError) -> Outcome {
         // One stretch per snapshot; the records after the last one only decode, in block runs.
         // Consecutive stretches are grouped to about `groupRecords` records (eight groups per
         // thread on a long log), so each worker decodes its start snapshot once and compares
@@ -69,6 +74,7 @@ struct SnapshotIntervals {
         var progress = Progress(label: "verifying", total: lastSequence)
         defer { progress.finish() }
         let readers = ReaderPool()
+        var kindTotals = tally.emptyTotals()
         try scan.runJobs(logJobs) { (job: LogJob, emit: (Outcome) -> Void) in
             let spec = specs.first { $0.first == job.firstSequence }!
             let reader = readers.take()
@@ -76,22 +82,24 @@ struct SnapshotIntervals {
             emit(
                 Self.check(
                     job, compare: spec.compare, store: store, scan: scan, directory: directory, snapshots: snapshots,
-                    reader: reader))
+                    reader: reader, kinds: tally.counter()))
         } consume: { outcome in
             total.problems += outcome.problems
             total.records += outcome.records
+            tally.merge(outcome.kinds, into: &kindTotals)
             progress.advance(by: outcome.records)
             return true
         }
+        total.problems += tally.problems(kindTotals)
         return total
     }
 
     /// Folds `job` from its start snapshot and compares the result with the snapshot at its end.
     private static func check(
         _ job: LogJob, compare: Bool, store: SnapshotStore, scan: EventScan,
-        directory: DataDirectory, snapshots: [UInt64], reader: SnapshotBodyReader
+        directory: DataDirectory, snapshots: [UInt64], reader: SnapshotBodyReader, kinds: SegmentKindCounts
     ) -> Outcome {
-        guard compare else { return decodeOnly(job, scan: scan) }
+        guard compare else { return decodeOnly(job, scan: scan, kinds: kinds) }
         let last = job.lastSequence ?? .max
         var projection = Projection()
         // The nearest snapshot before the stretch that loads (a damaged one is reported by
@@ -105,7 +113,7 @@ struct SnapshotIntervals {
         let inside = snapshots.filter { $0 >= job.firstSequence && $0 < last }
         var stretch = StretchFold(
             projection: projection, firstCounted: job.firstSequence, inside: inside, store: store, directory: directory,
-            reader: reader)
+            reader: reader, kinds: kinds)
         defer { stretch.finish() }
         do {
             try scan.read(LogJob(firstSequence: foldFrom, lastSequence: last)) { sequence, time, payload in
@@ -125,9 +133,9 @@ struct SnapshotIntervals {
     }
 
     /// Checks that the records of `job` follow each other and decode (the records after the
-    /// last snapshot, which no snapshot checks).
-    private static func decodeOnly(_ job: LogJob, scan: EventScan) -> Outcome {
-        var outcome = Outcome()
+    /// last snapshot, which no snapshot checks), counting them in `kinds`.
+    private static func decodeOnly(_ job: LogJob, scan: EventScan, kinds: SegmentKindCounts) -> Outcome {
+        var outcome = Outcome(kinds: kinds)
         var expected = job.firstSequence
         do {
             try scan.read(job) { sequence, time, payload in
@@ -139,6 +147,7 @@ struct SnapshotIntervals {
                 }
                 expected = sequence + 1
                 outcome.records += 1
+                outcome.kinds.count(sequence, payload)
                 do {
                     _ = try EventCodec.view(payload, sequence: sequence)
                 } catch {

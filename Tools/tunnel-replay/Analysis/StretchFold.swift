@@ -24,10 +24,12 @@ struct StretchFold {
     private let store: SnapshotStore
     private let directory: DataDirectory
 
+    /// `kinds` counts the records of the stretch by segment and kind, for `TallyCheck`.
     init(
         projection: Projection, firstCounted: UInt64, inside: [UInt64], store: SnapshotStore,
-        directory: DataDirectory, reader: SnapshotBodyReader
+        directory: DataDirectory, reader: SnapshotBodyReader, kinds: SegmentKindCounts = .init(lastSequences: [])
     ) {
+        outcome.kinds = kinds
         self.reader = reader
         self.projection = projection
         self.expected = projection.lastSequence + 1
@@ -97,6 +99,7 @@ struct StretchFold {
         _ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer, leaseHash: UInt32? = nil
     ) {
         let counted = count(sequence)
+        if counted { outcome.kinds.count(sequence, payload) }
         do {
             let view = try EventCodec.view(payload, sequence: sequence)
             projection.apply(view, sequence: sequence, time: time, leaseHash: leaseHash)

@@ -20,9 +20,10 @@ struct VerifyProblem: Sendable, Equatable {
     }
 }
 
-/// Checks a data directory: the log's own checks (framing, checksums, seals), sequence
-/// continuity, that every record decodes, and that every snapshot equals the fold of the log
-/// up to its sequence (the server's `Projection`, compared with `==`).
+/// Checks a data directory: the log's own checks (framing, checksums, seals, tallies), sequence
+/// continuity, that every record decodes, that every snapshot equals the fold of the log up to
+/// its sequence (the server's `Projection`, compared with `==`), and that each segment's tally
+/// counts its records by kind (`TallyCheck`).
 struct Verifier {
     let directory: DataDirectory
     let scan: EventScan
@@ -119,7 +120,8 @@ struct Verifier {
         let outcome = try SnapshotIntervals(directory: directory, scan: scan)
             .run(
                 snapshots: sequences.filter { $0 <= lastSequence },
-                firstSequence: segments.first?.firstSequence ?? 1, lastSequence: lastSequence)
+                firstSequence: segments.first?.firstSequence ?? 1, lastSequence: lastSequence,
+                tally: TallyCheck(segments: segments))
         summary.records = outcome.records
         summary.problems += outcome.problems
         for sequence in sequences where sequence > lastSequence {
@@ -143,6 +145,10 @@ struct Verifier {
     private func check(_ segment: SegmentInfo, log: EventLogReader, fold: inout Fold, summary: inout Summary) {
         let file = "log/" + segment.fileName
         var expected = segment.firstSequence
+        var kinds = [Int](repeating: 0, count: RecordTally.slotCount)
+        defer {
+            if let problem = TallyCheck.problem(segment, records: kinds[...]) { summary.problems.append(problem) }
+        }
         var cursor: LogCursor
         do {
             cursor = try log.cursor(fromSequence: segment.firstSequence)
@@ -174,6 +180,7 @@ struct Verifier {
             }
             expected = record.sequence + 1
             summary.records += 1
+            record.payload.withUnsafeBytes { kinds[EventCodec.tallySlot($0)] += 1 }
             let event: RegistryEvent
             do {
                 event = try EventCodec.decode(record)
