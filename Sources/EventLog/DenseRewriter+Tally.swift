@@ -50,7 +50,8 @@ extension DenseRewriter {
         let tmpPath = directory + "/" + tmpName
         let input = try FileIO.openFile(path, flags: O_RDONLY, operation: "open dense segment")
         defer { FileIO.closeFile(input) }
-        let output = try FileIO.openFile(tmpPath, flags: O_RDWR | O_CREAT | O_TRUNC, operation: "create tallied segment")
+        let output = try FileIO.openFile(
+            tmpPath, flags: O_RDWR | O_CREAT | O_TRUNC, operation: "create tallied segment")
         var renamed = false
         defer {
             FileIO.closeFile(output)
