@@ -7,6 +7,7 @@ extension EventCodec {
 
     /// The tally slot of a record payload under scheme 1: its kind byte (1 register ... 6 stall)
     /// when the payload is version 1 with a known kind, else `tallyUnknownSlot`. Reads two bytes.
+    @inlinable
     public static func tallySlot(_ payload: UnsafeRawBufferPointer) -> Int {
         // Scheme 1 is defined on version-1 payloads; a later version needs a scheme of its own.
         guard payload.count >= 2, payload[0] == 1, kind(of: payload[1]) != nil else { return tallyUnknownSlot }

@@ -95,16 +95,19 @@ struct StretchFold {
 
     /// Folds one record, in log order, and compares the snapshot taken after it, if any.
     /// `leaseHash` is the ring's `Projection.leaseHash` of the payload (nil: the fold hashes).
+    @inline(__always)
     private mutating func fold(
         _ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer, leaseHash: UInt32? = nil
     ) {
         let counted = count(sequence)
-        if counted { outcome.kinds.count(sequence, payload) }
         do {
             let view = try EventCodec.view(payload, sequence: sequence)
+            // A record that decodes is version 1 with a known kind: its kind byte is its slot.
+            if counted { outcome.kinds.count(sequence, slot: Int(payload[1])) }
             projection.apply(view, sequence: sequence, time: time, leaseHash: leaseHash)
         } catch {
             if counted {
+                outcome.kinds.count(sequence, slot: EventCodec.tallySlot(payload))
                 outcome.problems.append(
                     VerifyProblem(file: "log", offset: nil, sequence: sequence, problem: "\(error)"))
             }

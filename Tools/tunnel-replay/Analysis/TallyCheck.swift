@@ -81,34 +81,49 @@ struct TallyCheck: Sendable {
 
 /// One stretch's records counted by scheme-1 slot, per segment, from the stretch's first segment
 /// on. Records come in ascending sequence, so the segment is found by moving an index forward.
+/// The current segment counts in fixed storage (no copy-on-write check per record) and is added
+/// to the others when the stretch moves on.
 struct SegmentKindCounts: Sendable {
     private let lastSequences: [UInt64]
     /// The index (in `TallyCheck.segments`) of the segment `counts` starts with.
     private(set) var firstSegment = 0
-    /// `RecordTally.slotCount` counts per segment from `firstSegment` on.
-    private(set) var counts: [Int] = []
+    /// The counts of the segments before the current one, `RecordTally.slotCount` each.
+    private var passed: [Int] = []
+    /// The current segment's counts.
+    private var current = InlineArray<16, Int>(repeating: 0)
     private var segment = -1
     /// The current segment's last sequence: a later record moves on (0: none yet).
     private var segmentLast: UInt64 = 0
-    /// Where the current segment's counts start in `counts`.
-    private var base = 0
 
     init(lastSequences: [UInt64]) {
+        precondition(current.count == RecordTally.slotCount, "a tally has \(RecordTally.slotCount) slots")
         self.lastSequences = lastSequences
+    }
+
+    /// `RecordTally.slotCount` counts per segment from `firstSegment` on (none before the first
+    /// record).
+    var counts: [Int] {
+        guard segment >= 0 else { return [] }
+        return passed + (0..<RecordTally.slotCount).map { current[$0] }
     }
 
     /// Counts the record at `sequence` (at least the previous one's) in its segment.
     @inline(__always)
     mutating func count(_ sequence: UInt64, _ payload: UnsafeRawBufferPointer) {
+        count(sequence, slot: EventCodec.tallySlot(payload))
+    }
+
+    /// Counts the record at `sequence` in `slot` (`EventCodec.tallySlot` of its payload).
+    @inline(__always)
+    mutating func count(_ sequence: UInt64, slot: Int) {
         if sequence > segmentLast { advance(to: sequence) }
-        counts[base + EventCodec.tallySlot(payload)] += 1
+        current[slot] &+= 1
     }
 
     /// Moves to the segment holding `sequence`: found by a search for the stretch's first record,
     /// by stepping after. A sequence past every segment counts in the last (which then holds more
     /// records than it has, and is not compared).
     private mutating func advance(to sequence: UInt64) {
-        let slots = RecordTally.slotCount
         if segment < 0 {
             var low = 0
             var high = lastSequences.count
@@ -118,14 +133,13 @@ struct SegmentKindCounts: Sendable {
             }
             segment = min(low, max(lastSequences.count - 1, 0))
             firstSegment = segment
-            counts = [Int](repeating: 0, count: slots)
         } else {
             while segment + 1 < lastSequences.count, lastSequences[segment] < sequence {
+                passed.append(contentsOf: (0..<RecordTally.slotCount).map { current[$0] })
+                current = InlineArray(repeating: 0)
                 segment += 1
-                counts.append(contentsOf: repeatElement(0, count: slots))
             }
         }
-        base = (segment - firstSegment) * slots
         let last = segment < lastSequences.count ? lastSequences[segment] : 0
         segmentLast = last >= sequence ? last : .max
     }
