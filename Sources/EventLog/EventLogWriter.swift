@@ -56,6 +56,10 @@ public final class EventLogWriter: Sendable {
                 onSealed: { if configuration.rewriteSealedSegments { sealer.enqueue($0) } })
             if configuration.rewriteSealedSegments {
                 for fileName in recovered.streamFormSealed { sealer.enqueue(fileName) }
+                // After the rewrites, oldest first: a log written without a tally gets its tallies.
+                if configuration.recordTally != nil {
+                    for fileName in recovered.untalliedDense { sealer.enqueueTally(fileName) }
+                }
             }
             let loop = WriterLoop(engine: engine)
             sealer.start()
@@ -139,7 +143,8 @@ public final class EventLogWriter: Sendable {
         }
     }
 
-    /// Waits until every queued dense rewrite of sealed segments has finished.
+    /// Waits until every queued dense rewrite of sealed segments (and tally frame added to a
+    /// version-1 dense segment) has finished.
     public func waitForSealing() async {
         await sealer.waitUntilIdle()
     }

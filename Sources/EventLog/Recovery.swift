@@ -11,8 +11,21 @@ struct RecoveredLog: Sendable {
     var lastTimestampMicroseconds: Int64
     /// Sealed segments still in the stream form: the sealer rewrites them densely.
     var streamFormSealed: [String]
+    /// Sealed dense segments without a tally frame (version 1, written by a writer without a
+    /// record tally or a build before it), oldest first: a writer with a tally adds theirs.
+    var untalliedDense: [String] = []
     /// The newest segment's records from the sequence asked for, as decoded (`RecoveredTail`).
     var tail: RecoveredTail?
+}
+
+extension RecoveredLog {
+    /// Lists a sealed segment for the background work its form calls for.
+    mutating func noteSealed(_ fileName: String, _ header: SegmentHeader) {
+        switch header.form {
+        case .stream: streamFormSealed.append(fileName)
+        case .dense: if !header.hasTally { untalliedDense.append(fileName) }
+        }
+    }
 }
 
 /// Open-time checks: every sealed segment whole, the newest one cut back to its last whole commit.
@@ -75,7 +88,7 @@ enum Recovery {
             if case .failure(let problem)? = try file.readTally(header: value) {
                 throw corrupt(directory, fileName, problem, hint: repairHint)
             }
-            if value.form == .stream { recovered.streamFormSealed.append(fileName) }
+            recovered.noteSealed(fileName, value)
             return seal
         }
         let result = try SegmentScanner.scan(
@@ -86,7 +99,7 @@ enum Recovery {
                 file: directory + "/" + fileName, offset: result.fileBytes, sequence: result.lastSequence &+ 1,
                 reason: "a segment before the newest has no seal frame; " + repairHint)
         }
-        if result.header?.form == .stream { recovered.streamFormSealed.append(fileName) }
+        if let header = result.header { recovered.noteSealed(fileName, header) }
         return seal
     }
 
@@ -124,7 +137,7 @@ enum Recovery {
         recovered.nextSequence = result.lastSequence &+ 1
         if let last = result.lastTimestampMicroseconds { recovered.lastTimestampMicroseconds = last }
         if result.seal != nil {
-            if header.form == .stream { recovered.streamFormSealed.append(fileName) }
+            recovered.noteSealed(fileName, header)
             return
         }
         let fd = try FileIO.openFile(path, flags: O_RDWR, operation: "open segment")

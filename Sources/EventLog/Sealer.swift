@@ -1,12 +1,15 @@
 import Foundation
 import Logging
 
-/// The background thread that rewrites sealed segments densely, one at a time, in seal order.
-/// Other work on sealed segments (retention) runs on the same thread, so it never races a rewrite.
+/// The background thread that rewrites sealed segments densely, one at a time, in seal order, and
+/// adds tally frames to version-1 dense ones. Other work on sealed segments (retention) runs on
+/// the same thread, so it never races a rewrite.
 final class Sealer: @unchecked Sendable {
     /// One unit of work of the thread.
     private enum Job {
         case rewrite(String)
+        /// A version-1 dense segment to give a tally frame (`DenseRewriter.addTally`).
+        case addTally(String)
         /// `run` on the thread, or `cancel` when the sealer stops first.
         case task(run: @Sendable () -> Void, cancel: @Sendable () -> Void)
     }
@@ -38,6 +41,15 @@ final class Sealer: @unchecked Sendable {
         condition.withLock {
             guard !stopRequested else { return }
             jobs.append(.rewrite(fileName))
+            condition.signal()
+        }
+    }
+
+    /// Queues a sealed version-1 dense segment for its tally frame.
+    func enqueueTally(_ fileName: String) {
+        condition.withLock {
+            guard !stopRequested else { return }
+            jobs.append(.addTally(fileName))
             condition.signal()
         }
     }
@@ -86,24 +98,10 @@ final class Sealer: @unchecked Sendable {
 
     private func run() {
         while let next = nextJob() {
-            guard case .rewrite(let job) = next else {
-                if case .task(let body, _) = next { body() }
-                finishJob()
-                continue
-            }
-            do {
-                if let outcome = try rewriter.rewrite(fileName: job) {
-                    logger.debug(
-                        "rewrote sealed segment densely",
-                        metadata: [
-                            "log.file": "\(job)", "log.bytes_before": "\(outcome.bytesBefore)",
-                            "log.bytes_after": "\(outcome.bytesAfter)", "log.records": "\(outcome.records)",
-                        ])
-                }
-            } catch {
-                logger.warning(
-                    "could not rewrite a sealed segment densely; it stays in the stream form, readable as is",
-                    metadata: ["log.file": "\(job)", "log.error": "\(error)"])
+            switch next {
+            case .rewrite(let fileName): rewrite(fileName)
+            case .addTally(let fileName): addTally(fileName)
+            case .task(let body, _): body()
             }
             finishJob()
         }
@@ -118,6 +116,43 @@ final class Sealer: @unchecked Sendable {
         }
         for case .task(_, let cancel) in dropped { cancel() }
         for waiter in waiters { waiter.resume() }
+    }
+
+    private func rewrite(_ fileName: String) {
+        do {
+            if let outcome = try rewriter.rewrite(fileName: fileName) {
+                logger.debug(
+                    "rewrote sealed segment densely",
+                    metadata: [
+                        "log.file": "\(fileName)", "log.bytes_before": "\(outcome.bytesBefore)",
+                        "log.bytes_after": "\(outcome.bytesAfter)", "log.records": "\(outcome.records)",
+                    ])
+            }
+        } catch {
+            logger.warning(
+                "could not rewrite a sealed segment densely; it stays in the stream form, readable as is",
+                metadata: ["log.file": "\(fileName)", "log.error": "\(error)"])
+        }
+    }
+
+    private func addTally(_ fileName: String) {
+        do {
+            if let outcome = try rewriter.addTally(fileName: fileName) {
+                logger.debug(
+                    "added a tally frame to a version-1 dense segment",
+                    metadata: [
+                        "log.file": "\(fileName)", "log.bytes_before": "\(outcome.bytesBefore)",
+                        "log.bytes_after": "\(outcome.bytesAfter)", "log.records": "\(outcome.records)",
+                    ])
+            }
+        } catch {
+            logger.warning(
+                """
+                could not add a tally frame to a version-1 dense segment; it stays as it is (tunnel-replay stats \
+                reads it record by record); run tunnel-replay verify on the data directory
+                """,
+                metadata: ["log.file": "\(fileName)", "log.error": "\(error)"])
+        }
     }
 
     private func nextJob() -> Job? {
