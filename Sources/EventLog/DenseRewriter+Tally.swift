@@ -57,8 +57,8 @@ extension DenseRewriter {
             FileIO.closeFile(output)
             if !renamed { try? FileIO.unlinkFile(tmpPath) }
         }
-        let sourceBlocks = try Self.copy(
-            from: input, path, to: output, tmpPath, range: SegmentFormat.headerBytes..<sealOffset)
+        let sourceBlocks = try Self.checksum(
+            input, path, range: SegmentFormat.headerBytes..<sealOffset, copyingTo: (output, tmpPath))
         let sealBytes = try Self.read(input, path, range: sealOffset..<source.fileBytes)
         var tallied = header
         tallied.hasTally = true
@@ -99,9 +99,10 @@ extension DenseRewriter {
         return Outcome(bytesBefore: source.fileBytes, bytesAfter: copy.fileBytes, records: source.recordCount)
     }
 
-    /// Copies `range` of `input` to the same offsets of `output`; returns the bytes' CRC32C.
-    private static func copy(
-        from input: Int32, _ inputPath: String, to output: Int32, _ outputPath: String, range: Range<Int>
+    /// The CRC32C of `range` of `input`, read in chunks, each also written to the same offsets of
+    /// `output` when one is given (the copy of the blocks; without it, their read-back).
+    private static func checksum(
+        _ input: Int32, _ inputPath: String, range: Range<Int>, copyingTo output: (fd: Int32, path: String)? = nil
     ) throws -> UInt32 {
         var buffer = [UInt8](repeating: 0, count: min(copyChunkBytes, range.count))
         var checksum: UInt32 = 0
@@ -113,25 +114,8 @@ extension DenseRewriter {
                 guard try FileIO.read(input, into: chunk, at: offset, path: inputPath) == count else {
                     throw EventLogError.io(operation: "read (file shorter than its scan)", path: inputPath, errno: 0)
                 }
-                try FileIO.write(output, UnsafeRawBufferPointer(chunk), at: offset, path: outputPath)
-                checksum = CRC32C.checksum(UnsafeRawBufferPointer(chunk), continuing: checksum)
-            }
-            offset += count
-        }
-        return checksum
-    }
-
-    /// The CRC32C of `range` of `fd`, read in chunks.
-    private static func checksum(_ fd: Int32, _ path: String, range: Range<Int>) throws -> UInt32 {
-        var buffer = [UInt8](repeating: 0, count: min(copyChunkBytes, range.count))
-        var checksum: UInt32 = 0
-        var offset = range.lowerBound
-        while offset < range.upperBound {
-            let count = min(buffer.count, range.upperBound - offset)
-            try buffer.withUnsafeMutableBytes { bytes in
-                let chunk = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<count])
-                guard try FileIO.read(fd, into: chunk, at: offset, path: path) == count else {
-                    throw EventLogError.io(operation: "read back (copy is short)", path: path, errno: 0)
+                if let output {
+                    try FileIO.write(output.fd, UnsafeRawBufferPointer(chunk), at: offset, path: output.path)
                 }
                 checksum = CRC32C.checksum(UnsafeRawBufferPointer(chunk), continuing: checksum)
             }

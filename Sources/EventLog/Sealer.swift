@@ -119,39 +119,37 @@ final class Sealer: @unchecked Sendable {
     }
 
     private func rewrite(_ fileName: String) {
-        do {
-            if let outcome = try rewriter.rewrite(fileName: fileName) {
-                logger.debug(
-                    "rewrote sealed segment densely",
-                    metadata: [
-                        "log.file": "\(fileName)", "log.bytes_before": "\(outcome.bytesBefore)",
-                        "log.bytes_after": "\(outcome.bytesAfter)", "log.records": "\(outcome.records)",
-                    ])
-            }
-        } catch {
-            logger.warning(
-                "could not rewrite a sealed segment densely; it stays in the stream form, readable as is",
-                metadata: ["log.file": "\(fileName)", "log.error": "\(error)"])
-        }
+        logOutcome(
+            fileName, { try $0.rewrite(fileName: fileName) }, done: "rewrote sealed segment densely",
+            failed: "could not rewrite a sealed segment densely; it stays in the stream form, readable as is")
     }
 
     private func addTally(_ fileName: String) {
+        logOutcome(
+            fileName, { try $0.addTally(fileName: fileName) },
+            done: "added a tally frame to a version-1 dense segment",
+            failed: """
+                could not add a tally frame to a version-1 dense segment; it stays as it is (tunnel-replay stats \
+                reads it record by record); run tunnel-replay verify on the data directory
+                """)
+    }
+
+    /// Runs one rewrite of `fileName`, logging what it did (debug) or why it failed (warning: the
+    /// segment stays as it was).
+    private func logOutcome(
+        _ fileName: String, _ work: (DenseRewriter) throws -> DenseRewriter.Outcome?, done: String, failed: String
+    ) {
         do {
-            if let outcome = try rewriter.addTally(fileName: fileName) {
+            if let outcome = try work(rewriter) {
                 logger.debug(
-                    "added a tally frame to a version-1 dense segment",
+                    "\(done)",
                     metadata: [
                         "log.file": "\(fileName)", "log.bytes_before": "\(outcome.bytesBefore)",
                         "log.bytes_after": "\(outcome.bytesAfter)", "log.records": "\(outcome.records)",
                     ])
             }
         } catch {
-            logger.warning(
-                """
-                could not add a tally frame to a version-1 dense segment; it stays as it is (tunnel-replay stats \
-                reads it record by record); run tunnel-replay verify on the data directory
-                """,
-                metadata: ["log.file": "\(fileName)", "log.error": "\(error)"])
+            logger.warning("\(failed)", metadata: ["log.file": "\(fileName)", "log.error": "\(error)"])
         }
     }
 
