@@ -37,6 +37,7 @@ struct GenerateCommand: AsyncParsableCommand {
         case .fixture: try await writeFixture()
         case .bench: try await writeBench()
         }
+        try await LogSettling.settle(dataDirectory: out)
     }
 
     /// Drives the real `Registry` with a scripted clock: the service calls of the fixture
