@@ -205,6 +205,11 @@ public struct SegmentInfo: Sendable, Equatable {
     /// The records counted by slot, for a dense segment written with a `RecordTally`; nil otherwise.
     public var tally: SegmentTally?
 
+    /// Where the tally frame starts in the file (docs/FORMAT.md "Tally frame"); nil without one.
+    public var tallyFrameOffset: Int? {
+        tally == nil ? nil : TallyFrame.offset(fileBytes: bytes)
+    }
+
     public init(
         fileName: String, bytes: Int, firstSequence: UInt64, lastSequence: UInt64,
         firstTimestampMicroseconds: Int64, lastTimestampMicroseconds: Int64, isSealed: Bool,

@@ -14,6 +14,13 @@ extension EventCodec {
         return Int(payload[1])
     }
 
+    /// The tally slot of a payload `view(_:sequence:)` accepted: it is version 1 with a known kind,
+    /// so its slot is its kind byte, read without `tallySlot`'s checks.
+    @inlinable
+    public static func decodedTallySlot(_ payload: UnsafeRawBufferPointer) -> Int {
+        Int(payload[1])
+    }
+
     /// The kind counted in `slot` under scheme 1; nil for slots no kind uses.
     public static func kind(tallySlot slot: Int) -> EventKind? {
         guard (1...6).contains(slot) else { return nil }

@@ -7,8 +7,8 @@ import Registry
 /// worker threads, each one's fields checked as `events` checks them (`EventCodec.view`) but
 /// none decoded into strings.
 struct KindCounts: Sendable {
-    /// Counts by `slot(kind)`.
-    var counts = [Int](repeating: 0, count: EventKind.allCases.count)
+    /// Counts by scheme-1 tally slot (`EventCodec.tallySlot`), the numbering of the tally frames.
+    var counts = [Int](repeating: 0, count: RecordTally.slotCount)
     var records = 0
 
     /// Records between two progress updates from one job.
@@ -56,8 +56,8 @@ struct KindCounts: Sendable {
         try scan.runJobs(jobs) { (job: LogJob, emit: (KindCounts) -> Void) in
             var unit = KindCounts()
             _ = try scan.read(job) { sequence, _, payload in
-                let view = try EventCodec.view(payload, sequence: sequence)
-                unit.counts[Self.slot(view.kind)] += 1
+                _ = try EventCodec.view(payload, sequence: sequence)
+                unit.counts[EventCodec.decodedTallySlot(payload)] += 1
                 unit.records += 1
                 if unit.records >= Self.recordsPerUnit {
                     emit(unit)
@@ -77,32 +77,22 @@ struct KindCounts: Sendable {
     /// kind, an error as decoding it would be.
     private mutating func add(_ tally: SegmentTally, of segment: SegmentInfo, in logPath: String) throws(ReplayError) {
         for (slot, count) in tally.counts.enumerated() where count > 0 {
-            guard let kind = EventCodec.kind(tallySlot: slot) else {
+            guard EventCodec.kind(tallySlot: slot) != nil else {
                 throw .readFailed(
                     "segment \(segment.fileName) in '\(logPath)' counts \(count) records of an unknown version or kind "
                         + "in its tally (slot \(slot)); run verify to locate them, "
                         + "or a newer tunnel-replay to read them")
             }
-            counts[Self.slot(kind)] += Int(count)
+            counts[slot] += Int(count)
         }
     }
 
+    /// Every kind's count, zeros included.
     private var byKind: [EventKind: Int] {
         var byKind: [EventKind: Int] = [:]
-        for kind in EventKind.allCases { byKind[kind] = counts[Self.slot(kind)] }
-        return byKind
-    }
-
-    /// Where `kind` is counted in `counts`; a switch, since a dictionary would hash the kind's raw
-    /// string for every record.
-    private static func slot(_ kind: EventKind) -> Int {
-        switch kind {
-        case .register: 0
-        case .renew: 1
-        case .deregister: 2
-        case .expire: 3
-        case .start: 4
-        case .stall: 5
+        for (slot, count) in counts.enumerated() {
+            if let kind = EventCodec.kind(tallySlot: slot) { byKind[kind] = count }
         }
+        return byKind
     }
 }

@@ -102,8 +102,7 @@ struct StretchFold {
         let counted = count(sequence)
         do {
             let view = try EventCodec.view(payload, sequence: sequence)
-            // A record that decodes is version 1 with a known kind: its kind byte is its slot.
-            if counted { outcome.kinds.count(sequence, slot: Int(payload[1])) }
+            if counted { outcome.kinds.count(sequence, slot: EventCodec.decodedTallySlot(payload)) }
             projection.apply(view, sequence: sequence, time: time, leaseHash: leaseHash)
         } catch {
             if counted {

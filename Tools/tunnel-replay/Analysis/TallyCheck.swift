@@ -10,9 +10,6 @@ struct TallyCheck: Sendable {
     /// The segments holding records, in sequence order.
     let segments: [SegmentInfo]
     private let lastSequences: [UInt64]
-    /// A version-2 segment's tally frame starts this far before its end: the seal frame (56
-    /// bytes) and the tally frame (176) are its last bytes (docs/FORMAT.md "Tally frame").
-    static let tallyFrameFromEndBytes = 56 + 176
 
     init(segments: [SegmentInfo]) {
         self.segments = segments.filter { $0.lastSequence > 0 && $0.lastSequence >= $0.firstSequence }
@@ -63,7 +60,7 @@ struct TallyCheck: Sendable {
         guard !differences.isEmpty else { return nil }
         return VerifyProblem(
             file: "log/" + segment.fileName,
-            offset: segment.bytes - Self.tallyFrameFromEndBytes,
+            offset: segment.tallyFrameOffset,
             sequence: segment.lastSequence,
             problem: differences.joined(separator: "; ")
                 + ": the records are intact and the server does not use tallies, but `stats` counts this "
