@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import tunnel_replay
+
 /// `repair`, `report` and `export` take `--format` like every other command: json and csv print
 /// rows on stdout (the operator's words and questions go to stderr); text keeps its prose.
 @Suite struct FormatRowsTests {
@@ -126,6 +128,7 @@ import Testing
         let output = try ToolRunner.run(["repair", "--data-dir", data, "--format", "json"], input: "n\n")
         #expect(output.status == 1)
         #expect(output.jsonLines.map { $0["status"] as? String } == ["plan"], "\(output.stdout)")
+        #expect(output.stdout.split(separator: "\n").count == 1, "\(output.stdout)")
         #expect(output.stderr.contains("Cut the log? [y/N]"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: data + "/log").sorted() == listing)
     }
@@ -169,6 +172,19 @@ import Testing
         #expect(
             try ToolRunner.run(["repair", "--data-dir", healthy]).stdout
                 == "The log in '\(healthy)/log' is healthy: nothing to cut.\n")
+    }
+
+    // Proves no command's --help discussion breaks a line inside a sentence: ArgumentParser wraps
+    // the text itself, so a hard newline may only end a sentence or a paragraph.
+    @Test func helpDiscussionsBreakOnlyBetweenSentences() {
+        let commands = [TunnelReplay.self] + TunnelReplay.configuration.subcommands
+        for command in commands {
+            let lines = command.configuration.discussion.split(separator: "\n", omittingEmptySubsequences: false)
+            for (line, next) in zip(lines, lines.dropFirst()) where !line.isEmpty && !next.isEmpty {
+                #expect(line.hasSuffix("."), "\(command.configuration.commandName ?? "?"): '\(line)' / '\(next)'")
+            }
+        }
+        #expect(commands.count >= 13)
     }
 
     /// A small generated log, made once: several tunnels, nodes and sessions.
