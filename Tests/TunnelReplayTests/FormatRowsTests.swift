@@ -172,7 +172,8 @@ import Testing
         let healthy = ToolRunner.fixture("healthy")
         #expect(
             try ToolRunner.run(["repair", "--data-dir", healthy]).stdout
-                == "The log in '\(healthy)/log' is healthy: nothing to cut.\n")
+                == "The log in '\(healthy)/log' is healthy: nothing to cut.\n"
+        )
     }
 
     // Proves no command's --help discussion breaks a line inside a sentence: ArgumentParser wraps

@@ -43,7 +43,8 @@ enum RepairOutput {
     private static func planCells(_ plan: RepairPlan, status: String) -> [Cell] {
         [
             .text(status), .text("log/" + plan.file), .int(Int64(plan.offset)), .text(plan.reason),
-            sequence(plan.lastKeptSequence), sequence(plan.firstCutSequence), plan.lastCutSequence.map(sequence) ?? .null,
+            sequence(plan.lastKeptSequence), sequence(plan.firstCutSequence),
+            plan.lastCutSequence.map(sequence) ?? .null,
             .int(Int64(plan.cutBytes)),
         ]
     }
