@@ -36,7 +36,8 @@ import Testing
     }
 
     // Proves a flipped count in the first tallied segment's tally frame of a generated data
-    // directory stops the server with a hint to rebuild it; repair --yes then exits 0, rebuilds
+    // directory stops the server with a hint to rebuild it; repair's json plan row says
+    // rebuild_tally with nothing cut; repair --yes then exits 0, rebuilds
     // the segment byte for byte as generated, keeps the damaged file as .broken and sets nothing
     // aside; verify exits 0, stats prints exactly what it did before the damage, and the server
     // starts on the directory.
@@ -72,6 +73,18 @@ import Testing
         #expect(status == 1)
         #expect(refusal.contains("log/\(name) at offset \(damaged.count - 232)"), "\(refusal)")
         #expect(refusal.contains("run repair to rebuild the tally frame"), "\(refusal)")
+
+        // Without --yes and with nothing on stdin, repair prints its plan row and changes nothing.
+        let planned = try Self.replay(["repair", "--data-dir", data, "--format", "json"])
+        #expect(planned.status == 2, "\(planned.stderr)")
+        let rows = planned.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+        #expect(rows.count == 1, "\(planned.stdout)")
+        #expect(rows.first?["status"] as? String == "plan" && rows.first?["action"] as? String == "rebuild_tally")
+        #expect(rows.first?["file"] as? String == "log/" + name && rows.first?["cut_bytes"] as? Int == 0)
+        #expect((rows.first?["set_aside"] as? [String])?.isEmpty == true, "\(planned.stdout)")
+        #expect(try Self.bytes(data + "/log/" + name) == damaged)
 
         let repaired = try Self.replay(["repair", "--data-dir", data, "--yes"])
         #expect(repaired.status == 0, "\(repaired.stdout) \(repaired.stderr)")

@@ -18,23 +18,30 @@ struct RepairCommand: ParsableCommand {
         commandName: "repair",
         abstract: "Cut the log at its first damaged commit (the cut segments are kept as .broken); asks first.",
         discussion: """
-            Says which file, offset, sequences and bytes will be cut, then asks on stdin unless --yes.
-            Snapshots after the cut are set aside as .broken too (they no longer match the log).
-            A damaged tally frame (derived counts) of an intact sealed segment is rebuilt from its
+            Says which file, offset, sequences and bytes will be cut, then asks on stdin unless --yes. \
+            Snapshots after the cut are set aside as .broken too (they no longer match the log). \
+            A damaged tally frame (derived counts) of an intact sealed segment is rebuilt from its \
             records instead: no record is cut, the damaged file is kept as .broken.
             The server must be stopped: repair takes the log's writer lock.
+
+            With --format json or csv, stdout holds rows with a status column: plan (before asking), \
+            then repaired; or one healthy row. The plan in words and the question then go to stderr.
+
             Exit codes: 0 repaired or nothing to do, 1 declined, 2 usage error, no answer, or failure.
             """
     )
 
     @Option(name: .long, help: "The registry's data directory (holding log/ and snapshots/).")
     var dataDir: String = "./data"
+    @OptionGroup var outputFormat: FormatOptions
     @Flag(help: "Repair without asking.") var yes = false
 
     func run() throws {
         let directory = try DataDirectory(path: dataDir)
         let out = OutputSink()
         defer { out.flush() }
+        let rows = outputFormat.format == .text ? nil : outputFormat.writer(columns: RepairOutput.columns)
+        defer { rows?.finish() }
         let plans: [RepairPlan]
         do {
             plans = try EventLogWriter.repairPlans(directory: directory.logPath, recordTally: .registryEvents)
@@ -42,18 +49,36 @@ struct RepairCommand: ParsableCommand {
             throw ReplayError.readFailed("cannot scan the log in '\(directory.logPath)': \(error)")
         }
         guard let plan = plans.last else {
-            out.write("The log in '\(directory.logPath)' is healthy: nothing to cut.\n")
+            guard let rows else {
+                out.write("The log in '\(directory.logPath)' is healthy: nothing to cut.\n")
+                return
+            }
+            rows.write(RepairOutput.healthy)
             return
         }
         let snapshots = try Self.snapshotsAfter(plan.lastKeptSequence, directory: directory)
-        out.write(plans.map { Self.describe($0, snapshots: snapshots, directory: directory) }.joined())
-        out.flush()
+        let description = plans.map { Self.describe($0, snapshots: snapshots, directory: directory) }.joined()
+        if let rows {
+            for step in plans {
+                rows.write(RepairOutput.plan(step, snapshots: step.rebuildsTally ? [] : snapshots, directory: directory))
+            }
+            rows.flushNow()
+        } else {
+            out.write(description)
+            out.flush()
+        }
         if let holder = WriterLockProbe.holder(logDirectory: directory.logPath) {
             throw ReplayError.usage(
                 "a server holds the writer lock on '\(directory.logPath)'\(holder): stop it, then run repair again"
             )
         }
         if !yes {
+            // json and csv keep stdout for rows: the operator reads the plan in words beside the prompt.
+            if rows != nil {
+                let words = OutputSink(fileDescriptor: 2)
+                words.write(description)
+                words.flush()
+            }
             switch Self.ask(plan.rebuildsTally ? "Rebuild the tally frame?" : "Cut the log?") {
             case nil:
                 throw ReplayError.usage(
@@ -66,16 +91,30 @@ struct RepairCommand: ParsableCommand {
                 break
             }
         }
-        try Self.repair(plan, snapshots: snapshots, directory: directory, out: out)
+        let report = try Self.repair(plan, snapshots: snapshots, directory: directory)
+        if let rows {
+            for step in plans {
+                let stepSnapshots = step.rebuildsTally ? [] : snapshots
+                rows.write(RepairOutput.repaired(report, plan: step, snapshots: stepSnapshots, directory: directory))
+            }
+        } else {
+            for rebuilt in report.rebuiltTallies {
+                out.write("Rebuilt the tally frame of log/\(rebuilt.file); the damaged file is kept as log/\(rebuilt.keptAs).\n")
+            }
+            let setAside = report.setAside.map { "log/" + $0 } + snapshots.map { directory.snapshotFile($0) + ".broken" }
+            out.write(
+                "Repaired: the log now ends at sequence \(report.lastSequence); set aside: "
+                    + (setAside.isEmpty ? "nothing" : setAside.joined(separator: ", ")) + ".\n"
+            )
+        }
     }
 
     /// Cuts the log and sets the snapshots after the cut aside.
     private static func repair(
         _ plan: RepairPlan,
         snapshots: [UInt64],
-        directory: DataDirectory,
-        out: OutputSink
-    ) throws(ReplayError) {
+        directory: DataDirectory
+    ) throws(ReplayError) -> RepairReport {
         let report: RepairReport
         do {
             report = try EventLogWriter.repair(directory: directory.logPath, recordTally: .registryEvents, logger: Logger(label: "tunnel-replay.repair", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -90,14 +129,7 @@ struct RepairCommand: ParsableCommand {
                 )
             }
         }
-        for rebuilt in report.rebuiltTallies {
-            out.write("Rebuilt the tally frame of log/\(rebuilt.file); the damaged file is kept as log/\(rebuilt.keptAs).\n")
-        }
-        let setAside = report.setAside.map { "log/" + $0 } + snapshots.map { directory.snapshotFile($0) + ".broken" }
-        out.write(
-            "Repaired: the log now ends at sequence \(report.lastSequence); set aside: "
-                + (setAside.isEmpty ? "nothing" : setAside.joined(separator: ", ")) + ".\n"
-        )
+        return report
     }
 
     /// What will be cut, in words: file, offset, sequences, bytes, files set aside.
