@@ -54,7 +54,8 @@ import Testing
             var configuration = TallyTests.configuration(log.directory.path, tally: TallyTests.tally)
             configuration.checksumSealedSegmentsOnOpen = checksums
             do {
-                let writer = try await EventLogWriter.open(configuration, logger: quietLogger, clock: ManualClock().function)
+                let writer = try await EventLogWriter.open(
+                    configuration, logger: quietLogger, clock: ManualClock().function)
                 try await writer.close()
                 Issue.record("open with checksums \(checksums) accepted \(damage)")
             } catch {

@@ -60,7 +60,8 @@ struct RepairCommand: ParsableCommand {
         let description = plans.map { Self.describe($0, snapshots: snapshots, directory: directory) }.joined()
         if let rows {
             for step in plans {
-                rows.write(RepairOutput.plan(step, snapshots: step.rebuildsTally ? [] : snapshots, directory: directory))
+                let stepSnapshots = step.rebuildsTally ? [] : snapshots
+                rows.write(RepairOutput.plan(step, snapshots: stepSnapshots, directory: directory))
             }
             rows.flushNow()
         } else {
@@ -99,9 +100,13 @@ struct RepairCommand: ParsableCommand {
             }
         } else {
             for rebuilt in report.rebuiltTallies {
-                out.write("Rebuilt the tally frame of log/\(rebuilt.file); the damaged file is kept as log/\(rebuilt.keptAs).\n")
+                out.write(
+                    "Rebuilt the tally frame of log/\(rebuilt.file); "
+                        + "the damaged file is kept as log/\(rebuilt.keptAs).\n"
+                )
             }
-            let setAside = report.setAside.map { "log/" + $0 } + snapshots.map { directory.snapshotFile($0) + ".broken" }
+            let setAside =
+                report.setAside.map { "log/" + $0 } + snapshots.map { directory.snapshotFile($0) + ".broken" }
             out.write(
                 "Repaired: the log now ends at sequence \(report.lastSequence); set aside: "
                     + (setAside.isEmpty ? "nothing" : setAside.joined(separator: ", ")) + ".\n"
@@ -117,7 +122,9 @@ struct RepairCommand: ParsableCommand {
     ) throws(ReplayError) -> RepairReport {
         let report: RepairReport
         do {
-            report = try EventLogWriter.repair(directory: directory.logPath, recordTally: .registryEvents, logger: Logger(label: "tunnel-replay.repair", factory: { _ in SwiftLogNoOpLogHandler() }))
+            report = try EventLogWriter.repair(
+                directory: directory.logPath, recordTally: .registryEvents,
+                logger: Logger(label: "tunnel-replay.repair", factory: { _ in SwiftLogNoOpLogHandler() }))
         } catch {
             throw .readFailed("repair of '\(directory.logPath)' failed: \(error); nothing after the failure was changed")
         }
