@@ -106,6 +106,13 @@ public enum FileIO {
         }
     }
 
+    /// Gives the file at `from` a second name `to` (a hard link: both name the same bytes).
+    static func linkFile(_ from: String, to: String) throws {
+        if link(from, to) != 0 {
+            throw EventLogError.io(operation: "link to \(to)", path: from, errno: errno)
+        }
+    }
+
     /// Removes the file at `path`; a file already gone is fine.
     public static func unlinkFile(_ path: String) throws {
         if unlink(path) != 0, errno != ENOENT {

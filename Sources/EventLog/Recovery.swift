@@ -45,15 +45,16 @@ enum Recovery {
         for name in names.dropLast() {
             let seal = try checkSealed(
                 directory: directory, fileName: name, expected: expected,
-                checksums: configuration.checksumSealedSegmentsOnOpen, recovered: &recovered)
+                checksums: configuration.checksumSealedSegmentsOnOpen, tally: configuration.recordTally,
+                recovered: &recovered)
             expected = seal.lastSequence + 1
             recovered.nextSequence = seal.lastSequence + 1
             recovered.lastTimestampMicroseconds = seal.lastTimestampMicroseconds
         }
         guard let newest = names.last else { return recovered }
         try recoverNewest(
-            directory: directory, fileName: newest, expected: expected, logger: logger, retainingFrom: retainingFrom,
-            recovered: &recovered)
+            directory: directory, fileName: newest, expected: expected, tally: configuration.recordTally,
+            logger: logger, retainingFrom: retainingFrom, recovered: &recovered)
         return recovered
     }
 
@@ -67,8 +68,21 @@ enum Recovery {
 
     private static let repairHint = "run repair to cut the log there (later records are set aside)"
 
+    /// What repair does at damage found in `fileName`: rebuild its tally frame when that is the
+    /// segment's only damage and `tally` is configured (docs/FORMAT.md "Repair"), cut otherwise.
+    private static func repairHint(_ directory: String, _ fileName: String, expected: UInt64?, tally: RecordTally?)
+        -> String
+    {
+        let rewriter = DenseRewriter(directory: directory, level: 0, blockBytes: 0, tally: tally)
+        guard (try? rewriter.tallyRebuildSource(fileName: fileName, expectedFirstSequence: expected)) != nil else {
+            return repairHint
+        }
+        return "run repair to rebuild the tally frame (derived counts) from the segment's records: no record is cut"
+    }
+
     private static func checkSealed(
-        directory: String, fileName: String, expected: UInt64?, checksums: Bool, recovered: inout RecoveredLog
+        directory: String, fileName: String, expected: UInt64?, checksums: Bool, tally: RecordTally?,
+        recovered: inout RecoveredLog
     ) throws -> SealInfo {
         if !checksums {
             let file = try SegmentFileReader(path: directory + "/" + fileName)
@@ -86,14 +100,19 @@ enum Recovery {
                     reason: "a segment before the newest has no seal frame; " + repairHint)
             }
             if case .failure(let problem)? = try file.readTally(header: value) {
-                throw corrupt(directory, fileName, problem, hint: repairHint)
+                throw corrupt(
+                    directory, fileName, problem,
+                    hint: repairHint(directory, fileName, expected: expected, tally: tally))
             }
             recovered.noteSealed(fileName, value)
             return seal
         }
         let result = try SegmentScanner.scan(
             directory: directory, fileName: fileName, expectedFirstSequence: expected, decode: false)
-        if let problem = result.problem { throw corrupt(directory, fileName, problem, hint: repairHint) }
+        if let problem = result.problem {
+            throw corrupt(
+                directory, fileName, problem, hint: repairHint(directory, fileName, expected: expected, tally: tally))
+        }
         guard let seal = result.seal else {
             throw EventLogError.corruptSegment(
                 file: directory + "/" + fileName, offset: result.fileBytes, sequence: result.lastSequence &+ 1,
@@ -104,8 +123,8 @@ enum Recovery {
     }
 
     private static func recoverNewest(
-        directory: String, fileName: String, expected: UInt64?, logger: Logger, retainingFrom: UInt64?,
-        recovered: inout RecoveredLog
+        directory: String, fileName: String, expected: UInt64?, tally: RecordTally?, logger: Logger,
+        retainingFrom: UInt64?, recovered: inout RecoveredLog
     ) throws {
         let path = directory + "/" + fileName
         var collector = retainingFrom.map { RecoveredTailCollector(fromSequence: $0) }
@@ -130,7 +149,9 @@ enum Recovery {
         }
         if let problem = result.problem {
             if problem.offset < SegmentFormat.headerBytes || header.form == .dense {
-                throw corrupt(directory, fileName, problem, hint: repairHint)
+                throw corrupt(
+                    directory, fileName, problem,
+                    hint: repairHint(directory, fileName, expected: expected, tally: tally))
             }
             try cutTail(path: path, result: result, problem: problem, logger: logger)
         }

@@ -4,52 +4,51 @@ import Logging
 import Glibc
 #endif
 
-/// What `EventLogWriter.repair(directory:logger:)` found and did.
-public struct RepairReport: Sendable, Equatable {
-    /// The damage found (file, offset, reason), nil when the log was healthy and left alone.
-    public var damage: EventLogError?
-    /// The last sequence the log holds after repair (0 when empty).
-    public var lastSequence: UInt64
-    /// Files renamed aside with a `.broken` suffix (the damaged original and every later segment).
-    public var setAside: [String]
-}
-
-/// What `EventLogWriter.repairPlan(directory:)` found: where the log would be cut and what
-/// would be set aside, so a tool can say it before doing it.
-public struct RepairPlan: Sendable, Equatable {
-    /// The damage (file path, offset, sequence, reason).
-    public var damage: EventLogError
-    /// The damaged segment's file name.
-    public var file: String
-    /// Where in it the damage starts; the whole commits before it are kept.
-    public var offset: Int
-    public var reason: String
-    /// The last sequence the log keeps (0 when nothing is kept).
-    public var lastKeptSequence: UInt64
-    /// The first sequence cut.
-    public var firstCutSequence: UInt64
-    /// The last sequence the cut files claim, nil when their headers cannot tell.
-    public var lastCutSequence: UInt64?
-    /// Bytes no longer read: the damaged segment from `offset` on (all of it when none of its
-    /// commits is kept) and every later segment.
-    public var cutBytes: Int
-    /// The segment files renamed aside as `.broken` (the damaged one and every later one).
-    public var setAside: [String]
-}
-
 extension EventLogWriter {
-    /// Cuts the log at its first damage, also inside a sealed segment: the damaged segment is
+    /// Repairs the log at its damage, in order (docs/FORMAT.md "Repair"). A sealed version-2
+    /// segment whose only damage is its tally frame (with `recordTally` given, under its scheme)
+    /// gets the tally rebuilt from its records, the original kept as `.broken`, and the scan goes
+    /// on. Any other damage, also inside a sealed segment, cuts the log: the damaged segment is
     /// rewritten with its whole commits before the damage (unsealed, so the writer continues it),
     /// and the original plus every later segment are renamed aside as `.broken`, never deleted.
     /// Takes the writer lock, so no writer may run meanwhile (`.locked` otherwise).
-    public static func repair(directory: String, logger: Logger) throws -> RepairReport {
+    public static func repair(
+        directory: String, recordTally: RecordTally? = nil, logger: Logger
+    ) throws -> RepairReport {
         let lock = try DirectoryLock.acquire(directory: directory)
         defer { lock.release() }
         let names = try LogDirectory.segmentNames(directory)
+        let rewriter = tallyRewriter(directory: directory, recordTally: recordTally)
         var healthyLast: UInt64 = 0
-        guard let found = try firstDamage(directory: directory, names: names, lastSequence: &healthyLast) else {
-            return RepairReport(damage: nil, lastSequence: healthyLast, setAside: [])
+        var start = 0
+        var firstFound: EventLogError?
+        var rebuilt: [RebuiltTally] = []
+        while let found = try firstDamage(directory: directory, names: names, from: start, lastSequence: &healthyLast) {
+            firstFound = firstFound ?? found.damage
+            let name = names[found.index]
+            let broken = try LogDirectory.brokenName(directory: directory, fileName: name)
+            if try rewriter.rebuildTally(
+                fileName: name, expectedFirstSequence: found.expected, keepingOriginalAs: broken) != nil {
+                rebuilt.append(RebuiltTally(file: name, keptAs: broken, damage: found.damage))
+                logger.warning(
+                    "repaired the event log by rebuilding a segment's tally frame from its records; no record was cut",
+                    metadata: ["log.damage": "\(found.damage)", "log.kept_as": "\(directory)/\(broken)"])
+                healthyLast = found.result.lastSequence
+                start = found.index + 1
+                continue
+            }
+            var report = try cut(directory: directory, names: names, at: found, logger: logger)
+            report.damage = firstFound
+            report.rebuiltTallies = rebuilt
+            return report
         }
+        return RepairReport(damage: firstFound, lastSequence: healthyLast, setAside: [], rebuiltTallies: rebuilt)
+    }
+
+    /// Cuts the log at `found`: see `repair(directory:recordTally:logger:)`.
+    private static func cut(directory: String, names: [String], at found: Damage, logger: Logger) throws
+        -> RepairReport
+    {
         let name = names[found.index]
         let trusted = found.problem.offset < SegmentFormat.headerBytes ? nil : found.result.header
         let kept = try rewritePrefix(directory: directory, fileName: name, header: trusted)
@@ -70,14 +69,45 @@ extension EventLogWriter {
         return RepairReport(damage: found.damage, lastSequence: last, setAside: setAside)
     }
 
-    /// What `repair(directory:logger:)` would cut, read without the lock and without changing
-    /// anything; nil when the log is healthy. A writer appending meanwhile can change the answer.
-    public static func repairPlan(directory: String) throws -> RepairPlan? {
+    /// What `repair(directory:recordTally:logger:)` will do, in order: a step per tally frame it
+    /// rebuilds, then at most one cut, last; empty when the log is healthy. Read without the lock
+    /// and without changing anything; a writer appending meanwhile can change the answer.
+    public static func repairPlans(directory: String, recordTally: RecordTally? = nil) throws -> [RepairPlan] {
         let names = try LogDirectory.segmentNames(directory)
+        let rewriter = tallyRewriter(directory: directory, recordTally: recordTally)
         var healthyLast: UInt64 = 0
-        guard let found = try firstDamage(directory: directory, names: names, lastSequence: &healthyLast) else {
-            return nil
+        var start = 0
+        var plans: [RepairPlan] = []
+        while let found = try firstDamage(directory: directory, names: names, from: start, lastSequence: &healthyLast) {
+            let name = names[found.index]
+            guard try rewriter.tallyRebuildSource(fileName: name, expectedFirstSequence: found.expected) != nil else {
+                plans.append(try cutPlan(directory: directory, names: names, at: found))
+                break
+            }
+            plans.append(
+                RepairPlan(
+                    damage: found.damage, file: name, offset: found.problem.offset, reason: found.problem.reason,
+                    action: .rebuildTally, lastKeptSequence: 0, firstCutSequence: 0, lastCutSequence: nil,
+                    cutBytes: 0, setAside: []))
+            healthyLast = found.result.lastSequence
+            start = found.index + 1
         }
+        let kept = plans.last.map { $0.rebuildsTally ? healthyLast : $0.lastKeptSequence } ?? healthyLast
+        for index in plans.indices where plans[index].rebuildsTally {
+            plans[index].lastKeptSequence = kept
+            plans[index].firstCutSequence = kept + 1
+        }
+        return plans
+    }
+
+    /// What `repair(directory:recordTally:logger:)` does first (its first step, see
+    /// `repairPlans(directory:recordTally:)`); nil when the log is healthy.
+    public static func repairPlan(directory: String, recordTally: RecordTally? = nil) throws -> RepairPlan? {
+        try repairPlans(directory: directory, recordTally: recordTally).first
+    }
+
+    /// The cut at `found`: what it keeps, cuts and sets aside.
+    private static func cutPlan(directory: String, names: [String], at found: Damage) throws -> RepairPlan {
         let name = names[found.index]
         let keepsCommits = found.problem.offset >= SegmentFormat.headerBytes && found.result.commitCount > 0
         let keptLast = keepsCommits ? found.result.lastSequence : found.lastSequenceBefore
@@ -87,9 +117,14 @@ extension EventLogWriter {
         }
         return RepairPlan(
             damage: found.damage, file: name, offset: found.problem.offset, reason: found.problem.reason,
-            lastKeptSequence: keptLast, firstCutSequence: keptLast + 1,
+            action: .cut, lastKeptSequence: keptLast, firstCutSequence: keptLast + 1,
             lastCutSequence: lastWrittenSequence(directory: directory, names: Array(names[found.index...])),
             cutBytes: max(bytes, 0), setAside: Array(names[found.index...]))
+    }
+
+    /// The tally work's rewriter (it copies blocks and never compresses: level and block size unused).
+    private static func tallyRewriter(directory: String, recordTally: RecordTally?) -> DenseRewriter {
+        DenseRewriter(directory: directory, level: 0, blockBytes: 0, tally: recordTally)
     }
 
     private struct Damage {
@@ -99,13 +134,19 @@ extension EventLogWriter {
         var damage: EventLogError
         /// The last sequence of the segments before the damaged one (0 when none).
         var lastSequenceBefore: UInt64
+        /// The first sequence the damaged segment must start at (nil for the oldest).
+        var expected: UInt64?
     }
 
-    /// Scans the segments in order and returns the first damage (or unsealed segment before the newest).
-    /// `lastSequence` ends as the last sequence of the healthy segments scanned.
-    private static func firstDamage(directory: String, names: [String], lastSequence: inout UInt64) throws -> Damage? {
-        var expected: UInt64?
-        for (index, name) in names.enumerated() {
+    /// Scans the segments in order from `names[start]` and returns the first damage (or unsealed
+    /// segment before the newest). `lastSequence` holds the last sequence of the segments before
+    /// `start` (which a segment at `start` > 0 must continue) and ends as that of the healthy
+    /// segments scanned.
+    private static func firstDamage(
+        directory: String, names: [String], from start: Int, lastSequence: inout UInt64
+    ) throws -> Damage? {
+        var expected: UInt64? = start > 0 ? lastSequence &+ 1 : nil
+        for (index, name) in names.enumerated().dropFirst(start) {
             let result = try SegmentScanner.scan(directory: directory, fileName: name, expectedFirstSequence: expected)
             let unsealedBeforeNewest = result.seal == nil && index < names.count - 1
             guard result.problem != nil || unsealedBeforeNewest else {
@@ -122,7 +163,8 @@ extension EventLogWriter {
                 file: directory + "/" + name, offset: problem.offset, sequence: problem.sequence, reason: problem.reason
             )
             return Damage(
-                index: index, result: result, problem: problem, damage: damage, lastSequenceBefore: lastSequence)
+                index: index, result: result, problem: problem, damage: damage, lastSequenceBefore: lastSequence,
+                expected: expected)
         }
         return nil
     }

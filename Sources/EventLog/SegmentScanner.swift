@@ -23,6 +23,9 @@ struct SegmentScanResult: Sendable {
     var seal: SealInfo?
     /// The tally frame's counts (version-2 segments), checked against the blocks before it.
     var tally: SegmentTally?
+    /// With `passingTallyDamage`: the damage of a version-2 segment's tally frame the scan passed
+    /// over (its offset is where the last block ends), nil when there was none.
+    var tallyDamage: ScanProblem?
     var problem: ScanProblem?
 
     var isSealed: Bool { seal != nil && problem == nil }
@@ -32,9 +35,16 @@ struct SegmentScanResult: Sendable {
 enum SegmentScanner {
     /// Scans `directory/fileName`. With `decode` false, checksums are checked but nothing is
     /// decompressed; otherwise every batch is decoded and handed to `onBatch`.
+    ///
+    /// With `passingTallyDamage` (repair's tally rebuild), damage confined to the tally frame of a
+    /// version-2 segment is noted in `tallyDamage` instead of `problem`, and the scan checks the
+    /// seal that ends the file as usual: the damage must start where the block holding the
+    /// header's last sequence ends, within one tally frame's bytes before the file's last 56
+    /// (a damaged, short or missing tally frame). Any other damage is a `problem` as without it.
     static func scan(
         directory: String, fileName: String, expectedFirstSequence: UInt64? = nil, decode: Bool = true,
-        declaredFirstSequence: UInt64? = nil, onBatch: (DecodedBatch) throws -> Void = { _ in }
+        declaredFirstSequence: UInt64? = nil, passingTallyDamage: Bool = false,
+        onBatch: (DecodedBatch) throws -> Void = { _ in }
     ) throws -> SegmentScanResult {
         let file = try SegmentFileReader(path: directory + "/" + fileName)
         let nameSequence = declaredFirstSequence ?? SegmentFormat.firstSequence(fileName: fileName) ?? 0
@@ -66,41 +76,62 @@ enum SegmentScanner {
             return result
         }
         result.validBytes = SegmentFormat.headerBytes
-        try walk(file: file, header: header, decode: decode, result: &result, onBatch: onBatch)
+        try walk(
+            file: file, header: header, decode: decode, passingTallyDamage: passingTallyDamage, result: &result,
+            onBatch: onBatch)
         return result
     }
 
     private static func walk(
-        file: SegmentFileReader, header: SegmentHeader, decode: Bool, result: inout SegmentScanResult,
-        onBatch: (DecodedBatch) throws -> Void
+        file: SegmentFileReader, header: SegmentHeader, decode: Bool, passingTallyDamage: Bool,
+        result: inout SegmentScanResult, onBatch: (DecodedBatch) throws -> Void
     ) throws {
         var walker = FrameWalker(file: file)
         let decoder = BatchDecoder()
         let expectedKind: FrameKind = header.form == .stream ? .commit : .denseBlock
+        let sealOffset = result.fileBytes - SegmentFormat.sealFrameBytes
         func fail(_ reason: String, torn: Bool = false) {
             result.problem = ScanProblem(
                 offset: walker.offset, sequence: result.lastSequence &+ 1, reason: reason, isTorn: torn)
         }
+        /// Notes tally damage found at `start` and moves on to the seal when the scan passes it.
+        func passTally(_ reason: String, at start: Int, torn: Bool = false) -> Bool {
+            guard passingTallyDamage, header.form == .dense, header.hasTally, result.tally == nil,
+                result.tallyDamage == nil, result.seal == nil, result.commitCount > 0,
+                result.lastSequence == header.lastSequence, start == result.validBytes,
+                start >= sealOffset - TallyFrame.frameBytes, start <= sealOffset
+            else { return false }
+            result.tallyDamage = ScanProblem(offset: start, sequence: header.lastSequence, reason: reason, isTorn: torn)
+            if walker.offset < sealOffset { walker.offset = sealOffset }
+            return true
+        }
         while true {
+            let frameStart = walker.offset
             let step = try walker.next()
             switch step {
             case .end:
                 return
             case .torn(let reason):
+                if passTally(reason, at: frameStart, torn: true) { continue }
                 return fail(reason, torn: true)
             case .damaged(let reason):
+                if passTally(reason, at: frameStart) { continue }
                 return fail(reason)
             case .frame(let frame, let payload):
                 if result.seal != nil { return fail("bytes after the seal frame") }
                 if frame.kind == .tally {
-                    if let reason = takeTally(frame, payload, header: header, result: &result) { return fail(reason) }
+                    if let reason = takeTally(frame, payload, header: header, result: &result) {
+                        if passTally(reason, at: frameStart) { continue }
+                        return fail(reason)
+                    }
                     result.validBytes = walker.offset
                     continue
                 }
                 if frame.kind == .seal {
-                    guard !header.hasTally || result.tally != nil else {
-                        return fail("a version-2 segment's seal frame without a tally frame before it")
-                    }
+                    let reason = "a version-2 segment's seal frame without a tally frame before it"
+                    guard !header.hasTally || result.tally != nil || result.tallyDamage != nil
+                        || passTally(reason, at: frameStart)
+                    else { return fail(reason) }
                     let seal = SealInfo(header: frame, payload: payload)
                     guard seal.lastSequence == result.lastSequence,
                         !decode || seal.commitCount == UInt64(result.commitCount),

@@ -11,7 +11,8 @@ import Darwin
 #endif
 
 /// `repair --data-dir DIR [--yes]`: cuts the log at its first damaged commit, after saying what
-/// will be cut; the cut bytes stay in `.broken` files.
+/// will be cut; the cut bytes stay in `.broken` files. A sealed segment whose only damage is its
+/// tally frame gets the tally rebuilt from its records instead (nothing cut).
 struct RepairCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repair",
@@ -19,6 +20,8 @@ struct RepairCommand: ParsableCommand {
         discussion: """
             Says which file, offset, sequences and bytes will be cut, then asks on stdin unless --yes. \
             Snapshots after the cut are set aside as .broken too (they no longer match the log). \
+            A damaged tally frame (derived counts) of an intact sealed segment is rebuilt from its \
+            records instead: no record is cut, the damaged file is kept as .broken.
             The server must be stopped: repair takes the log's writer lock.
 
             With --format json or csv, stdout holds rows with a status column: plan (before asking), \
@@ -39,13 +42,13 @@ struct RepairCommand: ParsableCommand {
         defer { out.flush() }
         let rows = outputFormat.format == .text ? nil : outputFormat.writer(columns: RepairOutput.columns)
         defer { rows?.finish() }
-        let plan: RepairPlan?
+        let plans: [RepairPlan]
         do {
-            plan = try EventLogWriter.repairPlan(directory: directory.logPath)
+            plans = try EventLogWriter.repairPlans(directory: directory.logPath, recordTally: .registryEvents)
         } catch {
             throw ReplayError.readFailed("cannot scan the log in '\(directory.logPath)': \(error)")
         }
-        guard let plan else {
+        guard let plan = plans.last else {
             guard let rows else {
                 out.write("The log in '\(directory.logPath)' is healthy: nothing to cut.\n")
                 return
@@ -54,9 +57,12 @@ struct RepairCommand: ParsableCommand {
             return
         }
         let snapshots = try Self.snapshotsAfter(plan.lastKeptSequence, directory: directory)
-        let description = Self.describe(plan, snapshots: snapshots, directory: directory)
+        let description = plans.map { Self.describe($0, snapshots: snapshots, directory: directory) }.joined()
         if let rows {
-            rows.write(RepairOutput.plan(plan, snapshots: snapshots, directory: directory))
+            for step in plans {
+                let stepSnapshots = step.rebuildsTally ? [] : snapshots
+                rows.write(RepairOutput.plan(step, snapshots: stepSnapshots, directory: directory))
+            }
             rows.flushNow()
         } else {
             out.write(description)
@@ -74,7 +80,7 @@ struct RepairCommand: ParsableCommand {
                 words.write(description)
                 words.flush()
             }
-            switch Self.ask() {
+            switch Self.ask(plan.rebuildsTally ? "Rebuild the tally frame?" : "Cut the log?") {
             case nil:
                 throw ReplayError.usage(
                     "no answer on stdin (it is empty or closed): pass --yes to repair without asking"
@@ -88,12 +94,22 @@ struct RepairCommand: ParsableCommand {
         }
         let report = try Self.repair(plan, snapshots: snapshots, directory: directory)
         if let rows {
-            rows.write(RepairOutput.repaired(report, plan: plan, snapshots: snapshots, directory: directory))
+            for step in plans {
+                let stepSnapshots = step.rebuildsTally ? [] : snapshots
+                rows.write(RepairOutput.repaired(report, plan: step, snapshots: stepSnapshots, directory: directory))
+            }
         } else {
+            for rebuilt in report.rebuiltTallies {
+                out.write(
+                    "Rebuilt the tally frame of log/\(rebuilt.file); "
+                        + "the damaged file is kept as log/\(rebuilt.keptAs).\n"
+                )
+            }
+            let setAside =
+                report.setAside.map { "log/" + $0 } + snapshots.map { directory.snapshotFile($0) + ".broken" }
             out.write(
                 "Repaired: the log now ends at sequence \(report.lastSequence); set aside: "
-                    + (report.setAside.map { "log/" + $0 } + snapshots.map { directory.snapshotFile($0) + ".broken" })
-                    .joined(separator: ", ") + ".\n"
+                    + (setAside.isEmpty ? "nothing" : setAside.joined(separator: ", ")) + ".\n"
             )
         }
     }
@@ -106,7 +122,9 @@ struct RepairCommand: ParsableCommand {
     ) throws(ReplayError) -> RepairReport {
         let report: RepairReport
         do {
-            report = try EventLogWriter.repair(directory: directory.logPath, logger: Logger(label: "tunnel-replay.repair", factory: { _ in SwiftLogNoOpLogHandler() }))
+            report = try EventLogWriter.repair(
+                directory: directory.logPath, recordTally: .registryEvents,
+                logger: Logger(label: "tunnel-replay.repair", factory: { _ in SwiftLogNoOpLogHandler() }))
         } catch {
             throw .readFailed("repair of '\(directory.logPath)' failed: \(error); nothing after the failure was changed")
         }
@@ -123,6 +141,11 @@ struct RepairCommand: ParsableCommand {
 
     /// What will be cut, in words: file, offset, sequences, bytes, files set aside.
     static func describe(_ plan: RepairPlan, snapshots: [UInt64], directory: DataDirectory) -> String {
+        if plan.rebuildsTally {
+            return "Damage: log/\(plan.file) at offset \(plan.offset): \(plan.reason)\n"
+                + "Repair will rebuild the segment's tally frame (derived counts) from its records: no record is cut, "
+                + "nothing else is set aside; the damaged file is kept as log/\(plan.file).broken\n"
+        }
         let cutRange =
             plan.lastCutSequence.map { last in
                 last >= plan.firstCutSequence
@@ -161,9 +184,9 @@ struct RepairCommand: ParsableCommand {
 
     /// Asks on stderr and reads one line from stdin: true for y/yes, false for anything else,
     /// nil when stdin has nothing to read.
-    static func ask() -> Bool? {
+    static func ask(_ question: String) -> Bool? {
         let prompt = OutputSink(fileDescriptor: 2)
-        prompt.write("Cut the log? [y/N] ")
+        prompt.write(question + " [y/N] ")
         prompt.flush()
         guard let line = readLine(strippingNewline: true) else { return nil }
         let answer = line.lowercased().filter { $0 != " " }

@@ -4,11 +4,15 @@ import EventLog
 /// a script reads the same columns whatever happened (cells that do not apply are null).
 ///
 /// `status` says which row it is: `plan` (what will be cut, printed before asking), `repaired`
-/// (after the cut) or `healthy` (nothing to cut, the only row).
+/// (after the cut) or `healthy` (nothing to cut, the only row). `action` says what repair does at
+/// the row's damage: `cut`, or `rebuild_tally` (a sealed segment's damaged tally frame rebuilt
+/// from its records: nothing cut or set aside, the damaged file kept as `.broken`); a repair that
+/// rebuilds tallies prints a plan row per damage, in order, before asking, then a repaired row per
+/// damage.
 enum RepairOutput {
     static let columns = [
-        "status", "file", "offset", "problem", "last_kept_sequence", "first_cut_sequence", "last_cut_sequence",
-        "cut_bytes", "set_aside", "snapshots_set_aside", "last_sequence",
+        "status", "action", "file", "offset", "problem", "last_kept_sequence", "first_cut_sequence",
+        "last_cut_sequence", "cut_bytes", "set_aside", "snapshots_set_aside", "last_sequence",
     ]
 
     /// The plan: where the damage is, what is kept and cut, the files to be set aside (their
@@ -29,20 +33,21 @@ enum RepairOutput {
         directory: DataDirectory
     ) -> [Cell] {
         planCells(plan, status: "repaired") + [
-            .list(report.setAside.map { .text("log/" + $0) }),
+            .list(plan.rebuildsTally ? [] : report.setAside.map { .text("log/" + $0) }),
             .list(snapshots.map { .text(directory.snapshotFile($0) + ".broken") }), sequence(report.lastSequence),
         ]
     }
 
     /// A log with nothing to cut.
     static var healthy: [Cell] {
-        [.text("healthy"), .null, .null, .null, .null, .null, .null, .int(0), .list([]), .list([]), .null]
+        [.text("healthy"), .null, .null, .null, .null, .null, .null, .null, .int(0), .list([]), .list([]), .null]
     }
 
     /// `status` to `cut_bytes`.
     private static func planCells(_ plan: RepairPlan, status: String) -> [Cell] {
         [
-            .text(status), .text("log/" + plan.file), .int(Int64(plan.offset)), .text(plan.reason),
+            .text(status), .text(plan.rebuildsTally ? "rebuild_tally" : "cut"), .text("log/" + plan.file),
+            .int(Int64(plan.offset)), .text(plan.reason),
             sequence(plan.lastKeptSequence), sequence(plan.firstCutSequence),
             plan.lastCutSequence.map(sequence) ?? .null,
             .int(Int64(plan.cutBytes)),
