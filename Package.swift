@@ -280,6 +280,7 @@ let package = Package(
             dependencies: [
                 "Registry", "FileStore", "EventLog", "SharedLog", "PostgresTestSupport", "tunnel-replay",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -9,7 +9,7 @@
 # compiles nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh test
 # shellcheck source=scripts/swiftpm.sh
 source scripts/swiftpm.sh
 swiftpm build --build-tests -Xswiftc -warnings-as-errors

@@ -7,7 +7,7 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    // Skipped (and reported so) where systemd-analyze is missing; scripts/install-deps.sh
+    // Skipped (and reported so) where systemd-analyze is missing; `scripts/install-deps.sh test`
     // installs it (Debian package `systemd`).
     @Test(.enabled(if: SystemdAnalyze.isInstalled, "systemd-analyze is missing: apt-get install -y systemd"))
     func unitPassesSystemdAnalyzeVerify() throws {

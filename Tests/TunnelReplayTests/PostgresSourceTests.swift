@@ -22,9 +22,10 @@ struct PostgresSourceTests {
             let url = server.url(database: "registry")
             let filled = try await SharedLogFill.fill(url: url)
             let exported = try ToolRunner.temporaryDirectory().appendingPathComponent("export").path
-            let export = try ToolRunner.run(["export", "--postgres", url, "--data-dir", exported])
+            let export = try ToolRunner.run(["export", "--postgres", url, "--data-dir", exported, "--format", "json"])
             #expect(export.status == 0, "\(export.stderr)")
             #expect(FileManager.default.fileExists(atPath: exported + "/snapshots"))
+            try expectExportRow(export, exported: exported, filled: filled)
 
             let database = ["--postgres", url]
             let offline = ["--data-dir", exported]
@@ -63,6 +64,25 @@ struct PostgresSourceTests {
             let verifyDatabase = try ToolRunner.run(["verify"] + database)
             #expect(verifyDatabase.status == 0, "\(verifyDatabase.stdout) \(verifyDatabase.stderr)")
         }
+    }
+
+    /// Checks export's one json row: the directory, the records and snapshots copied, and the
+    /// segments, span and last sequence that stats reads on the copy.
+    private func expectExportRow(_ export: ToolRunner.Output, exported: String, filled: SharedLogFill.Filled) throws {
+        #expect(export.stdout.split(separator: "\n").count == 1, "\(export.stdout)")
+        let row = try #require(export.jsonLines.first, "\(export.stdout)")
+        let stats = try #require(
+            try ToolRunner.run(["stats", "--format", "json", "--data-dir", exported]).jsonLines.first)
+        #expect(row["data_dir"] as? String == exported, "\(row)")
+        #expect(row["events"] as? Int == filled.records && row["last_sequence"] as? Int == filled.records, "\(row)")
+        #expect((row["commits"] as? Int).map { (1...filled.records).contains($0) } == true, "\(row)")
+        let copied = try FileManager.default.contentsOfDirectory(atPath: exported + "/snapshots")
+            .filter { $0.hasSuffix(".snap") }
+        #expect(!copied.isEmpty && row["snapshots"] as? Int == copied.count, "\(row) \(copied)")
+        for key in ["segments", "bytes", "first", "last"] {
+            #expect(row[key] as? NSObject == stats[key] as? NSObject, "\(key): \(row) \(stats)")
+        }
+        #expect((row["segments"] as? Int ?? 0) >= 1 && (row["bytes"] as? Int ?? 0) > 0, "\(row)")
     }
 
     // Proves export refuses a directory that already holds something, before touching the database.

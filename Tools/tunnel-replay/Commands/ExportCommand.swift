@@ -18,14 +18,18 @@ struct ExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Copy a cluster's shared log (PostgreSQL) into a new data directory (segments + snapshots).",
         discussion: """
-            Records keep their sequence numbers and commit times; records committed at the same
-            instant become one commit. The snapshots stored in the database are copied too. DIR
+            Records keep their sequence numbers and commit times; records committed at the same \
+            instant become one commit. The snapshots stored in the database are copied too. DIR \
             must be new or empty. The copy ends at the log's head when the export starts.
+
+            Prints one row when done: data_dir, events, commits, segments, bytes, snapshots, first, \
+            last, last_sequence (--format text, json or csv). Warnings go to stderr.
             """
     )
 
     @Option(help: "The cluster's shared log: postgres://user:pass@host:5432/db?sslmode=require") var postgres: String
     @Option(name: .long, help: "The data directory to create (new or empty).") var dataDir: String
+    @OptionGroup var outputFormat: FormatOptions
 
     func run() async throws {
         try ExportTarget.prepare(dataDir)
@@ -36,16 +40,18 @@ struct ExportCommand: AsyncParsableCommand {
         } catch {
             throw ReplayError.unreadable(PostgresLog.message(error, doing: "cannot open the shared log given by --postgres"))
         }
+        let summary: SharedLogExport.Summary
         do {
-            let summary = try await SharedLogExport(reader: reader, dataDirectory: dataDir).run()
+            summary = try await SharedLogExport(reader: reader, dataDirectory: dataDir).run()
             await reader.close()
-            Diagnostics.warn(
-                "export: \(summary.records) records (sequences 1 to \(summary.records)) in \(summary.commits) commits"
-                    + " and \(summary.snapshots) snapshots written to '\(dataDir)'")
         } catch {
             await reader.close()
             throw error
         }
+        let segments = try EventScan(directory: DataDirectory(path: dataDir)).segments()
+        let writer = outputFormat.writer(columns: ExportOutput.columns)
+        writer.write(ExportOutput.cells(summary, dataDirectory: dataDir, segments: segments))
+        writer.finish()
     }
 }
 

@@ -17,21 +17,28 @@ struct RepairCommand: ParsableCommand {
         commandName: "repair",
         abstract: "Cut the log at its first damaged commit (the cut segments are kept as .broken); asks first.",
         discussion: """
-            Says which file, offset, sequences and bytes will be cut, then asks on stdin unless --yes.
-            Snapshots after the cut are set aside as .broken too (they no longer match the log).
+            Says which file, offset, sequences and bytes will be cut, then asks on stdin unless --yes. \
+            Snapshots after the cut are set aside as .broken too (they no longer match the log). \
             The server must be stopped: repair takes the log's writer lock.
+
+            With --format json or csv, stdout holds rows with a status column: plan (before asking), \
+            then repaired; or one healthy row. The plan in words and the question then go to stderr.
+
             Exit codes: 0 repaired or nothing to do, 1 declined, 2 usage error, no answer, or failure.
             """
     )
 
     @Option(name: .long, help: "The registry's data directory (holding log/ and snapshots/).")
     var dataDir: String = "./data"
+    @OptionGroup var outputFormat: FormatOptions
     @Flag(help: "Repair without asking.") var yes = false
 
     func run() throws {
         let directory = try DataDirectory(path: dataDir)
         let out = OutputSink()
         defer { out.flush() }
+        let rows = outputFormat.format == .text ? nil : outputFormat.writer(columns: RepairOutput.columns)
+        defer { rows?.finish() }
         let plan: RepairPlan?
         do {
             plan = try EventLogWriter.repairPlan(directory: directory.logPath)
@@ -39,18 +46,34 @@ struct RepairCommand: ParsableCommand {
             throw ReplayError.readFailed("cannot scan the log in '\(directory.logPath)': \(error)")
         }
         guard let plan else {
-            out.write("The log in '\(directory.logPath)' is healthy: nothing to cut.\n")
+            guard let rows else {
+                out.write("The log in '\(directory.logPath)' is healthy: nothing to cut.\n")
+                return
+            }
+            rows.write(RepairOutput.healthy)
             return
         }
         let snapshots = try Self.snapshotsAfter(plan.lastKeptSequence, directory: directory)
-        out.write(Self.describe(plan, snapshots: snapshots, directory: directory))
-        out.flush()
+        let description = Self.describe(plan, snapshots: snapshots, directory: directory)
+        if let rows {
+            rows.write(RepairOutput.plan(plan, snapshots: snapshots, directory: directory))
+            rows.flushNow()
+        } else {
+            out.write(description)
+            out.flush()
+        }
         if let holder = WriterLockProbe.holder(logDirectory: directory.logPath) {
             throw ReplayError.usage(
                 "a server holds the writer lock on '\(directory.logPath)'\(holder): stop it, then run repair again"
             )
         }
         if !yes {
+            // json and csv keep stdout for rows: the operator reads the plan in words beside the prompt.
+            if rows != nil {
+                let words = OutputSink(fileDescriptor: 2)
+                words.write(description)
+                words.flush()
+            }
             switch Self.ask() {
             case nil:
                 throw ReplayError.usage(
@@ -63,16 +86,24 @@ struct RepairCommand: ParsableCommand {
                 break
             }
         }
-        try Self.repair(plan, snapshots: snapshots, directory: directory, out: out)
+        let report = try Self.repair(plan, snapshots: snapshots, directory: directory)
+        if let rows {
+            rows.write(RepairOutput.repaired(report, plan: plan, snapshots: snapshots, directory: directory))
+        } else {
+            out.write(
+                "Repaired: the log now ends at sequence \(report.lastSequence); set aside: "
+                    + (report.setAside.map { "log/" + $0 } + snapshots.map { directory.snapshotFile($0) + ".broken" })
+                    .joined(separator: ", ") + ".\n"
+            )
+        }
     }
 
     /// Cuts the log and sets the snapshots after the cut aside.
     private static func repair(
         _ plan: RepairPlan,
         snapshots: [UInt64],
-        directory: DataDirectory,
-        out: OutputSink
-    ) throws(ReplayError) {
+        directory: DataDirectory
+    ) throws(ReplayError) -> RepairReport {
         let report: RepairReport
         do {
             report = try EventLogWriter.repair(directory: directory.logPath, logger: Logger(label: "tunnel-replay.repair", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -87,11 +118,7 @@ struct RepairCommand: ParsableCommand {
                 )
             }
         }
-        out.write(
-            "Repaired: the log now ends at sequence \(report.lastSequence); set aside: "
-                + (report.setAside.map { "log/" + $0 } + snapshots.map { directory.snapshotFile($0) + ".broken" })
-                .joined(separator: ", ") + ".\n"
-        )
+        return report
     }
 
     /// What will be cut, in words: file, offset, sequences, bytes, files set aside.

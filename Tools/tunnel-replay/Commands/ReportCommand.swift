@@ -12,10 +12,15 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write one self-contained HTML page: SVG timeline of tunnels × time by node, expiries, flaps.",
-        discussion: "The timeline spans the data (its first to its last event), narrowed by --since/--until."
+        discussion: """
+            The timeline spans the data (its first to its last event), narrowed by --since/--until. \
+            Prints one row when the page is written: file, bytes, start, end, tunnels, nodes, sessions, \
+            events, flaps (--format text, json or csv).
+            """
     )
 
     @OptionGroup var log: LogSourceOptions
+    @OptionGroup var outputFormat: FormatOptions
     @Option(name: [.customShort("o"), .long], help: "The HTML file to write.") var output: String
     @Option(help: "Flap window (as in flaps).") var window: String = "10m"
     @Option(help: "Flap threshold (as in flaps).") var min: Int = 3
@@ -59,7 +64,11 @@ struct ReportCommand: ParsableCommand {
             nodes: nodes.summaries(sessions: sessions),
             events: events
         )
-        try Self.write(ReportHTML.render(input), to: output)
+        let html = ReportHTML.render(input)
+        try Self.write(html, to: output)
+        let writer = outputFormat.writer(columns: ReportOutput.columns)
+        writer.write(ReportOutput.cells(input, file: output, bytes: html.utf8.count))
+        writer.finish()
     }
 
     /// The time range drawn: the span of the data, narrowed by --since/--until; the range as given

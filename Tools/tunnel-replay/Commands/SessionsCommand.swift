@@ -7,8 +7,8 @@ struct SessionsCommand: ParsableCommand {
         commandName: "sessions",
         abstract: "One row per connector session: start, end, how it ended, renews, longest gap.",
         discussion: """
-            With --since, the log before it is not read: sessions already open then start at their
-            registration (a lapse and revive before --since does not split them) and count renews
+            With --since, the log before it is not read: sessions already open then start at their \
+            registration (a lapse and revive before --since does not split them) and count renews \
             and the longest gap from --since on.
             """
     )

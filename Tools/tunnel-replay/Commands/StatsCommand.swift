@@ -6,11 +6,11 @@ struct StatsCommand: ParsableCommand {
         commandName: "stats",
         abstract: "Events by kind, segments, bytes on disk, bytes per event, time span (segment headers only).",
         discussion: """
-            Reads the segments' headers, seals and tally frames, so it answers at once on any log:
-            a rewritten (dense) segment counts its events by kind in its tally frame. Only the
-            segments without one are read record by record for by_kind: the newest segment, a
-            sealed one not rewritten yet, and segments written by builds before the tally. On a
-            shared log (--postgres) segments and bytes are 0 (the rows live in PostgreSQL) and
+            Reads the segments' headers, seals and tally frames, so it answers at once on any log: \
+            a rewritten (dense) segment counts its events by kind in its tally frame. Only the \
+            segments without one are read record by record for by_kind: the newest segment, a \
+            sealed one not rewritten yet, and segments written by builds before the tally. On a \
+            shared log (--postgres) segments and bytes are 0 (the rows live in PostgreSQL) and \
             by_kind is counted by reading every record.
             """
     )

@@ -9,13 +9,24 @@ import Darwin
 /// `--data-dir` or `--postgres`, and `--format`, shared by every command.
 struct CommonOptions: ParsableArguments {
     @OptionGroup var log: LogSourceOptions
+    @OptionGroup var outputFormat: FormatOptions
 
-    @Option(name: .long, help: "Output: text (aligned table), json (one object per line) or csv.")
-    var format: OutputFormat = .text
+    var format: OutputFormat { outputFormat.format }
 
     func source() throws(ReplayError) -> LogSource {
         try log.source()
     }
+
+    func writer(columns: [String]) -> RowWriter {
+        outputFormat.writer(columns: columns)
+    }
+}
+
+/// `--format text|json|csv`: every command takes it, also those with their own source options
+/// (`report`, `export`, `repair`).
+struct FormatOptions: ParsableArguments {
+    @Option(name: .long, help: "Output: text (aligned table), json (one object per line) or csv.")
+    var format: OutputFormat = .text
 
     func writer(columns: [String]) -> RowWriter {
         RowWriter(format: format, columns: columns, sink: OutputSink())
