@@ -29,15 +29,9 @@ struct LookaheadFold {
     }
 
     private mutating func foldOldest(into projection: inout Projection) throws(EventDecodingError) {
-        let record = ring.records[ring.oldest]
-        let range = ring.payloadRange(ring.oldest)
-        let decoded = ring.payloads.withUnsafeBytes { storage in
-            Result { () throws(EventDecodingError) in
-                let view = try EventCodec.view(UnsafeRawBufferPointer(rebasing: storage[range]), sequence: record.sequence)
-                _ = projection.apply(view, sequence: record.sequence, time: record.time, leaseHash: record.hash)
-            }
-        }
-        try decoded.get()
+        let record = ring.oldestRecord
+        let view = try EventCodec.view(ring.oldestPayload, sequence: record.sequence)
+        projection.apply(view, sequence: record.sequence, time: record.time, leaseHash: record.hash)
         ring.dropOldest()
     }
 }

@@ -32,14 +32,15 @@ extension Projection {
     }
 
     /// Starts loading the live leases of three records at their three stages at once: the slot of
-    /// the lease with hash `slot` (`leaseHash`), the entry of `entry`'s, the id bytes of `key`'s
-    /// (`LeasePrefetchStage`). Returns the live entry index the lookup of `key` likely ends at, for
-    /// a caller that prefetches its own state kept per lease entry (`LeaseMove`). Only a hint: the
-    /// fold is the same whether and whenever it is called. Changes nothing; `mutating` so a fold
-    /// lends the projection in place (called by value, it copied the projection per record).
-    @discardableResult
-    public mutating func prefetchLeases(slot: UInt32?, entry: UInt32?, key: UInt32?) -> Int? {
-        live.prefetch(slot: slot, entry: entry, key: key)
+    /// the lease with hash `slot` (`leaseHash`), the entry of `entry`'s, the id bytes of the entry
+    /// at index `keyIndex` (-1: none), which an earlier call returned for that record's entry
+    /// (`LeasePrefetchStage`). Returns the live entry index the lookup of `entry` likely ends at
+    /// (-1 for none), for the call that loads its id bytes and for a caller that prefetches its
+    /// own state kept per lease entry (`LeaseMove`). Only a hint: the fold is the same whether
+    /// and whenever it is called. Changes nothing; `mutating` so a fold lends the projection in
+    /// place (called by value, it copied the projection per record).
+    public mutating func prefetchLeases(slot: UInt32?, entry: UInt32?, keyAt keyIndex: Int) -> Int {
+        live.prefetch(slot: slot, entry: entry, keyAt: keyIndex)
     }
 
     /// Starts loading `address` (a hint; for callers without the prefetch shim).

@@ -133,30 +133,30 @@ struct ServiceTable<Value: Sendable>: Sendable {
 
     /// Starts loading, for three keys at once, what a lookup of each reads at one stage: the slot
     /// of `slot`; the entry the slot of `entry` names (reading that slot); the id bytes of the
-    /// entry the slot of `key` names (reading the slot and the entry). The first slot with the hash
-    /// is taken (a collision loads an entry in vain); old slots are not read. Returns the entry
-    /// index the lookup of `key` likely ends at, for a caller that prefetches its own state kept
-    /// per entry. One pass over the slots and entries, without reference counting: the fold calls
-    /// it for every record.
+    /// entry at `keyIndex` (-1: none; reading the entry), which an earlier call returned for that
+    /// key's entry. The first slot with the hash is taken (a collision loads an entry in vain);
+    /// old slots are not read. Returns the entry index the lookup of `entry` likely ends at (-1:
+    /// none). One pass over the slots and entries, without reference counting: the fold calls it
+    /// for every record.
     @inline(__always)
-    func prefetch(slot: UInt32?, entry: UInt32?, key: UInt32?) -> Int? {
-        slots.withUnsafeBufferPointer { slots in
-            guard !slots.isEmpty, let base = slots.baseAddress else { return nil }
-            let mask = slots.count - 1
-            if let slot { tunnel_registry_prefetch(base + (Int(slot) & mask)) }
-            if let entry, let index = Self.likelyIndex(slots, mask: mask, hash: entry, below: entries.count) {
-                entries.withAddress(of: index) { entry in
-                    tunnel_registry_prefetch(entry)
-                    tunnel_registry_prefetch(entry + MemoryLayout<Entry>.size - 1)
-                }
-            }
-            guard let key, let index = Self.likelyIndex(slots, mask: mask, hash: key, below: entries.count) else {
-                return nil
-            }
-            entries.withAddress(of: index) { entry in
+    func prefetch(slot: UInt32?, entry: UInt32?, keyAt keyIndex: Int) -> Int {
+        if keyIndex >= 0 {
+            entries.withAddress(of: keyIndex) { entry in
                 if let bytes = Self.heapUTF8(ofStringAt: entry + MemoryLayout<String>.stride) {
                     tunnel_registry_prefetch(bytes)
                 }
+            }
+        }
+        return slots.withUnsafeBufferPointer { slots in
+            guard !slots.isEmpty, let base = slots.baseAddress else { return -1 }
+            let mask = slots.count - 1
+            if let slot { tunnel_registry_prefetch(base + (Int(slot) & mask)) }
+            guard let entry, let index = Self.likelyIndex(slots, mask: mask, hash: entry, below: entries.count) else {
+                return -1
+            }
+            entries.withAddress(of: index) { entry in
+                tunnel_registry_prefetch(entry)
+                tunnel_registry_prefetch(entry + MemoryLayout<Entry>.size - 1)
             }
             return index
         }

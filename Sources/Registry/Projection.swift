@@ -294,7 +294,8 @@ extension Projection {
                 strings.release(old)
             }
             let renewed = live[index].renew(at: time, leaseTTLMicroseconds: leaseTTLMicroseconds, sequence: sequence)
-            if renewed.needsIndex { indexLease(index) }
+            // A replay from a snapshot keeps the index stale: no call per renew to find so.
+            if renewed.needsIndex, !leaseIndexStale { indexLease(index) }
             return renewed.wasLapsed ? .revived : .renewed
         }
         undeferLapsed(hash: hash)

@@ -36,27 +36,21 @@ struct PieceFold {
     }
 
     private mutating func foldOldest() throws {
-        let position = ring.oldest
-        let record = ring.records[position]
-        let range = ring.payloadRange(position)
-        // The ring is read while the tracker changes (disjoint parts of the fold, so the payloads
-        // are lent in place rather than copied per record). The closure returns its failure rather
-        // than throw it: thrown through `withUnsafeBytes`, an untyped error optional was destroyed
-        // by generic code for every record.
-        let failure = ring.payloads.withUnsafeBytes { payloads in
-            Self.fold(
-                record.sequence,
-                record.time,
-                UnsafeRawBufferPointer(rebasing: payloads[range]),
-                leaseHash: record.hash,
-                into: &tracker,
-                tracking: &tracking,
-                piece: piece,
-                name: name,
-                nameBytes: nameBytes
-            )
+        let record = ring.oldestRecord
+        // The ring's payload is read while the tracker changes (disjoint parts of the fold).
+        if let failure = Self.fold(
+            record.sequence,
+            record.time,
+            ring.oldestPayload,
+            leaseHash: record.hash,
+            into: &tracker,
+            tracking: &tracking,
+            piece: piece,
+            name: name,
+            nameBytes: nameBytes
+        ) {
+            throw failure
         }
-        if let failure { throw failure }
         ring.dropOldest()
     }
 

@@ -258,7 +258,8 @@ struct SessionTracker {
     /// session of the record whose id bytes it loads (its slot is loaded by then): reading the
     /// session after the fold was a cache miss of its own.
     mutating func prefetch(_ ring: borrowing LookaheadRing) {
-        guard let index = ring.prefetch(into: &projection), index < states.count else { return }
+        let index = ring.prefetch(into: &projection)
+        guard index >= 0, index < states.count else { return }
         states.withUnsafeBufferPointer { states in
             if let base = states.baseAddress { Projection.prefetch(base + index) }
         }

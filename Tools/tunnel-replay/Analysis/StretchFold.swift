@@ -84,12 +84,8 @@ struct StretchFold {
     }
 
     private mutating func foldOldest() {
-        let position = ring.oldest
-        let record = ring.records[position]
-        let range = ring.payloadRange(position)
-        ring.payloads.withUnsafeBytes { payloads in
-            fold(record.sequence, record.time, UnsafeRawBufferPointer(rebasing: payloads[range]), leaseHash: record.hash)
-        }
+        let record = ring.oldestRecord
+        fold(record.sequence, record.time, ring.oldestPayload, leaseHash: record.hash)
         ring.dropOldest()
     }
 
