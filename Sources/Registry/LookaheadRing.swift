@@ -97,7 +97,8 @@ public struct LookaheadRing {
         let position = (oldest + held) & (Self.depth - 1)
         Self.copy(payload, to: payloads + position * Self.payloadBytesMax)
         records[position] = Held(
-            sequence: sequence, time: time, length: Int32(truncatingIfNeeded: payload.count), hash: Projection.leaseHash(payload: payload))
+            sequence: sequence, time: time, length: Int32(truncatingIfNeeded: payload.count),
+            hash: Projection.leaseHash(payload: payload))
         held += 1
     }
 
