@@ -7,14 +7,6 @@ import Testing
 /// `repair`, `report` and `export` take `--format` like every other command: json and csv print
 /// rows on stdout (the operator's words and questions go to stderr); text keeps its prose.
 @Suite struct FormatRowsTests {
-    /// A copy of `Fixtures/replay/<fixture>` in a fresh temporary directory.
-    private func copy(_ fixture: String) throws -> (root: URL, data: String) {
-        let root = try ToolRunner.temporaryDirectory()
-        let data = root.appendingPathComponent("data").path
-        try FileManager.default.copyItem(atPath: ToolRunner.fixture(fixture), toPath: data)
-        return (root, data)
-    }
-
     /// What the text plan of `repair` names, read back from its prose.
     private struct TextPlan {
         var file = ""
@@ -48,7 +40,7 @@ import Testing
 
     /// The text plan of `fixture`, from a run that declines (so nothing changes).
     private func textPlan(_ fixture: String) throws -> TextPlan {
-        let (root, data) = try copy(fixture)
+        let (root, data) = try ToolRunner.copyFixture(fixture)
         defer { try? FileManager.default.removeItem(at: root) }
         let declined = try ToolRunner.run(["repair", "--data-dir", data], input: "n\n")
         #expect(declined.status == 1, "\(declined.stderr)")
@@ -77,7 +69,7 @@ import Testing
     @Test(arguments: ["corrupt-sealed", "torn-tail"])
     func repairJSONRowsMatchTheTextPlan(fixture: String) throws {
         let plan = try textPlan(fixture)
-        let (root, data) = try copy(fixture)
+        let (root, data) = try ToolRunner.copyFixture(fixture)
         defer { try? FileManager.default.removeItem(at: root) }
         let output = try ToolRunner.run(["repair", "--data-dir", data, "--yes", "--format", "json"])
         #expect(output.status == 0, "\(output.stderr)")
@@ -100,7 +92,7 @@ import Testing
     // repaired row) and the cells carry the text plan's file, offset and bytes.
     @Test func repairCSVAsksOnStderr() throws {
         let plan = try textPlan("corrupt-sealed")
-        let (root, data) = try copy("corrupt-sealed")
+        let (root, data) = try ToolRunner.copyFixture("corrupt-sealed")
         defer { try? FileManager.default.removeItem(at: root) }
         let output = try ToolRunner.run(["repair", "--data-dir", data, "--format", "csv"], input: "y\n")
         #expect(output.status == 0, "\(output.stderr)")
@@ -123,7 +115,7 @@ import Testing
 
     // Proves a declined repair in json prints only the plan row on stdout and changes nothing (exit 1).
     @Test func repairJSONDeclined() throws {
-        let (root, data) = try copy("corrupt-sealed")
+        let (root, data) = try ToolRunner.copyFixture("corrupt-sealed")
         defer { try? FileManager.default.removeItem(at: root) }
         let listing = try FileManager.default.contentsOfDirectory(atPath: data + "/log").sorted()
         let output = try ToolRunner.run(["repair", "--data-dir", data, "--format", "json"], input: "n\n")
@@ -151,7 +143,7 @@ import Testing
 
     // Proves --format text (the default, and when given) keeps repair's prose exactly.
     @Test func repairTextUnchanged() throws {
-        let (root, data) = try copy("corrupt-sealed")
+        let (root, data) = try ToolRunner.copyFixture("corrupt-sealed")
         defer { try? FileManager.default.removeItem(at: root) }
         let output = try ToolRunner.run(["repair", "--data-dir", data, "--yes", "--format", "text"])
         #expect(output.status == 0, "\(output.stderr)")

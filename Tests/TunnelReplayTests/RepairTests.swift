@@ -6,14 +6,6 @@ import Testing
 /// `repair`: says what it will cut, asks, keeps the cut bytes as `.broken`, and leaves a log
 /// that verifies and reads.
 @Suite struct RepairTests {
-    /// A copy of `Fixtures/replay/<fixture>` in a fresh temporary directory.
-    private func copy(_ fixture: String) throws -> (root: URL, data: String) {
-        let root = try ToolRunner.temporaryDirectory()
-        let data = root.appendingPathComponent("data").path
-        try FileManager.default.copyItem(atPath: ToolRunner.fixture(fixture), toPath: data)
-        return (root, data)
-    }
-
     private func files(_ directory: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
     }
@@ -21,7 +13,7 @@ import Testing
     // Proves repair --yes on a corrupt sealed segment names file, offset, sequences and bytes, sets
     // the damaged and later segments aside as .broken (byte for byte), and leaves a log that verifies.
     @Test func corruptSealedWithYes() throws {
-        let (root, data) = try copy("corrupt-sealed")
+        let (root, data) = try ToolRunner.copyFixture("corrupt-sealed")
         defer { try? FileManager.default.removeItem(at: root) }
         let segmentsBefore = try files(data + "/log").filter { $0.hasSuffix(".seg") }
         var originals: [String: Data] = [:]
@@ -44,7 +36,7 @@ import Testing
     // Proves repair on a torn tail keeps every whole commit: one record fewer than the healthy log,
     // and the events before the cut read back unchanged.
     @Test func tornTailKeepsWholeCommits() throws {
-        let (root, data) = try copy("torn-tail")
+        let (root, data) = try ToolRunner.copyFixture("torn-tail")
         defer { try? FileManager.default.removeItem(at: root) }
         let before = try ToolRunner.run(["events", "--all", "--format", "csv", "--data-dir", data]).stdout
         let output = try ToolRunner.run(["repair", "--data-dir", data], input: "y\n")
@@ -57,7 +49,7 @@ import Testing
 
     // Proves repair asks: "n" changes nothing (exit 1), an empty stdin refuses with a hint to pass --yes (exit 2).
     @Test func asksAndRefusesWithoutAnswer() throws {
-        let (root, data) = try copy("corrupt-sealed")
+        let (root, data) = try ToolRunner.copyFixture("corrupt-sealed")
         defer { try? FileManager.default.removeItem(at: root) }
         let listing = try files(data + "/log")
         let declined = try ToolRunner.run(["repair", "--data-dir", data], input: "n\n")
@@ -72,7 +64,7 @@ import Testing
 
     // Proves the healthy fixture is left alone.
     @Test func healthyIsLeftAlone() throws {
-        let (root, data) = try copy("healthy")
+        let (root, data) = try ToolRunner.copyFixture("healthy")
         defer { try? FileManager.default.removeItem(at: root) }
         let listing = try files(data + "/log")
         let output = try ToolRunner.run(["repair", "--data-dir", data], input: "")

@@ -62,6 +62,14 @@ enum ToolRunner {
     }
 
     /// A fresh temporary directory for one test.
+    /// A copy of `Fixtures/replay/<fixture>` as `data` in a fresh temporary directory `root`.
+    static func copyFixture(_ fixture: String) throws -> (root: URL, data: String) {
+        let root = try temporaryDirectory()
+        let data = root.appendingPathComponent("data").path
+        try FileManager.default.copyItem(atPath: ToolRunner.fixture(fixture), toPath: data)
+        return (root, data)
+    }
+
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tunnel-replay-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

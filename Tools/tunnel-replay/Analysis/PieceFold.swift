@@ -38,28 +38,19 @@ struct PieceFold {
     private mutating func foldOldest() throws {
         let record = ring.oldestRecord
         // The ring's payload is read while the tracker changes (disjoint parts of the fold).
-        if let failure = Self.fold(
-            record.sequence,
-            record.time,
-            ring.oldestPayload,
-            leaseHash: record.hash,
-            into: &tracker,
-            tracking: &tracking,
-            piece: piece,
-            name: name,
-            nameBytes: nameBytes
-        ) {
-            throw failure
-        }
+        try fold(record.sequence, record.time, ring.oldestPayload, leaseHash: record.hash)
         ring.dropOldest()
     }
 
-    private mutating func fold(_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws {
+    @inline(__always)
+    private mutating func fold(
+        _ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer, leaseHash: UInt32? = nil
+    ) throws {
         if let failure = Self.fold(
             sequence,
             time,
             payload,
-            leaseHash: nil,
+            leaseHash: leaseHash,
             into: &tracker,
             tracking: &tracking,
             piece: piece,
