@@ -62,7 +62,10 @@ import Testing
         for tally in [nil, otherScheme] {
             #expect(try EventLogWriter.repairPlans(directory: log.directory.path, recordTally: tally).isEmpty)
             let report = try EventLogWriter.repair(
-                directory: log.directory.path, recordTally: tally, logger: quietLogger)
+                directory: log.directory.path,
+                recordTally: tally,
+                logger: quietLogger
+            )
             #expect(report.damage == nil && report.lastSequence == 1200, "\(report)")
             #expect(report.setAside.isEmpty && report.rebuiltTallies.isEmpty, "\(report)")
             #expect(try Files.names(log.directory.path) == log.names)
@@ -77,22 +80,32 @@ import Testing
         #expect(
             plan.reason == "the tally frame's counts differ from its records: slot 1 counts \(counts[1] + 3) "
                 + "against \(counts[1]) records, slot 2 counts \(counts[2] - 3) against \(counts[2])",
-            "\(plan.reason)")
+            "\(plan.reason)"
+        )
         #expect(
             plan.tallyMismatches == [
                 TallyMismatch(slot: 1, tallied: counts[1] + 3, records: counts[1]),
                 TallyMismatch(slot: 2, tallied: counts[2] - 3, records: counts[2]),
-            ])
+            ]
+        )
         let secondFirstSequence = try #require(UInt64(log.sealed[1].prefix(20)))
         #expect(
             plan.damage
                 == .corruptSegment(
-                    file: log.path(first), offset: plan.offset, sequence: secondFirstSequence - 1, reason: plan.reason))
+                    file: log.path(first),
+                    offset: plan.offset,
+                    sequence: secondFirstSequence - 1,
+                    reason: plan.reason
+                )
+        )
         #expect(plan.cutBytes == 0 && plan.setAside.isEmpty && plan.lastCutSequence == nil)
         #expect(plan.lastKeptSequence == 1200)
 
         let report = try EventLogWriter.repair(
-            directory: log.directory.path, recordTally: TallyTests.tally, logger: quietLogger)
+            directory: log.directory.path,
+            recordTally: TallyTests.tally,
+            logger: quietLogger
+        )
         #expect(report.damage == plan.damage)
         #expect(report.rebuiltTallies.map(\.file) == [first])
         #expect(report.rebuiltTallies.map(\.keptAs) == [first + ".broken"])
@@ -126,7 +139,10 @@ import Testing
         #expect(plans.map(\.lastKeptSequence) == Array(repeating: thirdFirstSequence - 1, count: 3))
 
         let report = try EventLogWriter.repair(
-            directory: log.directory.path, recordTally: TallyTests.tally, logger: quietLogger)
+            directory: log.directory.path,
+            recordTally: TallyTests.tally,
+            logger: quietLogger
+        )
         #expect(report.rebuiltTallies.map(\.file) == [first, second])
         #expect(report.damage == plans.first?.damage)
         #expect(report.lastSequence == thirdFirstSequence - 1)

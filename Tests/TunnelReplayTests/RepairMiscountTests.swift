@@ -60,7 +60,9 @@ import Testing
         #expect(
             plan["problem"] as? String
                 == "the tally frame's counts differ from its records: register counts \(registers + 3) against "
-                + "\(registers) records, renew counts \(renews - 3) against \(renews) records", "\(plan)")
+                + "\(registers) records, renew counts \(renews - 3) against \(renews) records",
+            "\(plan)"
+        )
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == tampered)
 
         let repaired = try ToolRunner.run(["repair", "--data-dir", data, "--yes"])
