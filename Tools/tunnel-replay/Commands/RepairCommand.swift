@@ -17,14 +17,13 @@ import Darwin
 struct RepairCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repair",
-        abstract: "Cut the log at its first damaged commit (the cut segments are kept as .broken); asks first.",
+        abstract: "Cut the log at its first damaged commit (kept as .broken; a damaged tally is rebuilt instead); asks first.",
         discussion: """
             Says which file, offset, sequences and bytes will be cut, then asks on stdin unless --yes. \
             Snapshots after the cut are set aside as .broken too (they no longer match the log). \
             A damaged tally frame (derived counts) of an intact sealed segment, or one whose counts \
             differ from its records by kind, is rebuilt from its records instead: no record is cut, \
-            the damaged file is kept as .broken.
-            The server must be stopped: repair takes the log's writer lock.
+            the damaged file is kept as .broken. The server must be stopped: repair takes the log's writer lock.
 
             With --format json or csv, stdout holds rows with a status column: plan (before asking), \
             then repaired; or one healthy row. The plan in words and the question then go to stderr.
