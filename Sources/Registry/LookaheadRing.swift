@@ -113,13 +113,17 @@ public struct LookaheadRing {
 
     /// Holds the record without copying its payload (not full; any length): the caller keeps its
     /// bytes valid until the record is dropped (folds every record held before the batch they
-    /// come from goes).
+    /// come from goes). `hashKey` is `ServiceHashKey.process`, which the caller reads once (read
+    /// per record, the global's lazy initialiser was checked per record).
     @inlinable
-    public mutating func hold(sequence: UInt64, time: Int64, borrowing payload: UnsafeRawBufferPointer) {
+    public mutating func hold(
+        sequence: UInt64, time: Int64, borrowing payload: UnsafeRawBufferPointer, hashKey: ServiceHashKey
+    ) {
         precondition(held < Self.depth, "lookahead full")
         records[(oldest + held) & (Self.depth - 1)] = Held(
             sequence: sequence, time: time, payload: payload.baseAddress,
-            length: Int32(truncatingIfNeeded: payload.count), hash: Projection.leaseHash(payload: payload))
+            length: Int32(truncatingIfNeeded: payload.count),
+            hash: Projection.leaseHash(payload: payload, key: hashKey))
         held += 1
     }
 

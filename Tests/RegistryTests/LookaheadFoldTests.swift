@@ -162,7 +162,7 @@ import Testing
             batch.forEach(
                 { sequence, time, payload in
                     if ring.isFull { foldOldest() }
-                    ring.hold(sequence: sequence, time: time, borrowing: payload)
+                    ring.hold(sequence: sequence, time: time, borrowing: payload, hashKey: .process)
                     borrowed.append(payload.baseAddress)
                     return true
                 },

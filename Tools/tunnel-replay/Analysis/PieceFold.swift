@@ -11,6 +11,8 @@ struct PieceFold {
     let name: String?
     let nameBytes: [UInt8]?
     private var ring = LookaheadRing()
+    /// The process's hash key, read once for the ring (`LookaheadRing.hold(sequence:time:borrowing:hashKey:)`).
+    private let hashKey = ServiceHashKey.process
 
     init(piece: SessionPiece, name: String?, projection: Projection) {
         tracker = SessionTracker(projection: projection)
@@ -23,7 +25,7 @@ struct PieceFold {
     /// folded a few records later (or by `flush`).
     mutating func take(sequence: UInt64, time: Int64, payload: UnsafeRawBufferPointer) throws {
         if ring.isFull { try foldOldest() }
-        ring.hold(sequence: sequence, time: time, borrowing: payload)
+        ring.hold(sequence: sequence, time: time, borrowing: payload, hashKey: hashKey)
         tracker.prefetch(ring)
     }
 
