@@ -433,14 +433,14 @@ struct ServiceTable<Value: Sendable>: Sendable {
     }
 }
 
-/// Whether `string` has the UTF-8 `bytes` (compared eight bytes at a time).
+/// Whether `string` has the UTF-8 `bytes` (compared eight bytes at a time). The lengths are
+/// compared on the stored bytes: asking the string for its count first read its layout twice.
 @inline(__always)
 func sameBytes(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
     let utf8 = string.utf8
-    guard utf8.count == bytes.count else { return false }
     return utf8.withContiguousStorageIfAvailable { stored in
         sameBytes(UnsafeRawBufferPointer(stored), bytes)
-    } ?? utf8.elementsEqual(bytes)
+    } ?? (utf8.count == bytes.count && utf8.elementsEqual(bytes))
 }
 
 /// Lexicographic order of two byte strings: negative, zero or positive.
