@@ -53,7 +53,8 @@ extension DenseRewriter {
     }
 
     /// Rebuilds the tally frame of a sealed version-2 dense segment whose only damage is in its
-    /// tally frame (damaged, cut short or missing; docs/FORMAT.md "Repair"), like the tally pass:
+    /// tally frame (damaged, cut short or missing, or checking but counting the records otherwise
+    /// than the configured tally; docs/FORMAT.md "Repair"), like the tally pass:
     /// the same header and blocks byte for byte, a fresh tally frame, the same seal frame, read
     /// back before it replaces the original, which stays as `keepingOriginalAs` (a hard link made
     /// just before the rename).
@@ -74,8 +75,10 @@ extension DenseRewriter {
     /// The parts of `fileName` its tally is rebuilt from, nil when no tally is configured or the
     /// segment's damage is not confined to its tally frame: its blocks and seal must pass every
     /// check of a scan (`SegmentScanner` passing the tally's damage), and a damaged frame whose
-    /// header still checks must name the configured scheme; with `expectedFirstSequence`, the
-    /// segment must start there. Reads, changes nothing.
+    /// header still checks must name the configured scheme; a frame that checks must name the
+    /// configured scheme and count otherwise than the records (one that agrees, or names another
+    /// scheme, is no damage); with `expectedFirstSequence`, the segment must start there. Reads,
+    /// changes nothing.
     func tallyRebuildSource(fileName: String, expectedFirstSequence: UInt64?) throws -> TalliedSource? {
         guard let tally else { return nil }
         var digest = RecordDigest()
@@ -87,13 +90,20 @@ extension DenseRewriter {
             digest.add(batch)
             counter.add(batch)
         }
-        guard let header = scan.header, let seal = scan.seal, let damage = scan.tallyDamage, scan.problem == nil,
-            scan.validBytes == scan.fileBytes
+        guard let header = scan.header, let seal = scan.seal, scan.problem == nil, scan.validBytes == scan.fileBytes
         else { return nil }
-        let scheme = try Self.damagedTallyScheme(directory + "/" + fileName, at: damage.offset)
-        guard scheme == nil || scheme == tally.scheme else { return nil }
+        let blocksEnd: Int
+        if let damage = scan.tallyDamage {
+            let scheme = try Self.damagedTallyScheme(directory + "/" + fileName, at: damage.offset)
+            guard scheme == nil || scheme == tally.scheme else { return nil }
+            blocksEnd = damage.offset
+        } else if let stored = scan.tally, stored.scheme == tally.scheme, stored != counter.tally {
+            blocksEnd = TallyFrame.offset(fileBytes: scan.fileBytes)
+        } else {
+            return nil
+        }
         return TalliedSource(
-            header: header, seal: seal, blocksEnd: damage.offset, fileBytes: scan.fileBytes, digest: digest,
+            header: header, seal: seal, blocksEnd: blocksEnd, fileBytes: scan.fileBytes, digest: digest,
             counts: counter.tally, records: scan.recordCount)
     }
 

@@ -6,9 +6,10 @@ import Glibc
 
 extension EventLogWriter {
     /// Repairs the log at its damage, in order (docs/FORMAT.md "Repair"). A sealed version-2
-    /// segment whose only damage is its tally frame (with `recordTally` given, under its scheme)
-    /// gets the tally rebuilt from its records, the original kept as `.broken`, and the scan goes
-    /// on. Any other damage, also inside a sealed segment, cuts the log: the damaged segment is
+    /// segment whose only damage is its tally frame (with `recordTally` given, under its scheme),
+    /// or whose tally frame checks but counts its records otherwise than `recordTally` does, gets
+    /// the tally rebuilt from its records, the original kept as `.broken`, and the scan goes on.
+    /// Any other damage, also inside a sealed segment, cuts the log: the damaged segment is
     /// rewritten with its whole commits before the damage (unsealed, so the writer continues it),
     /// and the original plus every later segment are renamed aside as `.broken`, never deleted.
     /// Takes the writer lock, so no writer may run meanwhile (`.locked` otherwise).
@@ -23,7 +24,9 @@ extension EventLogWriter {
         var start = 0
         var firstFound: EventLogError?
         var rebuilt: [RebuiltTally] = []
-        while let found = try firstDamage(directory: directory, names: names, from: start, lastSequence: &healthyLast) {
+        while let found = try firstDamage(
+            directory: directory, names: names, from: start, lastSequence: &healthyLast, recordTally: recordTally)
+        {
             firstFound = firstFound ?? found.damage
             let name = names[found.index]
             let broken = try LogDirectory.brokenName(directory: directory, fileName: name)
@@ -37,6 +40,7 @@ extension EventLogWriter {
                 start = found.index + 1
                 continue
             }
+            try found.requireCut()
             var report = try cut(directory: directory, names: names, at: found, logger: logger)
             report.damage = firstFound
             report.rebuiltTallies = rebuilt
@@ -78,9 +82,12 @@ extension EventLogWriter {
         var healthyLast: UInt64 = 0
         var start = 0
         var plans: [RepairPlan] = []
-        while let found = try firstDamage(directory: directory, names: names, from: start, lastSequence: &healthyLast) {
+        while let found = try firstDamage(
+            directory: directory, names: names, from: start, lastSequence: &healthyLast, recordTally: recordTally)
+        {
             let name = names[found.index]
             guard try rewriter.tallyRebuildSource(fileName: name, expectedFirstSequence: found.expected) != nil else {
+                try found.requireCut()
                 plans.append(try cutPlan(directory: directory, names: names, at: found))
                 break
             }
@@ -88,7 +95,7 @@ extension EventLogWriter {
                 RepairPlan(
                     damage: found.damage, file: name, offset: found.problem.offset, reason: found.problem.reason,
                     action: .rebuildTally, lastKeptSequence: 0, firstCutSequence: 0, lastCutSequence: nil,
-                    cutBytes: 0, setAside: []))
+                    cutBytes: 0, setAside: [], tallyMismatches: found.tallyMismatches))
             healthyLast = found.result.lastSequence
             start = found.index + 1
         }
@@ -136,20 +143,43 @@ extension EventLogWriter {
         var lastSequenceBefore: UInt64
         /// The first sequence the damaged segment must start at (nil for the oldest).
         var expected: UInt64?
+        /// The slots a tally frame that checks counts otherwise than its records (then the only
+        /// damage: the segment's tally is rebuilt, never cut); empty for a scan's problem.
+        var tallyMismatches: [TallyMismatch] = []
+
+        /// Throws when the damage is a miscounted tally, which is rebuilt and never cut: the rebuild
+        /// found no such segment, so the file changed since the scan.
+        func requireCut() throws {
+            guard !tallyMismatches.isEmpty, case .corruptSegment(let file, _, _, _) = damage else { return }
+            throw EventLogError.corruptSegment(
+                file: file, offset: problem.offset, sequence: problem.sequence,
+                reason: problem.reason + "; the segment changed while repair read it: run repair again")
+        }
     }
 
     /// Scans the segments in order from `names[start]` and returns the first damage (or unsealed
     /// segment before the newest). `lastSequence` holds the last sequence of the segments before
     /// `start` (which a segment at `start` > 0 must continue) and ends as that of the healthy
-    /// segments scanned.
+    /// segments scanned. With `recordTally`, a segment whose tally frame checks, names its scheme
+    /// and counts otherwise than its records is damage too (at the tally frame).
     private static func firstDamage(
-        directory: String, names: [String], from start: Int, lastSequence: inout UInt64
+        directory: String, names: [String], from start: Int, lastSequence: inout UInt64, recordTally: RecordTally?
     ) throws -> Damage? {
         var expected: UInt64? = start > 0 ? lastSequence &+ 1 : nil
         for (index, name) in names.enumerated().dropFirst(start) {
-            let result = try SegmentScanner.scan(directory: directory, fileName: name, expectedFirstSequence: expected)
+            var counter = recordTally.map(TallyCounter.init)
+            let result = try SegmentScanner.scan(
+                directory: directory, fileName: name, expectedFirstSequence: expected, onBatch: { counter?.add($0) })
             let unsealedBeforeNewest = result.seal == nil && index < names.count - 1
             guard result.problem != nil || unsealedBeforeNewest else {
+                if case let (problem, mismatches)? = miscount(result, counted: counter?.tally) {
+                    let damage = EventLogError.corruptSegment(
+                        file: directory + "/" + name, offset: problem.offset, sequence: problem.sequence,
+                        reason: problem.reason)
+                    return Damage(
+                        index: index, result: result, problem: problem, damage: damage,
+                        lastSequenceBefore: lastSequence, expected: expected, tallyMismatches: mismatches)
+                }
                 expected = result.lastSequence &+ 1
                 lastSequence = result.lastSequence
                 continue
@@ -167,6 +197,22 @@ extension EventLogWriter {
                 expected: expected)
         }
         return nil
+    }
+
+    /// Where and how a healthy scan's tally frame, naming `counted`'s scheme, counts otherwise than
+    /// the records (`counted`): a problem at the tally frame and the slots that differ; nil when
+    /// they agree, the segment has no tally frame, or the frame names another scheme (not damage).
+    private static func miscount(
+        _ result: SegmentScanResult, counted: SegmentTally?
+    ) -> (ScanProblem, [TallyMismatch])? {
+        guard let counted, let stored = result.tally, stored.scheme == counted.scheme, stored != counted else {
+            return nil
+        }
+        let mismatches = TallyMismatch.between(stored, counted)
+        let problem = ScanProblem(
+            offset: TallyFrame.offset(fileBytes: result.fileBytes), sequence: result.lastSequence,
+            reason: TallyMismatch.reason(mismatches), isTorn: false)
+        return (problem, mismatches)
     }
 
     /// The highest sequence the headers, seals or commit headers of `names` claim (nil when none

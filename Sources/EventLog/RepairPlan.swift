@@ -56,7 +56,44 @@ public struct RepairPlan: Sendable, Equatable {
     /// The segment files renamed aside as `.broken` (the damaged one and every later one); empty
     /// for a tally rebuild (its original is kept as `.broken` but replaced, not set aside).
     public var setAside: [String]
+    /// For a tally frame whose checksums and sum check but whose counts differ from its records
+    /// (a rebuild), each slot that differs, lowest first; empty for any other damage.
+    public var tallyMismatches: [TallyMismatch] = []
 
     /// True when repair rebuilds the segment's tally frame instead of cutting.
     public var rebuildsTally: Bool { action == .rebuildTally }
+}
+
+/// A slot whose count in a segment's tally frame differs from the segment's records counted
+/// under the configured `RecordTally` (docs/FORMAT.md "Repair").
+public struct TallyMismatch: Sendable, Equatable {
+    /// The slot (`0..<RecordTally.slotCount`).
+    public var slot: Int
+    /// What the tally frame counts in the slot.
+    public var tallied: UInt64
+    /// How many of the segment's records the classifier puts in the slot.
+    public var records: UInt64
+
+    public init(slot: Int, tallied: UInt64, records: UInt64) {
+        self.slot = slot
+        self.tallied = tallied
+        self.records = records
+    }
+
+    /// The slots where `stored` (a tally frame's counts) and `counted` (its records') differ.
+    static func between(_ stored: SegmentTally, _ counted: SegmentTally) -> [TallyMismatch] {
+        zip(stored.counts, counted.counts).enumerated().compactMap { slot, pair in
+            pair.0 == pair.1 ? nil : TallyMismatch(slot: slot, tallied: pair.0, records: pair.1)
+        }
+    }
+
+    /// The reason a repair plan gives, e.g. "the tally frame's counts differ from its records:
+    /// slot 1 counts 10 against 7 records, slot 2 counts 5 against 8".
+    static func reason(_ mismatches: [TallyMismatch]) -> String {
+        "the tally frame's counts differ from its records: "
+            + mismatches.enumerated().map { index, mismatch in
+                "slot \(mismatch.slot) counts \(mismatch.tallied) against \(mismatch.records)"
+                    + (index == 0 ? " records" : "")
+            }.joined(separator: ", ")
+    }
 }

@@ -46,7 +46,8 @@ import Testing
         #expect(
             text.contains("tally counts \(registers + 1) register, the records hold \(registers)")
                 && text.contains("tally counts \(renews - 1) renew, the records hold \(renews)")
-                && text.contains("the records are intact"), "\(text)")
+                && text.contains("the records are intact")
+                && text.contains("run repair to rebuild the tally frame from the records"), "\(text)")
     }
 
     // Proves a healthy tallied log verifies: exit 0, no rows, on one thread and on two.

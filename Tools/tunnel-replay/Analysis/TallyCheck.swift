@@ -64,12 +64,12 @@ struct TallyCheck: Sendable {
             sequence: segment.lastSequence,
             problem: differences.joined(separator: "; ")
                 + ": the records are intact and the server does not use tallies, but `stats` counts this "
-                + "segment's kinds from its tally and would miscount them; restore the file from a backup for "
-                + "exact counts (repair cuts records, it does not fix a tally)")
+                + "segment's kinds from its tally and would miscount them; run repair to rebuild the tally frame "
+                + "from the records (nothing is cut)")
     }
 
     /// A slot's kind under scheme 1, or what the slot stands for.
-    private static func name(_ slot: Int) -> String {
+    static func name(_ slot: Int) -> String {
         if let kind = EventCodec.kind(tallySlot: slot) { return kind.rawValue }
         if slot == EventCodec.tallyUnknownSlot { return "records of an unknown version or kind (slot \(slot))" }
         return "records in unused slot \(slot)"

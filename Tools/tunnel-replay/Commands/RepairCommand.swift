@@ -12,7 +12,8 @@ import Darwin
 
 /// `repair --data-dir DIR [--yes]`: cuts the log at its first damaged commit, after saying what
 /// will be cut; the cut bytes stay in `.broken` files. A sealed segment whose only damage is its
-/// tally frame gets the tally rebuilt from its records instead (nothing cut).
+/// tally frame, or whose tally frame counts its records otherwise, gets the tally rebuilt from
+/// its records instead (nothing cut).
 struct RepairCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repair",
@@ -20,8 +21,9 @@ struct RepairCommand: ParsableCommand {
         discussion: """
             Says which file, offset, sequences and bytes will be cut, then asks on stdin unless --yes. \
             Snapshots after the cut are set aside as .broken too (they no longer match the log). \
-            A damaged tally frame (derived counts) of an intact sealed segment is rebuilt from its \
-            records instead: no record is cut, the damaged file is kept as .broken.
+            A damaged tally frame (derived counts) of an intact sealed segment, or one whose counts \
+            differ from its records by kind, is rebuilt from its records instead: no record is cut, \
+            the damaged file is kept as .broken.
             The server must be stopped: repair takes the log's writer lock.
 
             With --format json or csv, stdout holds rows with a status column: plan (before asking), \
@@ -142,7 +144,7 @@ struct RepairCommand: ParsableCommand {
     /// What will be cut, in words: file, offset, sequences, bytes, files set aside.
     static func describe(_ plan: RepairPlan, snapshots: [UInt64], directory: DataDirectory) -> String {
         if plan.rebuildsTally {
-            return "Damage: log/\(plan.file) at offset \(plan.offset): \(plan.reason)\n"
+            return "Damage: log/\(plan.file) at offset \(plan.offset): \(reason(plan))\n"
                 + "Repair will rebuild the segment's tally frame (derived counts) from its records: no record is cut, "
                 + "nothing else is set aside; the damaged file is kept as log/\(plan.file).broken\n"
         }
@@ -170,6 +172,16 @@ struct RepairCommand: ParsableCommand {
             )
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The plan's reason; for a tally frame counting its records otherwise, its slots named by
+    /// kind (the plan's counts are under `.registryEvents`, scheme 1).
+    static func reason(_ plan: RepairPlan) -> String {
+        guard !plan.tallyMismatches.isEmpty else { return plan.reason }
+        return "the tally frame's counts differ from its records: "
+            + plan.tallyMismatches.map {
+                "\(TallyCheck.name($0.slot)) counts \($0.tallied) against \($0.records) records"
+            }.joined(separator: ", ")
     }
 
     /// Snapshots whose sequence is past the last kept one.

@@ -5,8 +5,8 @@ import EventLog
 ///
 /// `status` says which row it is: `plan` (what will be cut, printed before asking), `repaired`
 /// (after the cut) or `healthy` (nothing to cut, the only row). `action` says what repair does at
-/// the row's damage: `cut`, or `rebuild_tally` (a sealed segment's damaged tally frame rebuilt
-/// from its records: nothing cut or set aside, the damaged file kept as `.broken`); a repair that
+/// the row's damage: `cut`, or `rebuild_tally` (a sealed segment's damaged or miscounting tally
+/// frame rebuilt from its records: nothing cut or set aside, the damaged file kept as `.broken`); a repair that
 /// rebuilds tallies prints a plan row per damage, in order, before asking, then a repaired row per
 /// damage.
 enum RepairOutput {
@@ -47,7 +47,7 @@ enum RepairOutput {
     private static func planCells(_ plan: RepairPlan, status: String) -> [Cell] {
         [
             .text(status), .text(plan.rebuildsTally ? "rebuild_tally" : "cut"), .text("log/" + plan.file),
-            .int(Int64(plan.offset)), .text(plan.reason),
+            .int(Int64(plan.offset)), .text(RepairCommand.reason(plan)),
             sequence(plan.lastKeptSequence), sequence(plan.firstCutSequence),
             plan.lastCutSequence.map(sequence) ?? .null,
             .int(Int64(plan.cutBytes)),
