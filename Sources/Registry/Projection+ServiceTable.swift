@@ -77,6 +77,15 @@ struct ServiceTable<Value: Sendable>: Sendable {
             && withStoredBytes(entries[index].name) { sameBytes($0, name) }
     }
 
+    /// Whether the entry at `index` is in use with exactly this name's bytes, for a table whose
+    /// keys are all (name, "") (`StringTable`: a renew compares its node so; the id's test was
+    /// half of it).
+    @inline(__always)
+    func hasName(at index: Int, _ name: UnsafeRawBufferPointer) -> Bool {
+        guard index >= 0, index < entries.count, entries[index].occupied else { return false }
+        return sameBytes(entries[index].name, name)
+    }
+
     /// Starts loading the entry at `index` (below `capacity`): its record, or with `key` the
     /// bytes of its id kept apart (reading the record, loaded by an earlier call).
     @inline(__always)
