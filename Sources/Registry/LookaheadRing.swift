@@ -17,7 +17,8 @@
 public struct LookaheadRing {
     /// Records held back; the stages are `depth`, `depth / 2` and `depth / 4` records ahead.
     @inlinable public static var depth: Int { 16 }
-    /// Payloads longer than this are not held (every record the server writes is far shorter).
+    /// Payloads longer than this are not held as copies (every record the server writes is far
+    /// shorter); a borrowed payload may be of any length.
     @inlinable public static var payloadBytesMax: Int { 512 }
 
     /// What the ring keeps of a record besides its payload's bytes.
