@@ -37,14 +37,29 @@ public struct RecordBatch: Sendable {
     public func forEach(
         _ body: (_ sequence: UInt64, _ timestampMicroseconds: Int64, _ payload: UnsafeRawBufferPointer) throws -> Bool
     ) rethrows -> Bool {
+        try forEach(body, whileValid: {})
+    }
+
+    /// `forEach(_:)`, then (unless `body` threw) calls `end` while every payload passed is still
+    /// valid: a caller that holds payloads back (not copied) finishes with them there.
+    @discardableResult
+    public func forEach(
+        _ body: (_ sequence: UInt64, _ timestampMicroseconds: Int64, _ payload: UnsafeRawBufferPointer) throws -> Bool,
+        whileValid end: () throws -> Void
+    ) rethrows -> Bool {
         var records = iterator
         return try iterator.batch.plain.withUnsafeBytes { bytes in
+            var more = true
             while let record = records.next(in: bytes) {
                 if record.sequence < fromSequence || record.timestampMicroseconds < fromTimestamp { continue }
                 let payload = UnsafeRawBufferPointer(rebasing: bytes[record.range])
-                guard try body(record.sequence, record.timestampMicroseconds, payload) else { return false }
+                guard try body(record.sequence, record.timestampMicroseconds, payload) else {
+                    more = false
+                    break
+                }
             }
-            return true
+            try end()
+            return more
         }
     }
 }

@@ -4,8 +4,10 @@
 /// lookup is three cache misses in a chain; folded in turn, records wait on each one by one.
 ///
 /// Each record is held as a copy of its payload (a payload borrowed from a log batch is valid
-/// only while that batch is read) with its lease hash, which the fold passes on to the
-/// projection (`Projection.apply(_:sequence:time:leaseHash:)`) rather than hash the key again.
+/// only while that batch is read), or, from a caller that keeps the payload valid until the
+/// record is folded, as its address (`hold(sequence:time:borrowing:)`), with its lease hash,
+/// which the fold passes on to the projection (`Projection.apply(_:sequence:time:leaseHash:)`)
+/// rather than hash the key again.
 ///
 /// The held records live in memory the ring allocates once and writes through pointers: held in
 /// arrays, every record paid two uniqueness checks and an array write's bounds checks. So copies
@@ -15,13 +17,16 @@
 public struct LookaheadRing {
     /// Records held back; the stages are `depth`, `depth / 2` and `depth / 4` records ahead.
     @inlinable public static var depth: Int { 16 }
-    /// Payloads longer than this are not held (every record the server writes is far shorter).
+    /// Payloads longer than this are not held as copies (every record the server writes is far
+    /// shorter); a borrowed payload may be of any length.
     @inlinable public static var payloadBytesMax: Int { 512 }
 
     /// What the ring keeps of a record besides its payload's bytes.
     public struct Held {
         public var sequence: UInt64 = 0
         public var time: Int64 = 0
+        /// Where the payload's bytes are: the ring's copy, or the caller's bytes it borrows.
+        public var payload: UnsafeRawPointer?
         /// The payload's length in bytes.
         public var length: Int32 = 0
         /// The live entry index its lease's lookup likely ends at, found when its entry was
@@ -31,9 +36,13 @@ public struct LookaheadRing {
         public var hash: UInt32?
 
         @inlinable
-        init(sequence: UInt64 = 0, time: Int64 = 0, length: Int32 = 0, hash: UInt32? = nil) {
+        init(
+            sequence: UInt64 = 0, time: Int64 = 0, payload: UnsafeRawPointer? = nil, length: Int32 = 0,
+            hash: UInt32? = nil
+        ) {
             self.sequence = sequence
             self.time = time
+            self.payload = payload
             self.length = length
             self.hash = hash
         }
@@ -87,7 +96,7 @@ public struct LookaheadRing {
     /// The payload of the oldest record held (`held` > 0), valid until it is dropped.
     @inlinable
     public var oldestPayload: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: payloads + oldest * Self.payloadBytesMax, count: Int(records[oldest].length))
+        UnsafeRawBufferPointer(start: records[oldest].payload, count: Int(records[oldest].length))
     }
 
     /// Holds a copy of the record (not full; `payload` at most `payloadBytesMax` bytes).
@@ -95,10 +104,27 @@ public struct LookaheadRing {
     public mutating func hold(sequence: UInt64, time: Int64, payload: UnsafeRawBufferPointer) {
         precondition(held < Self.depth && payload.count <= Self.payloadBytesMax, "lookahead full or payload too long")
         let position = (oldest + held) & (Self.depth - 1)
-        Self.copy(payload, to: payloads + position * Self.payloadBytesMax)
+        let copy = payloads + position * Self.payloadBytesMax
+        Self.copy(payload, to: copy)
         records[position] = Held(
-            sequence: sequence, time: time, length: Int32(truncatingIfNeeded: payload.count),
+            sequence: sequence, time: time, payload: copy, length: Int32(truncatingIfNeeded: payload.count),
             hash: Projection.leaseHash(payload: payload))
+        held += 1
+    }
+
+    /// Holds the record without copying its payload (not full; any length): the caller keeps its
+    /// bytes valid until the record is dropped (folds every record held before the batch they
+    /// come from goes). `hashKey` is `ServiceHashKey.process`, which the caller reads once (read
+    /// per record, the global's lazy initialiser was checked per record).
+    @inlinable
+    public mutating func hold(
+        sequence: UInt64, time: Int64, borrowing payload: UnsafeRawBufferPointer, hashKey: ServiceHashKey
+    ) {
+        precondition(held < Self.depth, "lookahead full")
+        records[(oldest + held) & (Self.depth - 1)] = Held(
+            sequence: sequence, time: time, payload: payload.baseAddress,
+            length: Int32(truncatingIfNeeded: payload.count),
+            hash: Projection.leaseHash(payload: payload, key: hashKey))
         held += 1
     }
 

@@ -20,6 +20,12 @@ extension Projection {
     /// id and name, which come first (docs/FORMAT.md, "Registry event payload"), without checking
     /// the rest (the fold does); nil when the payload does not start so.
     public static func leaseHash(payload: UnsafeRawBufferPointer) -> UInt32? {
+        leaseHash(payload: payload, key: .process)
+    }
+
+    /// `leaseHash(payload:)` with the process's hash key read once by the caller
+    /// (`ServiceHashKey.process`; a fold holds it rather than read the global per record).
+    public static func leaseHash(payload: UnsafeRawBufferPointer, key: ServiceHashKey) -> UInt32? {
         // version(1) kind(1) id name ...; lengths below 128 are one byte.
         guard payload.count >= 4, payload[2] < 0x80 else { return nil }
         let idLength = Int(payload[2])
@@ -28,7 +34,7 @@ extension Projection {
         guard 4 + idLength + nameLength <= payload.count else { return nil }
         return serviceHash(
             UnsafeRawBufferPointer(rebasing: payload[(4 + idLength)..<(4 + idLength + nameLength)]),
-            UnsafeRawBufferPointer(rebasing: payload[3..<(3 + idLength)]))
+            UnsafeRawBufferPointer(rebasing: payload[3..<(3 + idLength)]), key: key)
     }
 
     /// Starts loading the live leases of three records at their three stages at once: the slot of

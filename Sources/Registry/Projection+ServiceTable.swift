@@ -77,6 +77,15 @@ struct ServiceTable<Value: Sendable>: Sendable {
             && withStoredBytes(entries[index].name) { sameBytes($0, name) }
     }
 
+    /// Whether the entry at `index` is in use with exactly this name's bytes, for a table whose
+    /// keys are all (name, "") (`StringTable`: a renew compares its node so; the id's test was
+    /// half of it).
+    @inline(__always)
+    func hasName(at index: Int, _ name: UnsafeRawBufferPointer) -> Bool {
+        guard index >= 0, index < entries.count, entries[index].occupied else { return false }
+        return sameBytes(entries[index].name, name)
+    }
+
     /// Starts loading the entry at `index` (below `capacity`): its record, or with `key` the
     /// bytes of its id kept apart (reading the record, loaded by an earlier call).
     @inline(__always)
@@ -433,14 +442,14 @@ struct ServiceTable<Value: Sendable>: Sendable {
     }
 }
 
-/// Whether `string` has the UTF-8 `bytes` (compared eight bytes at a time).
+/// Whether `string` has the UTF-8 `bytes` (compared eight bytes at a time). The lengths are
+/// compared on the stored bytes: asking the string for its count first read its layout twice.
 @inline(__always)
 func sameBytes(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
     let utf8 = string.utf8
-    guard utf8.count == bytes.count else { return false }
     return utf8.withContiguousStorageIfAvailable { stored in
         sameBytes(UnsafeRawBufferPointer(stored), bytes)
-    } ?? utf8.elementsEqual(bytes)
+    } ?? (utf8.count == bytes.count && utf8.elementsEqual(bytes))
 }
 
 /// Lexicographic order of two byte strings: negative, zero or positive.
@@ -531,21 +540,32 @@ func probeSlots(_ slots: UnsafeBufferPointer<UInt64>, hash: UInt32, _ candidate:
 /// in its NFC form, so equivalent keys meet (`ServiceTable.find` then compares them as strings).
 @inline(__always)
 func serviceHash(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> UInt32 {
-    let (hash, ascii) = hashBytes(name, id)
-    return ascii ? hash : canonicalServiceHash(name, id)
+    serviceHash(name, id, key: ServiceHashKey.process)
+}
+
+/// `serviceHash(_:_:)` with the process's key read once by the caller (`ServiceHashKey.process`):
+/// reading the global is a lazy initialiser's check, which a hash per record paid every time.
+@inline(__always)
+func serviceHash(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer, key: ServiceHashKey) -> UInt32 {
+    let (hash, ascii) = hashBytes(name, id, key: key)
+    return ascii ? hash : canonicalServiceHash(name, id, key: key)
 }
 
 @inline(never)
-private func canonicalServiceHash(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> UInt32 {
+private func canonicalServiceHash(
+    _ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer, key: ServiceHashKey
+) -> UInt32 {
     let nameUnits = String(decoding: name, as: UTF8.self)._nfcCodeUnits
     let idUnits = String(decoding: id, as: UTF8.self)._nfcCodeUnits
-    return nameUnits.withUnsafeBytes { name in idUnits.withUnsafeBytes { id in hashBytes(name, id).hash } }
+    return nameUnits.withUnsafeBytes { name in idUnits.withUnsafeBytes { id in hashBytes(name, id, key: key).hash } }
 }
 
 /// The hash of the bytes of (name, id), and whether they are all ASCII.
 @inline(__always)
-private func hashBytes(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> (hash: UInt32, ascii: Bool) {
-    let key = serviceHashKey
+private func hashBytes(
+    _ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer, key: ServiceHashKey
+) -> (hash: UInt32, ascii: Bool) {
+    let key = (key.first, key.second)
     var highBits: UInt64 = 0
     var state = key.0 ^ UInt64(truncatingIfNeeded: name.count)
     state = absorbWords(name, state, key.1, &highBits)
@@ -554,10 +574,18 @@ private func hashBytes(_ name: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPoin
     return (hash, highBits & 0x8080_8080_8080_8080 == 0)
 }
 
-/// The process's hash key: two random words (the second odd).
-private let serviceHashKey: (UInt64, UInt64) = {
+/// The key of `serviceHash`: two random words (the second odd), drawn once per process.
+public struct ServiceHashKey: Sendable {
+    let first: UInt64
+    let second: UInt64
+
+    /// The process's key (the same for every table, so hashes computed apart meet).
+    public static var process: ServiceHashKey { serviceHashKey }
+}
+
+private let serviceHashKey: ServiceHashKey = {
     var random = SystemRandomNumberGenerator()
-    return (random.next(), random.next() | 1)
+    return ServiceHashKey(first: random.next(), second: random.next() | 1)
 }()
 
 /// The 128-bit product of `left` and `right`, its halves xor-ed.

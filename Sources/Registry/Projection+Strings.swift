@@ -43,7 +43,7 @@ struct StringTable: Sendable {
     /// Whether string `number` has the UTF-8 `bytes` (read in place: no reference counting).
     @inline(__always)
     func equals(_ number: UInt32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        table.hasKey(at: Int(number), bytes, noBytes)
+        table.hasName(at: Int(number), bytes)
     }
 
     /// Distinct strings in use.

@@ -140,6 +140,45 @@ import Testing
         try await store.close()
     }
 
+    // Proves a ring that borrows payloads (`hold(sequence:time:borrowing:)`) hands back each
+    // record's own bytes, in order, when it is drained in a batch's `whileValid` (no copy is
+    // made: the payload it returns is the batch's), and that `whileValid` runs after a stopped batch.
+    @Test func borrowingRingDrainedWhileBatchIsValid() async throws {
+        let (directory, configuration, expected) = try await Self.writtenLog(records: 3_000)
+        defer { withExtendedLifetime(directory) {} }
+        var cursor = try EventLogReader(directory: configuration.directory).cursor(fromSequence: 1)
+        var ring = LookaheadRing()
+        var borrowed: [UnsafeRawPointer?] = []
+        var folded: [StoreRecord] = []
+        func foldOldest() {
+            let record = ring.oldestRecord
+            let payload = ring.oldestPayload
+            #expect(payload.baseAddress == borrowed.removeFirst())
+            folded.append(StoreRecord(sequence: record.sequence, timeMicroseconds: record.time, payload: Array(payload)))
+            ring.dropOldest()
+        }
+        var ends = 0
+        while let batch = try cursor.nextBatch() {
+            batch.forEach(
+                { sequence, time, payload in
+                    if ring.isFull { foldOldest() }
+                    ring.hold(sequence: sequence, time: time, borrowing: payload, hashKey: .process)
+                    borrowed.append(payload.baseAddress)
+                    return true
+                },
+                whileValid: {
+                    ends += 1
+                    while ring.held > 0 { foldOldest() }
+                })
+        }
+        #expect(ends > 0)
+        #expect(folded == expected)
+        var stopped = try EventLogReader(directory: configuration.directory).cursor(fromSequence: 1)
+        var endsAfterStop = 0
+        let more = try #require(try stopped.nextBatch()).forEach({ _, _, _ in false }, whileValid: { endsAfterStop += 1 })
+        #expect(!more && endsAfterStop == 1)
+    }
+
     /// A local log of `records` records (`records(count:)`) in a new directory, its configuration
     /// and the records as its files hold them.
     static func writtenLog(records count: Int) async throws

@@ -51,6 +51,21 @@ import Testing
         #expect(projection.lapsedEntry(name: "tunnel-a", id: "a") == nil)
     }
 
+    // Proves a renew moves the lease to the node it names (compared with the stored node's
+    // bytes: the same length and other bytes, short and long names) and keeps it on the same one.
+    @Test func renewNamingAnotherNodeMovesTheLease() {
+        var projection = Projection()
+        projection.apply(event(1, at: 0, .start, name: "", ttl: micros(10)))
+        projection.apply(event(2, at: 0, .register, id: "a", node: "node-1"))
+        let long = "a-node-whose-name-is-not-small-1"
+        let nodes = ["node-1", "node-2", long, long, "a-node-whose-name-is-not-small-2"]
+        for (offset, node) in nodes.enumerated() {
+            let renew = event(UInt64(3 + offset), at: Double(3 + offset), .renew, id: "a", node: node)
+            #expect(projection.apply(renew) == .renewed)
+            #expect(projection.liveEntry(name: "tunnel-a", id: "a")?.service.node == node)
+        }
+    }
+
     // Proves a renew of a lapsed lease that was never swept also revives (the fold does not
     // depend on the server having logged the expire).
     @Test func renewOfUnsweptLapsedLeaseRevives() {

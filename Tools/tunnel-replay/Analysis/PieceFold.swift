@@ -2,7 +2,8 @@ import Registry
 
 /// A piece's fold: records before its tracking start only move the projection, then sessions
 /// are tracked (the leases live then continue). Records pass through a `LookaheadRing` first, so
-/// the lease each one touches is being loaded while the ones before fold.
+/// the lease each one touches is being loaded while the ones before fold. The ring borrows the
+/// payloads (no copy): the caller calls `flush` before the batch they come from goes.
 struct PieceFold {
     var tracker: SessionTracker
     var tracking = false
@@ -10,6 +11,8 @@ struct PieceFold {
     let name: String?
     let nameBytes: [UInt8]?
     private var ring = LookaheadRing()
+    /// The process's hash key, read once for the ring (`LookaheadRing.hold(sequence:time:borrowing:hashKey:)`).
+    private let hashKey = ServiceHashKey.process
 
     init(piece: SessionPiece, name: String?, projection: Projection) {
         tracker = SessionTracker(projection: projection)
@@ -18,15 +21,11 @@ struct PieceFold {
         nameBytes = name.map { Array($0.utf8) }
     }
 
-    /// Takes the next record of the log; it is folded a few records later (or by `flush`).
+    /// Takes the next record of the log, whose payload stays valid until the next `flush`; it is
+    /// folded a few records later (or by `flush`).
     mutating func take(sequence: UInt64, time: Int64, payload: UnsafeRawBufferPointer) throws {
-        guard payload.count <= LookaheadRing.payloadBytesMax else {
-            try flush()
-            try fold(sequence, time, payload)
-            return
-        }
         if ring.isFull { try foldOldest() }
-        ring.hold(sequence: sequence, time: time, payload: payload)
+        ring.hold(sequence: sequence, time: time, borrowing: payload, hashKey: hashKey)
         tracker.prefetch(ring)
     }
 

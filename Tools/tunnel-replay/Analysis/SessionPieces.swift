@@ -205,7 +205,8 @@ extension SessionQuery {
                 lastSequence: piece.last.map { min(job.lastSequence ?? .max, $0) } ?? job.lastSequence
             )
             var reachedUntil = false
-            try scan.read(clipped) { sequence, time, payload in
+            // The fold borrows each batch's payloads: it folds what it holds before the batch goes.
+            try scan.read(clipped, whileValid: { try state.flush() }) { sequence, time, payload in
                 if let until, time > until {
                     reachedUntil = true
                     return false

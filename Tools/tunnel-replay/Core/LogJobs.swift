@@ -68,24 +68,30 @@ extension EventScan {
 
     /// Calls `body` with each record of `job` in order (sequence, time, payload valid only inside
     /// the call) until the job ends or `body` returns false; returns false when stopped.
+    /// `whileValid`, when given, is called after each run of records (a decoded batch of a data
+    /// directory's log, a single record of the shared log) while their payloads are still
+    /// valid: a caller that holds payloads back rather than copy them folds them there.
     @discardableResult
     func read(
         _ job: LogJob,
+        whileValid end: () throws -> Void = {},
         _ body: (_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws -> Bool
     ) throws -> Bool {
-        guard let reader else { return try readPostgres(job, body) }
+        guard let reader else { return try readPostgres(job, whileValid: end, body) }
         var cursor = try reader.log.cursor(fromSequence: job.firstSequence)
         let last = job.lastSequence ?? .max
         var stopped = false
         while let batch = try cursor.nextBatch() {
-            try batch.forEach { sequence, time, payload in
-                guard sequence <= last else { return false }
-                guard try body(sequence, time, payload) else {
-                    stopped = true
-                    return false
-                }
-                return true
-            }
+            try batch.forEach(
+                { sequence, time, payload in
+                    guard sequence <= last else { return false }
+                    guard try body(sequence, time, payload) else {
+                        stopped = true
+                        return false
+                    }
+                    return true
+                },
+                whileValid: end)
             if stopped { return false }
             if batch.lastSequence >= last { return true }
         }
@@ -102,6 +108,7 @@ extension EventScan {
 
     private func readPostgres(
         _ job: LogJob,
+        whileValid end: () throws -> Void,
         _ body: (_ sequence: UInt64, _ time: Int64, _ payload: UnsafeRawBufferPointer) throws -> Bool
     ) throws -> Bool {
         guard let postgres else { return true }
@@ -109,7 +116,11 @@ extension EventScan {
         var stopped = false
         try postgres.read(fromSequence: job.firstSequence) { record in
             guard record.sequence <= last else { return false }
-            let more = try record.payload.withUnsafeBytes { try body(record.sequence, record.timeMicroseconds, $0) }
+            let more = try record.payload.withUnsafeBytes { payload in
+                let more = try body(record.sequence, record.timeMicroseconds, payload)
+                try end()
+                return more
+            }
             if !more { stopped = true }
             return more
         }
