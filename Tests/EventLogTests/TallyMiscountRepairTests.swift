@@ -101,23 +101,7 @@ import Testing
         #expect(plan.cutBytes == 0 && plan.setAside.isEmpty && plan.lastCutSequence == nil)
         #expect(plan.lastKeptSequence == 1200)
 
-        let report = try EventLogWriter.repair(
-            directory: log.directory.path,
-            recordTally: TallyTests.tally,
-            logger: quietLogger
-        )
-        #expect(report.damage == plan.damage)
-        #expect(report.rebuiltTallies.map(\.file) == [first])
-        #expect(report.rebuiltTallies.map(\.keptAs) == [first + ".broken"])
-        #expect(report.rebuiltTallies.map(\.damage) == [plan.damage])
-        #expect(report.setAside.isEmpty && report.lastSequence == 1200)
-        #expect(try Files.names(log.directory.path) == (log.names + [first + ".broken"]).sorted())
-        for name in log.names {
-            #expect(try Files.bytes(log.path(name)) == log.bytes[name], "\(name)")
-        }
-        #expect(try Files.bytes(log.path(first + ".broken")) == tampered)
-        #expect(try readAll(log.directory.path) == log.records)
-        #expect(try EventLogWriter.repairPlans(directory: log.directory.path, recordTally: TallyTests.tally).isEmpty)
+        try log.expectRebuilt(first, plan: plan, original: tampered)
     }
 
     // Proves the steps keep the segments' order: a miscounted tally in the first sealed segment,

@@ -32,6 +32,26 @@ import Testing
         }
 
         func path(_ name: String) -> String { directory.path + "/" + name }
+
+        /// Runs repair with the tally and checks it rebuilt exactly `plan`'s segment `first`:
+        /// nothing set aside, every file as written, `original` (its bytes before repair) kept as
+        /// `.broken`, every record read back, and nothing left to repair.
+        func expectRebuilt(_ first: String, plan: RepairPlan, original: [UInt8]) throws {
+            let report = try EventLogWriter.repair(
+                directory: directory.path, recordTally: TallyTests.tally, logger: quietLogger)
+            #expect(report.damage == plan.damage)
+            #expect(report.rebuiltTallies.map(\.file) == [first])
+            #expect(report.rebuiltTallies.map(\.keptAs) == [first + ".broken"])
+            #expect(report.rebuiltTallies.map(\.damage) == [plan.damage])
+            #expect(report.setAside.isEmpty && report.lastSequence == 1200)
+            #expect(try Files.names(directory.path) == (names + [first + ".broken"]).sorted())
+            for name in names {
+                #expect(try Files.bytes(path(name)) == bytes[name], "\(name)")
+            }
+            #expect(try Files.bytes(path(first + ".broken")) == original)
+            #expect(try readAll(directory.path) == records)
+            #expect(try EventLogWriter.repairPlans(directory: directory.path, recordTally: TallyTests.tally).isEmpty)
+        }
     }
 
     /// Flips a byte inside the first dense block's payload of `path`: its payload checksum fails.
@@ -76,20 +96,7 @@ import Testing
         #expect(plan.lastKeptSequence == 1200)
         #expect(try EventLogWriter.repairPlan(directory: log.directory.path, recordTally: TallyTests.tally) == plan)
 
-        let report = try EventLogWriter.repair(
-            directory: log.directory.path, recordTally: TallyTests.tally, logger: quietLogger)
-        #expect(report.damage == plan.damage)
-        #expect(report.rebuiltTallies.map(\.file) == [first])
-        #expect(report.rebuiltTallies.map(\.keptAs) == [first + ".broken"])
-        #expect(report.rebuiltTallies.map(\.damage) == [plan.damage])
-        #expect(report.setAside.isEmpty && report.lastSequence == 1200)
-        #expect(try Files.names(log.directory.path) == (log.names + [first + ".broken"]).sorted())
-        for name in log.names {
-            #expect(try Files.bytes(log.path(name)) == log.bytes[name], "\(name)")
-        }
-        #expect(try Files.bytes(log.path(first + ".broken")) == damaged)
-        #expect(try readAll(log.directory.path) == log.records)
-        #expect(try EventLogWriter.repairPlans(directory: log.directory.path, recordTally: TallyTests.tally).isEmpty)
+        try log.expectRebuilt(first, plan: plan, original: damaged)
         let writer = try await EventLogWriter.open(
             TallyTests.configuration(log.directory.path, tally: TallyTests.tally), logger: quietLogger,
             clock: ManualClock().function)
